@@ -1,0 +1,75 @@
+"""Gongzhi (共治): the app factory."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config(overrides))
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    Path(app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from app.core import i18n
+
+    i18n.install()
+
+    from app.extensions import db, migrate
+
+    db.init_app(app)
+    _import_models()
+    with app.app_context():
+        from app.core.db import configure_engine
+
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+
+    import miniprogram_api
+
+    miniprogram_api.init_app(app)
+
+    from app.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from app import cli, health
+
+    cli.register(app)
+    health.register(app)
+    _register_portal(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import every domain's models so metadata (and alembic) sees every table."""
+    import importlib
+    import pkgutil
+
+    import app as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.ispkg:
+            try:
+                importlib.import_module(f"app.{info.name}.models")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"app.{info.name}.models":
+                    raise
+    importlib.import_module("app.core.timeline")
+    importlib.import_module("app.core.idempotency")
+
+
+def _register_portal(app: Flask) -> None:
+    try:
+        from app.portal import init_app
+    except ModuleNotFoundError as exc:
+        if exc.name != "app.portal":
+            raise
+        return
+    init_app(app)

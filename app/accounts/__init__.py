@@ -1,0 +1,1 @@
+"""Users, role grants over the area tree, login sessions."""

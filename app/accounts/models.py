@@ -1,0 +1,86 @@
+"""Users (residents by openid, staff by username), role grants and revocable login sessions."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Model, UTCDateTime
+
+SYSTEM_ADMIN = "system_admin"
+STREET_ADMIN = "street_admin"
+COMMUNITY_ADMIN = "community_admin"
+GRID_WORKER = "grid_worker"
+DEPARTMENT = "department"
+REPRESENTATIVE = "representative"
+PARTY_MEMBER = "party_member"
+
+ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN, GRID_WORKER, DEPARTMENT, REPRESENTATIVE, PARTY_MEMBER)
+STAFF_ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN, GRID_WORKER, DEPARTMENT, REPRESENTATIVE)
+ADMIN_ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN)
+ROLE_LABELS = {
+    SYSTEM_ADMIN: "系统管理员",
+    STREET_ADMIN: "街道管理员",
+    COMMUNITY_ADMIN: "社区管理员",
+    GRID_WORKER: "网格员",
+    DEPARTMENT: "职能部门",
+    REPRESENTATIVE: "代表委员",
+    PARTY_MEMBER: "在职党员",
+    "resident": "居民",
+}
+
+
+class User(Model):
+    __tablename__ = "users"
+
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    unionid: Mapped[str | None] = mapped_column(String(64), index=True)
+    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    phone_encrypted: Mapped[str | None] = mapped_column(String(255))
+    phone_last4: Mapped[str | None] = mapped_column(String(4))
+    # Kept only on the server, encrypted; never serialised.
+    wechat_session_key_encrypted: Mapped[str | None] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username or f"居民{self.id}"
+
+
+class RoleGrant(Model):
+    """A role over one node of the area tree; it covers that node's whole subtree."""
+
+    __tablename__ = "role_grants"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    area_path: Mapped[str] = mapped_column(String(255), default="/")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+    user: Mapped[User] = relationship(back_populates="grants")
+
+    __table_args__ = (UniqueConstraint("user_id", "role", "area_id", "department_id"),)
+
+
+class AuthSession(Model):
+    """One issued token. Logging out revokes it; the token alone is not enough."""
+
+    __tablename__ = "auth_sessions"
+
+    token_id: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    client: Mapped[str] = mapped_column(String(16), default="mp")
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

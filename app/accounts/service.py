@@ -1,0 +1,210 @@
+"""Login, tokens, lockout and user management: the verbs of the accounts domain."""
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.accounts.models import ROLES, SYSTEM_ADMIN, AuthSession, RoleGrant, User
+from app.areas.models import Area, Department
+from app.core import crypto
+from app.core.errors import Invalid, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized
+from app.core.ids import new_token
+from app.core.scoping import Actor, Grant
+from app.core.time import utcnow
+from app.extensions import db
+from app.wechat import WeChatError, get_wechat
+from app.wechat.gateway import BAD_CODE_ERRORS
+
+
+class TokenInvalid(Unauthorized):
+    message = "登录已失效，请重新登录。"
+
+
+# -- tokens ---------------------------------------------------------------------------------
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="gongzhi-token")
+
+
+def issue_token(user: User, client: str = "mp") -> tuple[str, int]:
+    ttl = current_app.config["TOKEN_TTL_SECONDS"]
+    session = AuthSession(token_id=new_token(), user_id=user.id, client=client,
+                          expires_at=utcnow() + timedelta(seconds=ttl))
+    db.session.add(session)
+    db.session.flush()
+    return _serializer().dumps({"sid": session.token_id}), ttl
+
+
+def user_for_token(token: str) -> User:
+    try:
+        payload = _serializer().loads(token, max_age=current_app.config["TOKEN_TTL_SECONDS"])
+    except SignatureExpired as exc:
+        raise TokenInvalid("登录已过期，请重新登录。") from exc
+    except BadSignature as exc:
+        raise TokenInvalid() from exc
+    session = db.session.scalar(select(AuthSession).where(AuthSession.token_id == payload.get("sid")))
+    if session is None or session.revoked_at is not None:
+        raise TokenInvalid()
+    if session.expires_at <= utcnow():
+        raise TokenInvalid("登录已过期，请重新登录。")
+    if not session.user.is_active:
+        raise TokenInvalid("账号已停用。")
+    return session.user
+
+
+def revoke_token(token: str) -> None:
+    try:
+        payload = _serializer().loads(token)
+    except BadSignature as exc:
+        raise TokenInvalid() from exc
+    session = db.session.scalar(select(AuthSession).where(AuthSession.token_id == payload.get("sid")))
+    if session is not None and session.revoked_at is None:
+        session.revoked_at = utcnow()
+
+
+def actor_for(user: User | None) -> Actor:
+    if user is None:
+        return Actor.anonymous()
+    return Actor(user_id=user.id, grants=tuple(
+        Grant(role=g.role, area_path=g.area_path, area_id=g.area_id, department_id=g.department_id)
+        for g in user.grants
+    ))
+
+
+# -- WeChat login ---------------------------------------------------------------------------
+
+def login_with_wechat(code: str) -> User:
+    """jscode2session; the session_key is stored encrypted and never returned."""
+    try:
+        wx_session = get_wechat().code_to_session(code)
+    except WeChatError as exc:
+        if exc.errcode in BAD_CODE_ERRORS:
+            raise Unauthorized("微信登录凭证无效或已使用，请重新进入小程序后再试。",
+                               errors={"code": [f"微信返回错误 {exc.errcode}"]}) from exc
+        if exc.transient:
+            raise ServiceUnavailable("暂时无法连接微信服务，请稍后再试。") from exc
+        raise Unauthorized("微信登录失败，请稍后再试。", errors={"code": [f"微信返回错误 {exc.errcode}"]}) from exc
+    user = db.session.scalar(select(User).where(User.openid == wx_session.openid))
+    if user is None:
+        user = User(openid=wx_session.openid)
+        db.session.add(user)
+    if wx_session.unionid:
+        user.unionid = wx_session.unionid
+    user.wechat_session_key_encrypted = crypto.encrypt(wx_session.session_key)
+    db.session.flush()
+    return user
+
+
+def bind_phone(user: User, code: str) -> str:
+    try:
+        phone = get_wechat().phone_number(code)
+    except WeChatError as exc:
+        if exc.transient:
+            raise ServiceUnavailable("暂时无法连接微信服务，请稍后再试。") from exc
+        raise Invalid("手机号授权凭证无效或已使用，请重新授权。", errors={"code": [str(exc.errcode)]}) from exc
+    if not phone:
+        raise Invalid("微信没有返回手机号。")
+    set_phone(user, phone)
+    return crypto.mask_phone(phone)
+
+
+def set_phone(user: User, phone: str) -> None:
+    user.phone_encrypted = crypto.encrypt(phone)
+    user.phone_last4 = phone[-4:]
+
+
+def phone_of(user: User) -> str | None:
+    return crypto.decrypt(user.phone_encrypted)
+
+
+# -- staff login ----------------------------------------------------------------------------
+
+def login_with_password(username: str, password: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    now = utcnow()
+    if user is None or not user.password_hash:
+        # Same work as a real check, so response time does not reveal which usernames exist.
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        raise Unauthorized("用户名或密码错误。")
+    if user.locked_until and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise TooManyRequests(f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试。")
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        limit = current_app.config["LOGIN_MAX_FAILURES"]
+        if user.failed_logins >= limit:
+            user.locked_until = now + timedelta(seconds=current_app.config["LOGIN_LOCK_SECONDS"])
+            user.failed_logins = 0
+            # The failure count must survive the error response's rollback.
+            db.session.commit()
+            raise TooManyRequests("密码错误次数过多，账号已锁定，请稍后再试。")
+        db.session.commit()
+        raise Unauthorized(f"用户名或密码错误，还可尝试 {limit - user.failed_logins} 次。")
+    if not user.is_active:
+        raise Unauthorized("账号已停用。")
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not-a-real-password", method=method)
+
+
+def _hash_password(password: str) -> str:
+    # scrypt by default: slow and memory-hard, from werkzeug, so no extra dependency.
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def create_user(username: str, password: str, *, role: str | None = None, area_id: int | None = None,
+                display_name: str = "", department_id: int | None = None, phone: str | None = None) -> User:
+    if len(password) < 8:
+        raise Invalid("密码至少 8 位。", errors={"password": ["密码至少 8 位。"]})
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise Invalid("用户名已存在。", errors={"username": ["用户名已存在。"]})
+    user = User(username=username, password_hash=_hash_password(password),
+                display_name=display_name or username)
+    if phone:
+        set_phone(user, phone)
+    db.session.add(user)
+    db.session.flush()
+    if role:
+        grant_role(user, role, area_id=area_id, department_id=department_id)
+    return user
+
+
+def grant_role(user: User, role: str, *, area_id: int | None = None,
+               department_id: int | None = None) -> RoleGrant:
+    if role not in ROLES:
+        raise Invalid(f"未知角色：{role}", errors={"role": [f"应为以下之一：{'、'.join(ROLES)}"]})
+    path = "/"
+    if department_id is not None:
+        department = db.session.get(Department, department_id)
+        if department is None:
+            raise NotFound("部门不存在。")
+        area_id = area_id or department.area_id
+    if role != SYSTEM_ADMIN:
+        if area_id is None:
+            raise Invalid("该角色必须指定管辖区域。", errors={"area_id": ["必填"]})
+        area = db.session.get(Area, area_id)
+        if area is None:
+            raise NotFound("区域不存在。")
+        path = area.path
+    existing = db.session.scalar(select(RoleGrant).where(
+        RoleGrant.user_id == user.id, RoleGrant.role == role, RoleGrant.area_id.is_(area_id)
+        if area_id is None else RoleGrant.area_id == area_id,
+        RoleGrant.department_id.is_(None) if department_id is None else RoleGrant.department_id == department_id,
+    ))
+    if existing:
+        return existing
+    grant = RoleGrant(user_id=user.id, role=role, area_id=area_id, area_path=path, department_id=department_id)
+    db.session.add(grant)
+    user.grants.append(grant)
+    db.session.flush()
+    return grant

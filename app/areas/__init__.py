@@ -1,0 +1,1 @@
+"""The area tree (区县 → 街道/乡镇 → 社区/村 → 网格), places under grids, and departments."""

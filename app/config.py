@@ -1,0 +1,87 @@
+"""Configuration read from the environment, with an embedded default that needs nothing installed."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment describes a configuration that must not start."""
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config dict from the environment, then apply explicit overrides."""
+    env = os.environ
+    instance_dir = Path(env.get("INSTANCE_DIR") or ROOT / "instance")
+    cfg: dict = {
+        "ENV_NAME": env.get("GONGZHI_ENV", "development"),
+        "SECRET_KEY": env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'gongzhi.sqlite3'}"
+        ),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "WECHAT_APPID": env.get("WECHAT_APPID") or None,
+        "WECHAT_SECRET": env.get("WECHAT_SECRET") or None,
+        "WECHAT_API_BASE_URL": _with_slash(env.get("WECHAT_API_BASE_URL") or "https://api.weixin.qq.com/"),
+        "WECHAT_MINIPROGRAM_STATE": env.get("WECHAT_MINIPROGRAM_STATE") or "formal",
+        "WECHAT_CODE_ENV_VERSION": env.get("WECHAT_CODE_ENV_VERSION") or "release",
+        "WECHAT_CODE_PAGE": env.get("WECHAT_CODE_PAGE") or "pages/scan/index",
+        "WECHAT_TIMEOUT": float(env.get("WECHAT_TIMEOUT") or 5),
+        "WECHAT_OA_APPID": env.get("WECHAT_OA_APPID") or None,
+        "WECHAT_OA_SECRET": env.get("WECHAT_OA_SECRET") or None,
+        "MEDIA_DIR": env.get("MEDIA_DIR") or str(instance_dir / "media"),
+        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "INSTANCE_DIR": str(instance_dir),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
+        "UPLOAD_MAX_BYTES": _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+        "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7 * 24 * 3600),
+        "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD") or "scrypt",
+        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_SECONDS": _int("LOGIN_LOCK_SECONDS", 15 * 60),
+        "TIMEZONE": "Asia/Shanghai",
+        # flask-smorest / OpenAPI
+        "API_TITLE": "共治 小程序接口",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/mp/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/mp/v1/docs/static/",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JSON_AS_ASCII": False,
+    }
+    if overrides:
+        cfg.update(overrides)
+    cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    cfg["WECHAT_CONSOLE_MODE"] = not (cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
+    cfg["PRODUCTION"] = cfg["ENV_NAME"] == "production"
+    if cfg["PRODUCTION"] and cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise ConfigError("生产模式下必须设置 SECRET_KEY 环境变量，不能使用默认值。")
+    return cfg
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` and `postgresql://` spellings and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"

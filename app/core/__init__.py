@@ -1,0 +1,1 @@
+"""Shared machinery: database types, errors, workflow tables, scoping, time, ids."""

@@ -1,0 +1,165 @@
+"""Domain errors, each mapped to one HTTP status, and the single JSON error shape."""
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+# Chinese messages for the HTTP errors raised by Flask/werkzeug themselves.
+HTTP_MESSAGES = {
+    400: "请求格式有误。",
+    401: "请先登录。",
+    403: "没有权限执行此操作。",
+    404: "请求的资源不存在。",
+    405: "不支持该请求方法。",
+    409: "当前状态下不允许此操作。",
+    413: "请求内容过大。",
+    415: "不支持的内容类型。",
+    422: "提交的数据有误，请检查后重试。",
+    429: "操作过于频繁，请稍后再试。",
+    500: "服务器内部错误，请稍后再试。",
+    503: "服务暂时不可用，请稍后再试。",
+}
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose. Subclasses fix the status."""
+
+    status_code = 400
+    message = "请求有误。"
+
+    def __init__(self, message: str | None = None, errors: dict | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.errors = errors or {}
+
+
+class BadRequest(DomainError):
+    status_code = 400
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    message = "请先登录。"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    message = "没有权限执行此操作。"
+
+
+class OutOfScope(Forbidden):
+    message = "该记录不在您的管辖范围内。"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    message = "请求的资源不存在。"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    message = "当前状态下不允许此操作。"
+
+
+class InvalidTransition(Conflict):
+    """An action the state machine does not allow now; names the ones it does allow."""
+
+    def __init__(self, action: str, status: str, allowed: list[str]):
+        allowed_text = "、".join(allowed) if allowed else "无"
+        super().__init__(
+            f"当前状态（{status}）下不能执行“{action}”。现在可执行的操作：{allowed_text}。",
+            errors={"action": action, "status": status, "allowed_actions": allowed},
+        )
+
+
+class StaleObject(Conflict):
+    message = "该记录刚被其他人处理过，请刷新后重试。"
+
+
+class Invalid(DomainError):
+    status_code = 422
+    message = "提交的数据有误，请检查后重试。"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    message = "上传的内容过大。"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    message = "操作过于频繁，请稍后再试。"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    message = "服务暂时不可用，请稍后再试。"
+
+
+def error_body(status_code: int, message: str, errors: dict | None = None) -> dict:
+    return {
+        "code": status_code,
+        "status": HTTPStatus(status_code).phrase,
+        "message": message,
+        "errors": errors or {},
+    }
+
+
+def error_response(status_code: int, message: str, errors: dict | None = None):
+    response = jsonify(error_body(status_code, message, errors))
+    response.status_code = status_code
+    return response
+
+
+def http_exception_response(exc: HTTPException):
+    """Any werkzeug/smorest HTTP error, in our shape and in Chinese."""
+    code = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages") or {}
+    message = data.get("message") if isinstance(data.get("message"), str) and _is_chinese(data.get("message")) else None
+    if message is None and exc.description and _is_chinese(exc.description):
+        message = exc.description
+    return error_response(code, message or HTTP_MESSAGES.get(code, "请求失败。"), errors)
+
+
+def _is_chinese(text: str | None) -> bool:
+    return bool(text) and any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.extensions import db
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        db.session.rollback()
+        return error_response(exc.status_code, exc.message, exc.errors)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        db.session.rollback()
+        return http_exception_response(exc)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc):
+        db.session.rollback()
+        return error_response(409, StaleObject.message)
+
+    @app.errorhandler(OperationalError)
+    def _db_down(exc):
+        app.logger.warning("database unavailable: %s", exc.__class__.__name__)
+        db.session.rollback()
+        return error_response(503, "数据库暂时不可用，请稍后再试。")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the session may be unusable already
+            pass
+        return error_response(500, HTTP_MESSAGES[500])

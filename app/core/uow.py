@@ -1,0 +1,50 @@
+"""Commit once, at the edge; then hand the queued side effects to the job runner.
+
+Services call `after_commit(job, *args)` to queue a job. Nothing is queued anywhere
+until the edge (a request, a CLI command, a job) calls `commit()`: a rolled-back change
+leaves no job behind, and a job never sees uncommitted data.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app
+
+from app.extensions import db
+
+_KEY = "gongzhi.after_commit"
+
+
+def after_commit(job: Callable, *args, **options) -> None:
+    db.session.info.setdefault(_KEY, []).append((job, args, options))
+
+
+def discard_pending() -> None:
+    db.session.info.pop(_KEY, None)
+
+
+def commit() -> None:
+    """Commit the session, then dispatch the jobs queued during this unit of work."""
+    db.session.commit()
+    dispatch_pending()
+
+
+def rollback() -> None:
+    db.session.rollback()
+    discard_pending()
+
+
+def dispatch_pending() -> None:
+    from tasks import dispatch
+
+    # Inline jobs may queue more jobs of their own; keep draining until none are left.
+    while True:
+        pending = db.session.info.pop(_KEY, None)
+        if not pending:
+            return
+        for job, args, options in pending:
+            try:
+                dispatch(job, *args, **options)
+            except Exception:  # noqa: BLE001 - the change is committed; the sweep retries the rest
+                current_app.logger.exception("could not dispatch %s; the periodic sweep will retry",
+                                             getattr(job, "__name__", job))

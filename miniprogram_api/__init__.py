@@ -1,0 +1,56 @@
+"""The mini-program API (/mp/v1): flask-smorest blueprints, one module per resource."""
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+from flask_smorest import Api
+
+MODULES = [
+    "auth", "me", "admin_areas",
+    "scan", "uploads", "cases", "praise", "messages", "codes",
+    "wishes", "party_members", "activities", "service_hours", "suggestions",
+    "inbox", "stats",
+]
+
+
+class GongzhiApi(Api):
+    def _register_error_handlers(self):
+        """Errors are rendered by app.core.errors, in Chinese and in one shape."""
+
+
+def init_app(app: Flask) -> Api:
+    api = GongzhiApi(spec_kwargs={
+        "info": {"description": "共治小程序接口。认证：`Authorization: Bearer <token>`。错误统一为 "
+                                "`{code, status, message, errors}`，message 为中文。"},
+    })
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for name in MODULES:
+        try:
+            module = importlib.import_module(f"miniprogram_api.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"miniprogram_api.{name}":
+                raise
+            continue
+        api.register_blueprint(module.blp, url_prefix=f"/mp/v1{getattr(module, 'PREFIX', '')}")
+    app.extensions["gongzhi.api"] = api
+    _serve_swagger_assets(app)
+
+    @app.before_request
+    def _forget_identity():
+        # `g` can outlive a request when an app context was already pushed (tests, CLI).
+        from flask import g
+
+        g.pop("gz_user", None)
+        g.pop("gz_actor", None)
+    return api
+
+
+def _serve_swagger_assets(app: Flask) -> None:
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.get("/mp/v1/docs/static/<path:filename>")
+    def swagger_ui_static(filename):
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)

@@ -1,0 +1,266 @@
+"""A fake WeChat API server on loopback that enforces the documented rules we rely on.
+
+It speaks real HTTP, so wechatpy's own request path is exercised. It checks access tokens,
+makes login and phone codes single-use, and can be told to fail the next calls with a given
+errcode, an HTTP status or a delay.
+"""
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+APPID = "wx_test_appid"
+SECRET = "wx_test_secret"
+
+
+@dataclass
+class FakeState:
+    latency: float = 0.0
+    codes: dict[str, dict] = field(default_factory=dict)       # login code -> {openid, unionid}
+    phone_codes: dict[str, str] = field(default_factory=dict)  # phone code -> phone
+    used_codes: set[str] = field(default_factory=set)
+    tokens: dict[str, float] = field(default_factory=dict)     # token -> expiry
+    token_requests: list[dict] = field(default_factory=list)
+    plain_token_requests: int = 0
+    subscribe_messages: list[dict] = field(default_factory=list)
+    template_messages: list[dict] = field(default_factory=list)
+    wxacode_requests: list[dict] = field(default_factory=list)
+    sec_checks: list[dict] = field(default_factory=list)
+    risky_words: set[str] = field(default_factory=lambda: {"违禁词"})
+    # endpoint -> list of injected failures, consumed one per call: {"errcode": n} | {"http": 500} | {"sleep": s}
+    failures: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class FakeWeChat:
+    def __init__(self):
+        self.state = FakeState()
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self.port = self._server.server_port
+        self.base_url = f"http://127.0.0.1:{self.port}/"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> FakeWeChat:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+    def reset(self) -> None:
+        latency = self.state.latency
+        self.state = FakeState(latency=latency)
+
+    # -- test helpers ---------------------------------------------------------------------
+
+    def issue_code(self, openid: str | None = None, unionid: str | None = None) -> str:
+        code = "code_" + secrets.token_hex(8)
+        self.state.codes[code] = {"openid": openid or "o_" + secrets.token_hex(8), "unionid": unionid}
+        return code
+
+    def issue_phone_code(self, phone: str) -> str:
+        code = "phone_" + secrets.token_hex(8)
+        self.state.phone_codes[code] = phone
+        return code
+
+    def fail_next(self, endpoint: str, *failures: dict) -> None:
+        self.state.failures[endpoint].extend(failures)
+
+    def invalidate_tokens(self) -> None:
+        self.state.tokens.clear()
+
+    # -- the server -----------------------------------------------------------------------
+
+    def _wsgi(self, environ, start_response):
+        request = Request(environ)
+        response = self._handle(request)
+        return response(environ, start_response)
+
+    def _handle(self, request: Request) -> Response:
+        endpoint = request.path.lstrip("/")
+        state = self.state
+        with state.lock:
+            state.calls[endpoint] += 1
+            failure = state.failures[endpoint].pop(0) if state.failures.get(endpoint) else None
+        if state.latency:
+            time.sleep(state.latency)
+        if failure:
+            if "sleep" in failure:
+                time.sleep(failure["sleep"])
+            elif "http" in failure:
+                return Response("upstream error", status=failure["http"])
+            elif "errcode" in failure:
+                return _json({"errcode": failure["errcode"], "errmsg": failure.get("errmsg", "injected")})
+        handler = ROUTES.get(endpoint)
+        if handler is None:
+            return _json({"errcode": 404, "errmsg": f"unknown endpoint {endpoint}"}, status=404)
+        return handler(self, request)
+
+    def _check_token(self, request: Request) -> Response | None:
+        token = request.args.get("access_token")
+        expiry = self.state.tokens.get(token or "")
+        if expiry is None:
+            return _json({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+        if expiry < time.time():
+            return _json({"errcode": 42001, "errmsg": "access_token expired"})
+        return None
+
+    def stable_token(self, request: Request) -> Response:
+        body = _body(request) or {}
+        self.state.token_requests.append(body)
+        if body.get("appid") != APPID or body.get("secret") != SECRET:
+            return _json({"errcode": 40013, "errmsg": "invalid appid"})
+        with self.state.lock:
+            live = [t for t, exp in self.state.tokens.items() if exp > time.time()]
+            if live and not body.get("force_refresh"):
+                token = live[0]
+            else:
+                token = "tok_" + secrets.token_hex(12)
+                self.state.tokens = {token: time.time() + 7200}
+        return _json({"access_token": token, "expires_in": 7200})
+
+    def plain_token(self, request: Request) -> Response:
+        # The plain endpoint invalidates every other process's token: we must never call it.
+        self.state.plain_token_requests += 1
+        return _json({"errcode": 40164, "errmsg": "the project must use stable_token"})
+
+    def jscode2session(self, request: Request) -> Response:
+        if request.args.get("appid") != APPID or request.args.get("secret") != SECRET:
+            return _json({"errcode": 40013, "errmsg": "invalid appid"})
+        code = request.args.get("js_code", "")
+        with self.state.lock:
+            if code in self.state.used_codes:
+                return _json({"errcode": 40163, "errmsg": "code been used"})
+            info = self.state.codes.get(code)
+            if info is None:
+                return _json({"errcode": 40029, "errmsg": "invalid code"})
+            self.state.used_codes.add(code)
+        body = {"openid": info["openid"], "session_key": "sk_" + secrets.token_hex(12)}
+        if info.get("unionid"):
+            body["unionid"] = info["unionid"]
+        return _json(body)
+
+    def phone(self, request: Request) -> Response:
+        if (bad := self._check_token(request)) is not None:
+            return bad
+        code = (_body(request) or {}).get("code", "")
+        with self.state.lock:
+            if code in self.state.used_codes or code not in self.state.phone_codes:
+                return _json({"errcode": 40029, "errmsg": "invalid code"})
+            self.state.used_codes.add(code)
+        phone = self.state.phone_codes[code]
+        return _json({"errcode": 0, "errmsg": "ok", "phone_info": {
+            "phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86"}})
+
+    def msg_sec_check(self, request: Request) -> Response:
+        if (bad := self._check_token(request)) is not None:
+            return bad
+        body = _body(request) or {}
+        self.state.sec_checks.append(body)
+        if body.get("version") != 2 or not body.get("openid") or body.get("scene") not in (1, 2, 3, 4):
+            return _json({"errcode": 47001, "errmsg": "data format error"})
+        risky = any(word in body.get("content", "") for word in self.state.risky_words)
+        suggest = "risky" if risky else "pass"
+        return _json({"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": 20001 if risky else 100}})
+
+    def subscribe_send(self, request: Request) -> Response:
+        if (bad := self._check_token(request)) is not None:
+            return bad
+        body = _body(request) or {}
+        problems = validate_subscribe(body)
+        if problems:
+            return _json({"errcode": 47003, "errmsg": "; ".join(problems)})
+        with self.state.lock:
+            self.state.subscribe_messages.append(body)
+        return _json({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbelow(10**9)})
+
+    def template_send(self, request: Request) -> Response:
+        if (bad := self._check_token(request)) is not None:
+            return bad
+        body = _body(request) or {}
+        with self.state.lock:
+            self.state.template_messages.append(body)
+        return _json({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbelow(10**9)})
+
+    def wxacode(self, request: Request) -> Response:
+        if (bad := self._check_token(request)) is not None:
+            return bad
+        body = _body(request) or {}
+        self.state.wxacode_requests.append(body)
+        scene = body.get("scene", "")
+        if not scene or len(scene) > 32 or any(not (33 <= ord(c) <= 126) for c in scene):
+            return _json({"errcode": 40169, "errmsg": "invalid length for scene"})
+        if str(body.get("page", "")).startswith("/"):
+            return _json({"errcode": 41030, "errmsg": "invalid page"})
+        if body.get("env_version") not in ("release", "trial", "develop"):
+            return _json({"errcode": 40097, "errmsg": "invalid env_version"})
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("RGB", (body.get("width", 430),) * 2, (20, 120, 60)).save(buffer, "JPEG")
+        return Response(buffer.getvalue(), mimetype="image/jpeg")
+
+
+def validate_subscribe(body: dict) -> list[str]:
+    """The field rules WeChat enforces on subscribe messages."""
+    problems = []
+    if not body.get("touser") or not body.get("template_id"):
+        problems.append("touser and template_id are required")
+    page = body.get("page", "")
+    if page.startswith("/"):
+        problems.append("page must not start with /")
+    if body.get("miniprogram_state") not in ("developer", "trial", "formal"):
+        problems.append("invalid miniprogram_state")
+    for key, item in (body.get("data") or {}).items():
+        value = str(item.get("value", ""))
+        kind = key.rstrip("0123456789")
+        if kind == "thing" and len(value) > 20:
+            problems.append(f"{key} longer than 20")
+        if kind == "phrase" and len(value) > 5:
+            problems.append(f"{key} longer than 5")
+        if kind == "character_string" and len(value) > 32:
+            problems.append(f"{key} longer than 32")
+        if kind == "time" and not _is_wechat_time(value):
+            problems.append(f"{key} is not a time")
+    return problems
+
+
+def _is_wechat_time(value: str) -> bool:
+    import re
+
+    return bool(re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日( \d{1,2}:\d{2})?", value))
+
+
+def _body(request: Request) -> dict | None:
+    """WeChat reads the body as JSON whatever the Content-Type (wechatpy sends none)."""
+    try:
+        return json.loads(request.get_data() or b"{}")
+    except ValueError:
+        return None
+
+
+def _json(body: dict, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+ROUTES = {
+    "cgi-bin/stable_token": FakeWeChat.stable_token,
+    "cgi-bin/token": FakeWeChat.plain_token,
+    "sns/jscode2session": FakeWeChat.jscode2session,
+    "wxa/business/getuserphonenumber": FakeWeChat.phone,
+    "wxa/msg_sec_check": FakeWeChat.msg_sec_check,
+    "cgi-bin/message/subscribe/send": FakeWeChat.subscribe_send,
+    "cgi-bin/message/template/send": FakeWeChat.template_send,
+    "wxa/getwxacodeunlimit": FakeWeChat.wxacode,
+}
