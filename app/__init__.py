@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     cli.register(app)
     health.register(app)
+    _serve_media(app)
     _register_portal(app)
     return app
 
@@ -63,6 +64,15 @@ def _import_models() -> None:
                     raise
     importlib.import_module("app.core.timeline")
     importlib.import_module("app.core.idempotency")
+
+
+def _serve_media(app: Flask) -> None:
+    """Uploaded images. In production nginx serves MEDIA_DIR directly under /media/."""
+    from flask import send_from_directory
+
+    @app.get("/media/<path:filename>")
+    def media_file(filename):
+        return send_from_directory(app.config["MEDIA_DIR"], filename, max_age=7 * 86400)
 
 
 def _register_portal(app: Flask) -> None:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d24825cf33e9
+Revision ID: d5fc8d5b8c5d
 Revises: 
-Create Date: 2026-11-21 23:57:28.940211
+Create Date: 2026-11-21 23:59:33.526396
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.db  # noqa: F401 - custom column types used below
 
 
 # revision identifiers, used by Alembic.
-revision = 'd24825cf33e9'
+revision = 'd5fc8d5b8c5d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -98,6 +98,31 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
     sa.UniqueConstraint('owner', 'key_hash', name=op.f('uq_idempotency_records_owner_key_hash'))
     )
+    op.create_table('notifications',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=48), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('page', sa.String(length=200), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('subject_type', sa.String(length=32), nullable=True),
+    sa.Column('subject_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('errcode', sa.Integer(), nullable=True),
+    sa.Column('error', sa.String(length=255), nullable=True),
+    sa.Column('sent_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('read_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_status_id', ['status', 'id'], unique=False)
+        batch_op.create_index('ix_notifications_user_id_id', ['user_id', 'id'], unique=False)
+
     op.create_table('places',
     sa.Column('grid_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -133,6 +158,25 @@ def upgrade():
     with op.batch_alter_table('timeline_events', schema=None) as batch_op:
         batch_op.create_index('ix_timeline_subject', ['subject_type', 'subject_id', 'id'], unique=False)
 
+    op.create_table('uploads',
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('path', sa.String(length=200), nullable=False),
+    sa.Column('thumb_path', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=32), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_uploads_owner_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_uploads')),
+    sa.UniqueConstraint('path', name=op.f('uq_uploads_path'))
+    )
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_uploads_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_uploads_sha256'), ['sha256'], unique=False)
+
     op.create_table('role_grants',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=32), nullable=False),
@@ -159,6 +203,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_role_grants_user_id'))
 
     op.drop_table('role_grants')
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_uploads_sha256'))
+        batch_op.drop_index(batch_op.f('ix_uploads_owner_id'))
+
+    op.drop_table('uploads')
     with op.batch_alter_table('timeline_events', schema=None) as batch_op:
         batch_op.drop_index('ix_timeline_subject')
 
@@ -168,6 +217,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_places_area_path'))
 
     op.drop_table('places')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_id_id')
+        batch_op.drop_index('ix_notifications_status_id')
+
+    op.drop_table('notifications')
     op.drop_table('idempotency_records')
     with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_departments_area_path'))

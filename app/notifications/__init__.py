@@ -1,0 +1,1 @@
+"""The transactional outbox of notifications, the in-app inbox, and delivery to WeChat."""
