@@ -15,7 +15,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
     app.json.ensure_ascii = False
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("gongzhi").setLevel(logging.INFO)
 
     from app.core import i18n
 

@@ -53,6 +53,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_SECONDS": _int("LOGIN_LOCK_SECONDS", 15 * 60),
         "TIMEZONE": "Asia/Shanghai",
+        "RETENTION_MONTHS": _int("RETENTION_MONTHS", 24),
+        "PORTAL_SECURE_COOKIES": _bool(env.get("PORTAL_SECURE_COOKIES"), env.get("GONGZHI_ENV") == "production"),
         # flask-smorest / OpenAPI
         "API_TITLE": "共治 小程序接口",
         "API_VERSION": "v1",

@@ -41,6 +41,8 @@ class User(Model):
     display_name: Mapped[str] = mapped_column(String(64), default="")
     phone_encrypted: Mapped[str | None] = mapped_column(String(255))
     phone_last4: Mapped[str | None] = mapped_column(String(4))
+    # A keyed hash, so a resident of the web portal can be found by phone without decrypting every row.
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # Kept only on the server, encrypted; never serialised.
     wechat_session_key_encrypted: Mapped[str | None] = mapped_column(String(255))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)

@@ -116,6 +116,31 @@ def bind_phone(user: User, code: str) -> str:
 def set_phone(user: User, phone: str) -> None:
     user.phone_encrypted = crypto.encrypt(phone)
     user.phone_last4 = phone[-4:]
+    user.phone_hash = crypto.lookup_hash(phone)
+
+
+def portal_resident(phone: str, name: str = "") -> User:
+    """A resident of the web portal, who has no WeChat: known by the phone number they give."""
+    phone = normalise_phone(phone)
+    user = db.session.scalar(select(User).where(User.phone_hash == crypto.lookup_hash(phone),
+                                                User.openid.is_(None), User.username.is_(None)))
+    if user is None:
+        user = User(display_name=name.strip()[:32])
+        set_phone(user, phone)
+        db.session.add(user)
+        db.session.flush()
+    elif name and not user.display_name:
+        user.display_name = name.strip()[:32]
+    return user
+
+
+def normalise_phone(phone: str) -> str:
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if len(digits) != 11 or not digits.startswith("1"):
+        raise Invalid("请填写正确的 11 位手机号码。", errors={"phone": ["手机号格式不正确"]})
+    return digits
 
 
 def phone_of(user: User) -> str | None:

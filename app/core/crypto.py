@@ -14,6 +14,14 @@ def _fernet() -> Fernet:
     return Fernet(key)
 
 
+def lookup_hash(value: str) -> str:
+    """A keyed, deterministic hash for finding a row by a secret value (a phone number)."""
+    import hmac
+
+    secret = current_app.config.get("DATA_KEY") or current_app.config["SECRET_KEY"]
+    return hmac.new(("gongzhi-lookup:" + secret).encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
 def encrypt(value: str | None) -> str | None:
     if value is None:
         return None

@@ -1,0 +1,35 @@
+"""The web portal: resident self-service pages and the staff console, server-rendered with Jinja."""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # the JSON API uses bearer tokens, not cookies
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_NAME", "gz_session")
+    app.config["SESSION_COOKIE_SECURE"] = app.config.get("PORTAL_SECURE_COOKIES", app.config["PRODUCTION"])
+    csrf.init_app(app)
+
+    from app.portal import console, filters, resident
+
+    filters.register(app)
+    app.register_blueprint(resident.bp)
+    app.register_blueprint(console.bp, url_prefix="/console")
+
+    @app.after_request
+    def security_headers(response):
+        if request.blueprint in ("portal", "console") or request.path.startswith("/portal-static"):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
