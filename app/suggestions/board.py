@@ -1,0 +1,75 @@
+"""The public side: published closed suggestions with personal data removed, and each representative's figures."""
+from __future__ import annotations
+
+import re
+from statistics import median
+
+from sqlalchemy import select
+
+from app.core.pagination import Page, paginate
+from app.extensions import db
+from app.suggestions import states
+from app.suggestions.models import Suggestion
+
+# ID card numbers first, so the phone pattern never eats the middle of one.
+_ID_CARD = re.compile(r"(?<![0-9])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?![0-9])")
+_LANDLINE = re.compile(r"(?<![0-9])(0\d{2,3})[- ]?\d{3,4}(\d{4})(?![0-9])")
+
+
+def mask_personal(text: str) -> str:
+    """Mask ID numbers and phone numbers a resident typed into free text."""
+    text = _ID_CARD.sub(lambda m: f"{m[1]}********{m[2]}", text or "")
+    text = _MOBILE.sub(lambda m: f"{m[1]}****{m[2]}", text)
+    return _LANDLINE.sub(lambda m: f"{m[1]}-****{m[2]}", text)
+
+
+def public_board(limit: int | None = None, cursor: str | None = None) -> Page:
+    """Closed suggestions whose submitter allowed publication, newest first.
+
+    Items are plain dicts holding only what may be shown: no submitter, no photos, and
+    phone and ID numbers in the text masked.
+    """
+    stmt = select(Suggestion).where(Suggestion.status == states.CLOSED, Suggestion.allow_publication.is_(True))
+    page = paginate(stmt, Suggestion.id, limit=limit, cursor=cursor)
+    return Page(items=[_board_item(s) for s in page.items], next_cursor=page.next_cursor)
+
+
+def _board_item(s: Suggestion) -> dict:
+    rep = s.representative
+    return {
+        "id": s.id,
+        "title": mask_personal(s.title),
+        "body": mask_personal(s.body),
+        "answer": mask_personal(s.answer),
+        "department_reply": mask_personal(s.department_reply),
+        "closing_note": mask_personal(s.closing_note),
+        "representative": None if rep is None else {
+            "id": rep.id, "name": rep.name, "kind": rep.kind, "kind_label": rep.kind_label},
+        "office_name": s.office.name if s.office else None,
+        "department_name": s.department.name if s.department else None,
+        "area_name": s.area.name,
+        "submitted_at": s.created_at,
+        "closed_at": s.closed_at,
+        "rating": s.rating,
+    }
+
+
+def representative_figures(rep_id: int) -> dict:
+    """received, answered, median response time (submitted → first answer or referral), satisfaction."""
+    rows = db.session.execute(
+        select(Suggestion.created_at, Suggestion.first_response_at, Suggestion.answered_at, Suggestion.status,
+               Suggestion.rating)
+        .where(Suggestion.representative_id == rep_id)
+    ).all()
+    waits = [(r.first_response_at - r.created_at).total_seconds() / 3600 for r in rows if r.first_response_at]
+    ratings = [r.rating for r in rows if r.rating is not None]
+    return {
+        "received": len(rows),
+        "answered": sum(1 for r in rows if r.answered_at is not None),
+        "closed": sum(1 for r in rows if r.status == states.CLOSED),
+        "median_response_hours": round(median(waits), 1) if waits else None,
+        "rated": len(ratings),
+        "mean_rating": round(sum(ratings) / len(ratings), 2) if ratings else None,
+        "satisfied_share": round(sum(1 for x in ratings if x >= 4) / len(ratings), 3) if ratings else None,
+    }
