@@ -46,6 +46,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     health.register(app)
     _serve_media(app)
     _register_portal(app)
+
+    from app.core import limits
+
+    limits.init_app(app)  # last: it attaches limits to the URL rules registered above
     return app
 
 
