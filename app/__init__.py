@@ -56,19 +56,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _import_models() -> None:
     """Import every domain's models so metadata (and alembic) sees every table."""
     import importlib
-    import pkgutil
 
-    import app as package
-
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.ispkg:
-            try:
-                importlib.import_module(f"app.{info.name}.models")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"app.{info.name}.models":
-                    raise
+    root = Path(__file__).resolve().parent
+    for models in sorted(root.glob("*/models.py")):
+        importlib.import_module(f"app.{models.parent.name}.models")
     importlib.import_module("app.core.timeline")
     importlib.import_module("app.core.idempotency")
+    importlib.import_module("app.core.audit")
 
 
 def _serve_media(app: Flask) -> None:

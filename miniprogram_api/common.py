@@ -11,8 +11,8 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import service as accounts
-from app.accounts.models import User
-from app.core import idempotency, uow
+from app.accounts.models import STAFF_ROLES, User
+from app.core import audit, idempotency, uow
 from app.core.errors import Conflict, Unauthorized
 from app.core.scoping import Actor
 from app.core.time import to_local
@@ -62,6 +62,7 @@ def unit_of_work(view):
         try:
             response = view(*args, **kwargs)
             if isinstance(response, Response) and response.status_code < 400:
+                _audit(response.status_code)
                 if key:
                     idempotency.remember(owner, key, g.get("gz_user") and g.gz_user.id, request.method,
                                          request.path, response.status_code, response.get_data(as_text=True))
@@ -81,6 +82,13 @@ def unit_of_work(view):
             raise
 
     return wrapper
+
+
+def _audit(status_code: int) -> None:
+    user = g.get("gz_user")
+    staff = user is not None and any(grant.role in STAFF_ROLES for grant in user.grants)
+    if audit.should_audit(staff, request.method, request.path):
+        audit.record(user.id, request.endpoint or "", status_code)
 
 
 def _idempotency_owner() -> str:

@@ -151,7 +151,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _db_down(exc):
-        app.logger.warning("database unavailable: %s", exc.__class__.__name__)
+        app.logger.warning("database unavailable: %s", str(exc).splitlines()[0][:300])
         db.session.rollback()
         return error_response(503, "数据库暂时不可用，请稍后再试。")
 

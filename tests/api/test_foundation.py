@@ -184,3 +184,18 @@ def test_pagination_is_keyset_and_bounded(login):
     assert {p["id"] for p in first["items"]}.isdisjoint({p["id"] for p in second["items"]})
     assert admin.get("/admin/places?limit=101").status_code == 422
     assert admin.get("/admin/places?cursor=garbage!").status_code == 400
+
+
+def test_staff_writes_are_audited_with_who_and_where(login, areas):
+    from sqlalchemy import select
+
+    from app.core.audit import AuditLog
+    from app.extensions import db
+
+    east = login("east_admin")
+    res = east.post("/admin/places", json={"grid_id": areas["东城社区第一网格"].id, "name": "审计楼", "kind": "building"},
+                    environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert res.status_code == 201
+    row = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+    assert row.method == "POST" and row.path == "/mp/v1/admin/places" and row.ip == "10.1.2.3"
+    assert row.actor_id == east.get("/me").get_json()["id"]
