@@ -58,6 +58,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_LOCK_SECONDS": _int("LOGIN_LOCK_SECONDS", 15 * 60),
         "TIMEZONE": "Asia/Shanghai",
         "RETENTION_MONTHS": _int("RETENTION_MONTHS", 24),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "PORTAL_SECURE_COOKIES": _bool(env.get("PORTAL_SECURE_COOKIES"), env.get("GONGZHI_ENV") == "production"),
         # flask-smorest / OpenAPI
         "API_TITLE": "共治 小程序接口",
