@@ -1,7 +1,13 @@
 """Periodic jobs, read by `rq cron tasks/cron_config.py` (run exactly one)."""
 from rq import cron
 
-from tasks import QUEUE_DEFAULT
+from tasks import QUEUE_DEFAULT, QUEUE_NOTIFY
+from tasks.notify import sweep_outbox
 from tasks.suggestions import sweep_due as sweep_suggestions_due
 
 cron.register(sweep_suggestions_due, queue_name=QUEUE_DEFAULT, interval=15 * 60)
+
+from tasks.codes import flush_scan_counts  # noqa: E402
+
+cron.register(flush_scan_counts, queue_name=QUEUE_DEFAULT, interval=60)
+cron.register(sweep_outbox, queue_name=QUEUE_NOTIFY, interval=60)

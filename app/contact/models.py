@@ -1,0 +1,68 @@
+"""Who to contact at a grid (police, property, grid worker) and the resident ↔ staff threads."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Model, UTCDateTime
+
+GRID_WORKER, POLICE, PROPERTY = "grid_worker", "police", "property"
+CONTACT_ROLES = {GRID_WORKER: "网格员", POLICE: "网格民警", PROPERTY: "物业"}
+
+
+class AreaContact(Model):
+    """A named contact for a grid (or a community, for every grid below it)."""
+
+    __tablename__ = "area_contacts"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    phone_encrypted: Mapped[str | None] = mapped_column(String(255))
+    # The contact's own account, when they have one: messages then go to them.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def role_label(self) -> str:
+        return CONTACT_ROLES.get(self.role, self.role)
+
+
+class MessageThread(Model):
+    """One 我要联系 conversation, started by a resident at a place."""
+
+    __tablename__ = "message_threads"
+
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
+    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    to_role: Mapped[str] = mapped_column(String(16))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("area_contacts.id"))
+    # None: the grid's grid workers receive it (and see it through their scope).
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    contact_name: Mapped[str] = mapped_column(String(64), default="")
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message_count: Mapped[int] = mapped_column(Integer, default=1)
+
+    place = relationship("Place", lazy="joined", innerjoin=True)
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="thread", lazy="raise_on_sql", order_by="Message.id")
+
+    @property
+    def to_role_label(self) -> str:
+        return CONTACT_ROLES.get(self.to_role, self.to_role)
+
+
+class Message(Model):
+    __tablename__ = "messages"
+
+    thread_id: Mapped[int] = mapped_column(ForeignKey("message_threads.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    from_resident: Mapped[bool] = mapped_column(default=True)
+    body: Mapped[str] = mapped_column(Text)
+
+    thread: Mapped[MessageThread] = relationship(back_populates="messages", lazy="raise_on_sql")
+
+    __table_args__ = (Index("ix_messages_thread_id_id", "thread_id", "id"),)

@@ -1,0 +1,213 @@
+"""Contacts shown on a scan, and the 我要联系 threads between a resident and the staff of a place."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, literal, null, or_, select, union_all
+
+from app.accounts.models import COMMUNITY_ADMIN, GRID_WORKER, STREET_ADMIN, RoleGrant, User
+from app.areas.models import Area
+from app.contact.models import CONTACT_ROLES, AreaContact, Message, MessageThread
+from app.core import crypto
+from app.core.errors import Forbidden, Invalid, NotFound, ServiceUnavailable
+from app.core.pagination import Page, paginate
+from app.core.scoping import Actor, require_scope, scope_filter
+from app.core.time import local_display, utcnow
+from app.extensions import db
+from app.notifications.service import notify
+from app.wechat import WeChatError, get_wechat
+
+# Who sees every thread of an area besides its recipient: the staff responsible for it.
+THREAD_ROLES = (GRID_WORKER, COMMUNITY_ADMIN, STREET_ADMIN)
+CONTACT_ADMIN_ROLES = (COMMUNITY_ADMIN, STREET_ADMIN)
+MAX_BODY = 500
+
+
+@dataclass
+class Contact:
+    role: str
+    name: str
+    phone: str | None  # masked
+    user_id: int | None
+    contact_id: int | None
+
+    @property
+    def role_label(self) -> str:
+        return CONTACT_ROLES[self.role]
+
+
+def _ancestor_ids(area_path: str) -> list[int]:
+    return [int(part) for part in area_path.strip("/").split("/") if part]
+
+
+def contacts_for(area_path: str) -> list[Contact]:
+    """The grid's contacts in one query: named contacts of the grid or its ancestors, plus the
+    users holding grid_worker over it. For each role the contacts set nearest the grid win."""
+    ids = _ancestor_ids(area_path)
+    named = select(
+        AreaContact.role, AreaContact.name, AreaContact.phone_encrypted, AreaContact.user_id,
+        AreaContact.id.label("contact_id"), func.length(AreaContact.area_path).label("depth"),
+    ).where(AreaContact.area_id.in_(ids))
+    workers = select(
+        literal(GRID_WORKER).label("role"),
+        func.coalesce(func.nullif(User.display_name, ""), User.username).label("name"),
+        User.phone_encrypted, User.id.label("user_id"), null().label("contact_id"),
+        func.length(RoleGrant.area_path).label("depth"),
+    ).join(RoleGrant, RoleGrant.user_id == User.id).where(
+        RoleGrant.role == GRID_WORKER, RoleGrant.area_id.in_(ids), User.is_active.is_(True))
+    rows = db.session.execute(union_all(named, workers)).all()
+    deepest: dict[str, int] = {}
+    for row in rows:
+        if row.contact_id is not None or row.role == GRID_WORKER:
+            deepest[row.role] = max(deepest.get(row.role, 0), row.depth)
+    contacts: list[Contact] = []
+    seen_users: set[int] = set()
+    order = {role: i for i, role in enumerate(CONTACT_ROLES)}
+    for row in sorted(rows, key=lambda r: (order.get(r.role, 9), -r.depth, r.contact_id is None)):
+        if row.role != GRID_WORKER and row.depth != deepest[row.role]:
+            continue
+        if row.user_id is not None and row.role == GRID_WORKER:
+            if row.user_id in seen_users:
+                continue
+            seen_users.add(row.user_id)
+        contacts.append(Contact(role=row.role, name=row.name or "", user_id=row.user_id,
+                                phone=crypto.mask_phone(crypto.decrypt(row.phone_encrypted)),
+                                contact_id=row.contact_id))
+    return contacts
+
+
+def grid_worker_ids(area_path: str) -> list[int]:
+    return [c.user_id for c in contacts_for(area_path) if c.role == GRID_WORKER and c.user_id]
+
+
+# -- managing contacts ----------------------------------------------------------------------
+
+def set_contact(actor: Actor, *, area_id: int, role: str, name: str, phone: str | None = None,
+                user_id: int | None = None) -> AreaContact:
+    """Create or replace the contact of `role` for an area (a grid, or a community for all its grids)."""
+    if role not in CONTACT_ROLES:
+        raise Invalid("联系人类型无效。", errors={"role": [f"应为以下之一：{'、'.join(CONTACT_ROLES)}"]})
+    area = db.session.get(Area, area_id)
+    if area is None:
+        raise NotFound("区域不存在。")
+    require_scope(actor, area.path, CONTACT_ADMIN_ROLES)
+    contact = db.session.scalar(select(AreaContact).where(AreaContact.area_id == area.id,
+                                                          AreaContact.role == role))
+    if contact is None:
+        contact = AreaContact(area_id=area.id, area_path=area.path, role=role)
+        db.session.add(contact)
+    contact.name = name.strip()
+    contact.phone_encrypted = crypto.encrypt(phone) if phone else None
+    contact.user_id = user_id
+    db.session.flush()
+    return contact
+
+
+# -- threads --------------------------------------------------------------------------------
+
+def check_text(user: User | None, text: str, field: str = "body") -> None:
+    """msgSecCheck v2; a risky text is refused with a Chinese 422."""
+    try:
+        verdict = get_wechat().msg_sec_check(user.openid if user else None, text, scene=2)
+    except WeChatError as exc:
+        raise ServiceUnavailable("内容安全检查暂时不可用，请稍后再试。") from exc
+    if verdict == "risky":
+        raise Invalid("内容含有不当信息，请修改后再发送。", errors={field: ["未通过内容安全检查"]})
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise Invalid("消息内容不能为空。", errors={"body": ["必填"]})
+    if len(body) > MAX_BODY:
+        raise Invalid(f"消息内容不能超过 {MAX_BODY} 字。", errors={"body": [f"最多 {MAX_BODY} 字"]})
+    return body
+
+
+def start_thread(actor: Actor, *, scene: str, to_role: str, body: str) -> MessageThread:
+    from app.codes.service import place_for_scene
+
+    if to_role not in CONTACT_ROLES:
+        raise Invalid("联系对象无效。", errors={"to_role": [f"应为以下之一：{'、'.join(CONTACT_ROLES)}"]})
+    body = _clean_body(body)
+    place = place_for_scene(scene)
+    contacts = contacts_for(place.area_path)
+    chosen = [c for c in contacts if c.role == to_role]
+    if not chosen:
+        missing = "该网格暂未配备网格员。" if to_role == GRID_WORKER else f"该场所暂未设置{CONTACT_ROLES[to_role]}联系人。"
+        raise Invalid(missing, errors={"to_role": [missing]})
+    user = db.session.get(User, actor.user_id)
+    check_text(user, body)
+    contact = next((c for c in chosen if c.user_id), chosen[0])
+    now = utcnow()
+    thread = MessageThread(place_id=place.id, place=place, area_path=place.area_path, resident_id=actor.user_id,
+                           to_role=to_role, contact_id=contact.contact_id, recipient_id=contact.user_id,
+                           contact_name=contact.name, last_message_at=now, message_count=1)
+    db.session.add(thread)
+    db.session.flush()
+    db.session.add(Message(thread_id=thread.id, author_id=actor.user_id, from_resident=True, body=body))
+    db.session.flush()
+    recipients = [contact.user_id] if contact.user_id else grid_worker_ids(place.area_path)
+    _notify(recipients, "message_received", f"新留言：{place.name}", thread, body)
+    return thread
+
+
+def reply(actor: Actor, thread_id: int, body: str) -> Message:
+    body = _clean_body(body)
+    thread = get_thread(actor, thread_id)
+    user = db.session.get(User, actor.user_id)
+    check_text(user, body)
+    from_resident = actor.user_id == thread.resident_id
+    message = Message(thread_id=thread.id, author_id=actor.user_id, from_resident=from_resident, body=body)
+    db.session.add(message)
+    thread.last_message_at = utcnow()
+    thread.message_count += 1
+    db.session.flush()
+    if from_resident:
+        recipients = [thread.recipient_id] if thread.recipient_id else grid_worker_ids(thread.area_path)
+        _notify(recipients, "message_received", f"居民追加留言：{thread.place.name}", thread, body)
+    else:
+        _notify([thread.resident_id], "message_replied", f"{thread.to_role_label}回复了您的留言", thread, body)
+    return message
+
+
+def _notify(user_ids, kind: str, title: str, thread: MessageThread, body: str) -> None:
+    notify(user_ids, kind, title=title, body=body, page=f"pages/messages/detail?id={thread.id}",
+           data={"thing1": thread.place.name[:20], "thing2": body[:20], "time3": local_display(utcnow())},
+           subject=("message_thread", thread.id))
+
+
+def _visible(actor: Actor):
+    return or_(MessageThread.resident_id == actor.user_id, MessageThread.recipient_id == actor.user_id,
+               scope_filter(actor, MessageThread.area_path, THREAD_ROLES))
+
+
+def get_thread(actor: Actor, thread_id: int) -> MessageThread:
+    thread = db.session.get(MessageThread, thread_id)
+    if thread is None:
+        raise NotFound("留言不存在。")
+    if actor.user_id not in (thread.resident_id, thread.recipient_id) and not actor.covers(
+            thread.area_path, THREAD_ROLES):
+        raise Forbidden("无权查看该留言。")
+    return thread
+
+
+def thread_messages(thread: MessageThread) -> list[Message]:
+    return list(db.session.scalars(select(Message).where(Message.thread_id == thread.id).order_by(Message.id)))
+
+
+def list_threads(actor: Actor, *, mine: bool = False, place_id: int | None = None,
+                 limit: int | None = None, cursor: str | None = None) -> Page:
+    """Residents: the threads they started. Staff: also those sent to them or in their scope."""
+    stmt = select(MessageThread)
+    stmt = stmt.where(MessageThread.resident_id == actor.user_id) if mine else stmt.where(_visible(actor))
+    if place_id is not None:
+        stmt = stmt.where(MessageThread.place_id == place_id)
+    return paginate(stmt, MessageThread.id, limit=limit, cursor=cursor)
+
+
+def resident_labels(user_ids: list[int]) -> dict[int, str]:
+    """Masked names of the residents on a page of threads, in one query."""
+    rows = db.session.execute(select(User.id, User.display_name, User.username)
+                              .where(User.id.in_(set(user_ids)))).all()
+    return {r.id: crypto.mask_name(r.display_name or r.username or f"居民{r.id}") for r in rows}

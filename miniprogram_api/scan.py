@@ -1,0 +1,56 @@
+"""GET /scan/{scene}: where the resident is, who is responsible there, and what they can do."""
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from app.areas.models import PLACE_KINDS
+from app.codes import service as codes
+from miniprogram_api.common import View
+
+blp = Blueprint("scan", __name__, description="扫码：场所、网格、联系人与可用操作")
+PREFIX = "/scan"
+
+
+class ScanPlaceSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    kind_label = fields.Function(lambda p: PLACE_KINDS.get(p.kind, p.kind))
+    address = fields.String()
+
+
+class ScanAreaSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class ScanContactSchema(Schema):
+    role = fields.String(metadata={"description": "grid_worker / police / property"})
+    role_label = fields.String(metadata={"description": "网格员 / 网格民警 / 物业"})
+    name = fields.String()
+    phone = fields.String(allow_none=True, metadata={"description": "脱敏手机号，如 138****1234"})
+    user_id = fields.Integer(allow_none=True, metadata={"description": "有账号的联系人（网格员）的用户 id，可用于点赞"})
+
+
+class PraiseTargetSchema(Schema):
+    target_type = fields.String()
+    target_id = fields.Integer()
+    name = fields.String()
+
+
+class ScanSchema(Schema):
+    scene = fields.String()
+    place = fields.Nested(ScanPlaceSchema)
+    grid = fields.Nested(ScanAreaSchema)
+    community = fields.Nested(ScanAreaSchema)
+    contacts = fields.List(fields.Nested(ScanContactSchema))
+    praise_targets = fields.List(fields.Nested(PraiseTargetSchema),
+                                 metadata={"description": "在此处可点赞的对象"})
+    actions = fields.List(fields.String(), metadata={"description": '["report","praise","contact"]'})
+
+
+@blp.route("/<string:scene>")
+class Scan(View):
+    @blp.response(200, ScanSchema)
+    def get(self, scene):
+        """扫码进入：返回场所、所属网格与社区、联系人（手机号脱敏）和可用操作；无效或已停用的码返回 404"""
+        return codes.scan(scene)

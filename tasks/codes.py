@@ -1,0 +1,12 @@
+"""Periodic jobs for QR codes."""
+from __future__ import annotations
+
+from tasks import job
+
+
+@job
+def flush_scan_counts() -> int:
+    """Write the scan counts gathered in Redis (or in this process) to the codes table."""
+    from app.codes import counter
+
+    return counter.flush()

@@ -1,0 +1,185 @@
+"""Scanning a code on a place: what the resident sees, what is hidden, and how scans are counted."""
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from sqlalchemy import event, select
+
+from app.areas.models import Place
+from app.codes.models import Code
+from app.extensions import db
+
+MASKED = re.compile(r"^\d{3}\*{4}\d{4}$")
+
+
+def scene_of(place_name: str) -> str:
+    return db.session.scalar(select(Code.scene).join(Place, Place.id == Code.place_id)
+                             .where(Place.name == place_name, Code.active.is_(True)))
+
+
+def scan_count(scene: str) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(Code.scan_count).where(Code.scene == scene))
+
+
+def test_scan_shows_place_grid_community_and_masked_contacts(login):
+    resident = login.resident()
+    res = resident.get(f"/scan/{scene_of('东城小区1号楼')}")
+    assert res.status_code == 200, res.get_json()
+    body = res.get_json()
+    assert body["place"]["name"] == "东城小区1号楼"
+    assert body["place"]["kind_label"] == "楼栋"
+    assert body["grid"]["name"] == "东城社区第一网格"
+    assert body["community"]["name"] == "东城社区"
+    assert body["actions"] == ["report", "praise", "contact"]
+    by_role = {}
+    for contact in body["contacts"]:
+        by_role.setdefault(contact["role"], []).append(contact)
+        assert contact["phone"] is None or MASKED.match(contact["phone"]), contact
+    assert [c["name"] for c in by_role["grid_worker"]] == ["李网格员"]
+    assert by_role["police"][0]["name"] == "王建军"
+    assert by_role["police"][0]["role_label"] == "网格民警"
+    assert by_role["police"][0]["phone"] == "139****1201"
+    assert by_role["property"][0]["role_label"] == "物业"
+    # The full numbers never leave the server.
+    assert "13934561201" not in res.get_data(as_text=True)
+    # The grid worker of the other grid is not a contact here.
+    assert "赵网格员" not in res.get_data(as_text=True)
+    targets = {(t["target_type"], t["name"]) for t in body["praise_targets"]}
+    assert ("grid_worker", "李网格员") in targets and ("place", "东城小区1号楼") in targets
+
+
+def test_scan_of_a_shop_offers_the_merchant_for_praise(client):
+    body = client.get(f"/mp/v1/scan/{scene_of('老王便民超市')}").get_json()
+    assert {"target_type": "merchant", "target_id": body["place"]["id"], "name": "老王便民超市"} \
+        in body["praise_targets"]
+
+
+@pytest.mark.parametrize("scene", ["pNoSuchSceneAtAll123", "x" * 40, "%E4%B8%AD"])
+def test_unknown_scene_is_404_in_chinese(client, scene):
+    res = client.get(f"/mp/v1/scan/{scene}")
+    assert res.status_code == 404
+    assert res.get_json()["message"] == "二维码无效或已停用。"
+
+
+def test_scan_of_a_deactivated_place_is_404(login, client):
+    scene = scene_of("西园菜市场")
+    place_id = client.get(f"/mp/v1/scan/{scene}").get_json()["place"]["id"]
+    assert login("west_admin").patch(f"/admin/places/{place_id}", json={"active": False}).status_code == 200
+    assert client.get(f"/mp/v1/scan/{scene}").status_code == 404
+
+
+def test_scan_runs_two_selects_and_writes_nothing(app, client):
+    from app.codes import counter
+
+    scene = scene_of("日晷公园东门")
+    client.get(f"/mp/v1/scan/{scene}")  # warm up: the first request may load metadata
+    statements = []
+
+    def capture(conn, cursor, statement, *args):
+        statements.append(statement.strip().split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        assert client.get(f"/mp/v1/scan/{scene}").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert 1 <= statements.count("SELECT") <= 2, statements
+    assert not {"INSERT", "UPDATE", "DELETE"} & set(statements), statements
+    counter.flush()
+
+
+def test_scans_are_counted_then_flushed_by_the_periodic_job(app, client):
+    from tasks.codes import flush_scan_counts
+
+    scene = scene_of("东城小区2号楼")
+    flush_scan_counts()
+    before = scan_count(scene)
+    for _ in range(3):
+        assert client.get(f"/mp/v1/scan/{scene}").status_code == 200
+    assert scan_count(scene) == before  # nothing written by the scans themselves
+    assert flush_scan_counts() >= 3
+    assert scan_count(scene) == before + 3
+    assert flush_scan_counts() == 0
+
+
+def test_without_redis_a_due_flush_runs_after_the_scan(app, client):
+    from tasks.codes import flush_scan_counts
+
+    scene = scene_of("幸福里3号楼2单元")
+    flush_scan_counts()
+    before = scan_count(scene)
+    app.config["SCAN_FLUSH_SECONDS"] = 0
+    try:
+        assert client.get(f"/mp/v1/scan/{scene}").status_code == 200
+    finally:
+        app.config.pop("SCAN_FLUSH_SECONDS")
+    assert scan_count(scene) == before + 1
+
+
+def test_the_cron_schedule_registers_the_flush():
+    import runpy
+    from pathlib import Path
+
+    from rq import cron
+
+    cron._job_data_registry.clear()
+    try:
+        runpy.run_path(str(Path(__file__).resolve().parents[2] / "tasks" / "cron_config.py"))
+        jobs = {(d["func"].__module__, d["func"].__name__): d for d in cron._job_data_registry}
+    finally:
+        cron._job_data_registry.clear()
+    assert jobs[("tasks.codes", "flush_scan_counts")]["interval"] <= 300
+
+
+@pytest.fixture
+def redis_url():
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    from redis import Redis
+
+    for _ in range(50):
+        try:
+            Redis.from_url(url).ping()
+            break
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait(5)
+
+
+def test_with_redis_scans_are_counted_in_redis(app, client, redis_url):
+    from redis import Redis
+
+    from app.codes import counter
+    from tasks.codes import flush_scan_counts
+
+    scene = scene_of("东城小区1号楼")
+    code_id = db.session.scalar(select(Code.id).where(Code.scene == scene))
+    flush_scan_counts()
+    before = scan_count(scene)
+    app.config["REDIS_URL"] = redis_url
+    try:
+        for _ in range(2):
+            assert client.get(f"/mp/v1/scan/{scene}").status_code == 200
+        assert Redis.from_url(redis_url).hget(counter.REDIS_KEY, str(code_id)) == b"2"
+        assert scan_count(scene) == before
+        assert flush_scan_counts() == 2
+        assert not Redis.from_url(redis_url).exists(counter.REDIS_KEY)
+    finally:
+        app.config["REDIS_URL"] = None
+        app.extensions.pop("gongzhi.redis", None)
+    assert scan_count(scene) == before + 2
