@@ -10,7 +10,7 @@ MODULES = [
     "auth", "me", "admin_areas",
     "scan", "uploads", "cases", "praise", "messages", "codes",
     "wishes", "party_members", "activities", "service_hours", "suggestions",
-    "inbox", "stats",
+    "inbox", "stats", "representatives", "subscriptions", "certificates",
 ]
 
 
