@@ -134,7 +134,7 @@ def sheet_pdf(items: list[SheetItem]) -> bytes:
     grey = Color(0.6, 0.6, 0.6)
     for page in range(pages):
         pdf.setFont(FONT, 14)
-        pdf.drawString(MARGIN, height - MARGIN - 16, "共治 · 场所二维码（扫码上报、点赞、联系）")
+        pdf.drawString(MARGIN, height - MARGIN - 16, "共治 场所二维码（扫码：上报、点赞、联系）")
         pdf.setFont(FONT, 8)
         pdf.drawRightString(width - MARGIN, height - MARGIN - 16,
                             f"{local_display(utcnow())}  第 {page + 1}/{pages} 页")
@@ -153,7 +153,7 @@ def sheet_pdf(items: list[SheetItem]) -> bytes:
             place, size = _fit(item.place, 12, cell_w - 12)
             pdf.setFont(FONT, size)
             pdf.drawCentredString(center, y + 30, place)
-            where, size = _fit(f"{item.community} · {item.grid}", 8.5, cell_w - 12)
+            where, size = _fit(f"{item.community}／{item.grid}", 8.5, cell_w - 12)
             pdf.setFont(FONT, size)
             pdf.drawCentredString(center, y + 17, where)
             pdf.setFont(FONT, 7)
