@@ -1,0 +1,117 @@
+"""The employer report (双报告) of a party member's services, as CSV for Excel and as a printable PDF."""
+from __future__ import annotations
+
+import csv
+import io
+
+from app.core.time import local_display
+from app.members.service import Report
+
+FONT = "STSong-Light"
+# A cell starting with one of these is a formula to Excel; residents write the titles.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def filename(report: Report, ext: str) -> str:
+    return f"党员服务纪实_{report.member['name']}_{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}.{ext}"
+
+
+def _summary(report: Report) -> list[tuple[str, str]]:
+    m, t = report.member, report.totals
+    return [
+        ("姓名", m["name"]),
+        ("单位党组织", m["org_name"]),
+        ("报到社区", m["community_name"]),
+        ("统计期间", f"{report.date_from:%Y-%m-%d} 至 {report.date_to:%Y-%m-%d}"),
+        ("完成心愿（件）", str(t["wishes_fulfilled"])),
+        ("已确认服务时长（小时）", f"{t['hours']:g}"),
+        ("待确认服务时长（小时）", f"{t['pending_hours']:g}"),
+        ("群众评分", f"{t['rating_average']:g} 分（{t['rating_count']} 次评价）" if t["rating_average"] else "暂无评价"),
+        ("获得点赞（次）", str(report.praise_count)),
+    ]
+
+
+HEADER = ("序号", "完成时间", "心愿", "类别", "社区", "服务时长（小时）", "群众评分", "状态", "服务说明")
+
+
+def _row_cells(index: int, row: dict) -> list[str]:
+    return [
+        str(index), local_display(row["fulfilled_at"]), row["title"], row["category_label"], row["community_name"],
+        f"{row['hours']:g}" if row["hours"] is not None else "", str(row["rating"] or ""), row["status_label"],
+        row["note"] or "",
+    ]
+
+
+def _safe(cell: str) -> str:
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def to_csv(report: Report) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["在职党员服务纪实报告（双报告）"])
+    for label, value in _summary(report):
+        writer.writerow([label, _safe(value)])
+    writer.writerow([])
+    writer.writerow(HEADER)
+    for index, row in enumerate(report.rows, start=1):
+        writer.writerow([_safe(c) for c in _row_cells(index, row)])
+    writer.writerow([])
+    writer.writerow(["生成时间", local_display(report.generated_at)])
+    # utf-8-sig: the BOM makes Excel read the Chinese correctly.
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_pdf(report: Report) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    title = ParagraphStyle("title", fontName=FONT, fontSize=18, leading=24, alignment=1, spaceAfter=4 * mm)
+    body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14)
+    cell = ParagraphStyle("cell", fontName=FONT, fontSize=8.5, leading=11, wordWrap="CJK")
+    heading = ParagraphStyle("heading", fontName=FONT, fontSize=12, leading=16, spaceBefore=5 * mm, spaceAfter=2 * mm)
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=18 * mm,
+                            bottomMargin=18 * mm, title="在职党员服务纪实报告", author="共治平台")
+    grid = TableStyle([
+        ("FONT", (0, 0), (-1, -1), FONT, 9.5),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ])
+    summary = Table([[Paragraph(k, body), Paragraph(_escape(v), body)] for k, v in _summary(report)],
+                    colWidths=[50 * mm, 130 * mm], style=grid)
+    summary.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f3e9e9"))]))
+    story = [Paragraph("在职党员服务纪实报告", title), Paragraph("（双报到 · 双报告）", body), Spacer(1, 4 * mm),
+             summary, Paragraph("服务明细", heading)]
+    if report.rows:
+        data = [[Paragraph(h, cell) for h in HEADER]]
+        data += [[Paragraph(_escape(c), cell) for c in _row_cells(i, r)] for i, r in enumerate(report.rows, start=1)]
+        widths = [9, 24, 34, 15, 18, 15, 12, 13, 40]
+        table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1, style=grid)
+        table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#c0392b")),
+                                   ("TEXTCOLOR", (0, 0), (-1, 0), colors.white)]))
+        story.append(table)
+    else:
+        story.append(Paragraph("统计期间内暂无已完成的服务。", body))
+    story += [
+        Spacer(1, 10 * mm),
+        Paragraph("以上服务记录由社区在共治平台逐项登记，谁组织谁记录、谁记录谁证明。", body),
+        Spacer(1, 8 * mm),
+        Paragraph(f"报到社区党组织（盖章）：{_escape(report.member['community_name'])}", body),
+        Paragraph(f"生成时间：{local_display(report.generated_at)}", body),
+    ]
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+

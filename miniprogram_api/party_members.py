@@ -1,0 +1,189 @@
+"""In-service party members: dual registration (双报到), review, service record, employer report, ranking."""
+from urllib.parse import quote
+
+from flask import Response
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.members import report
+from app.members import service as members
+from app.members.models import STATUS_LABELS
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+
+blp = Blueprint("party_members", __name__, description="在职党员：双报到、纪实与双报告")
+PREFIX = "/party-members"
+
+
+class MemberRegisterArgs(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    org_name = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                             metadata={"description": "工作单位党组织"})
+    community_id = fields.Integer(required=True, metadata={"description": "报到（居住）社区"})
+    grid_id = fields.Integer(load_default=None, allow_none=True, metadata={"description": "居住网格（可选）"})
+    skills = fields.List(fields.String(validate=validate.Length(min=1, max=16)), load_default=list,
+                         metadata={"description": "技能标签，如 维修、辅导、医疗"})
+    availability = fields.String(load_default="", validate=validate.Length(max=200),
+                                 metadata={"description": "可服务时间，如 周末全天"})
+
+
+class MemberRegistrationQuery(PageArgs):
+    status = fields.String(load_default="pending", validate=validate.OneOf(list(STATUS_LABELS)))
+    community_id = fields.Integer(load_default=None)
+
+
+class MemberReviewArgs(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    reason = fields.String(load_default="", validate=validate.Length(max=500), metadata={"description": "驳回必填"})
+
+
+class MemberPeriodArgs(Schema):
+    date_from = fields.Date(data_key="from", load_default=None, metadata={"description": "开始日期，默认当年 1 月 1 日"})
+    date_to = fields.Date(data_key="to", load_default=None, metadata={"description": "结束日期（含），默认今天"})
+
+
+class MemberRankingArgs(MemberPeriodArgs):
+    community_id = fields.Integer(required=True)
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class PartyMemberSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    name = fields.String()
+    org_name = fields.String()
+    community_id = fields.Integer()
+    community_name = fields.String()
+    grid_id = fields.Integer(allow_none=True)
+    grid_name = fields.String(allow_none=True)
+    skills = fields.List(fields.String())
+    availability = fields.String()
+    phone = fields.String(allow_none=True, metadata={"description": "脱敏手机号"})
+    status = fields.String()
+    status_label = fields.String()
+    reject_reason = fields.String(allow_none=True)
+    reviewed_at = LocalDateTime(allow_none=True)
+    created_at = LocalDateTime()
+    allowed_actions = fields.List(fields.String())
+
+
+class MemberServiceSchema(Schema):
+    wish_id = fields.Integer()
+    title = fields.String()
+    category = fields.String()
+    category_label = fields.String()
+    fulfilled_at = LocalDateTime(allow_none=True)
+    confirmed_at = LocalDateTime(allow_none=True)
+    hours = fields.Float(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    status = fields.String()
+    status_label = fields.String()
+    note = fields.String()
+
+
+class MemberRecordSchema(Schema):
+    member = fields.Nested(PartyMemberSchema)
+    wishes_fulfilled = fields.Integer(metadata={"description": "完成的心愿数（含待确认）"})
+    hours = fields.Float(metadata={"description": "已确认的服务时长（小时）"})
+    pending_hours = fields.Float(metadata={"description": "待居民确认的服务时长"})
+    rating_average = fields.Float(allow_none=True)
+    rating_count = fields.Integer()
+    praise_count = fields.Integer()
+    open_claims = fields.Integer()
+    recent_services = fields.List(fields.Nested(MemberServiceSchema))
+
+
+class MemberRankingItemSchema(Schema):
+    rank = fields.Integer()
+    member_id = fields.Integer()
+    name = fields.String(metadata={"description": "非管理员看到脱敏姓名（本人除外）"})
+    org_name = fields.String()
+    wishes_fulfilled = fields.Integer()
+    hours = fields.Float()
+    rating_average = fields.Float(allow_none=True)
+    is_me = fields.Boolean()
+
+
+class MemberRankingSchema(Schema):
+    community_id = fields.Integer()
+    community_name = fields.String()
+    date_from = fields.Date(data_key="from", attribute="from", allow_none=True)
+    date_to = fields.Date(data_key="to", attribute="to", allow_none=True)
+    items = fields.List(fields.Nested(MemberRankingItemSchema))
+
+
+MemberPage = page_schema(PartyMemberSchema, "PartyMemberPage")
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@blp.route("")
+class PartyMembers(View):
+    @blp.arguments(MemberRegisterArgs)
+    @blp.response(201, PartyMemberSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """在职党员到居住社区报到（双报到），等待社区审核"""
+        return members.register(current_actor(), **args)
+
+    @blp.arguments(MemberRegistrationQuery, location="query")
+    @blp.response(200, MemberPage)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """管理员：管辖范围内的报到申请（默认待审核）"""
+        return members.list_registrations(current_actor(), **args)
+
+
+@blp.route("/<int:member_id>/transitions")
+class PartyMemberTransitions(View):
+    @blp.arguments(MemberReviewArgs)
+    @blp.response(200, PartyMemberSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, member_id):
+        """审核报到申请：approve 通过（授予在职党员身份）或 reject 驳回（须填写原因）"""
+        return members.review(current_actor(), member_id, args["action"], args["reason"])
+
+
+@blp.route("/<int:member_id>/record")
+class PartyMemberRecord(View):
+    @blp.response(200, MemberRecordSchema)
+    @blp.doc(security=BEARER)
+    def get(self, member_id):
+        """党员服务纪实：完成心愿、服务时长、群众评分与获赞"""
+        return members.service_record(current_actor(), member_id)
+
+
+@blp.route("/<int:member_id>/report.csv")
+class PartyMemberReportCsv(View):
+    @blp.arguments(MemberPeriodArgs, location="query")
+    @blp.response(200, content_type="text/csv", description="CSV（UTF-8 带 BOM，Excel 可直接打开）")
+    @blp.doc(security=BEARER)
+    def get(self, args, member_id):
+        """双报告：下载党员在某期间的服务纪实（CSV）"""
+        data = members.employer_report(current_actor(), member_id, args["date_from"], args["date_to"])
+        return _download(report.to_csv(data), "text/csv; charset=utf-8", report.filename(data, "csv"))
+
+
+@blp.route("/<int:member_id>/report.pdf")
+class PartyMemberReportPdf(View):
+    @blp.arguments(MemberPeriodArgs, location="query")
+    @blp.response(200, content_type="application/pdf", description="PDF 报告，可打印盖章")
+    @blp.doc(security=BEARER)
+    def get(self, args, member_id):
+        """双报告：下载党员在某期间的服务纪实（PDF，供单位党组织存档）"""
+        data = members.employer_report(current_actor(), member_id, args["date_from"], args["date_to"])
+        return _download(report.to_pdf(data), "application/pdf", report.filename(data, "pdf"))
+
+
+@blp.route("/ranking")
+class PartyMemberRanking(View):
+    @blp.arguments(MemberRankingArgs, location="query")
+    @blp.response(200, MemberRankingSchema)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """社区党员服务排行榜（按已确认服务时长，前 N 名）"""
+        return members.ranking(current_actor(), args["community_id"], date_from=args["date_from"],
+                               date_to=args["date_to"], limit=args["limit"])

@@ -1,0 +1,230 @@
+"""Micro-wishes (微心愿): post, the pool, transitions, rating and dispatch candidates."""
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.wishes import service as wishes
+from app.wishes.models import CATEGORIES, STATUS_LABELS
+from app.wishes.states import TRANSITIONS
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+
+blp = Blueprint("wishes", __name__, description="微心愿：群众点单、社区派单、党员接单")
+PREFIX = "/wishes"
+
+ACTIONS = sorted({action for _, action in TRANSITIONS} - {"expire"})
+
+
+class WishArgs(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=30), metadata={"description": "最多 30 字"})
+    detail = fields.String(load_default="", validate=validate.Length(max=2000))
+    category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)),
+                             metadata={"description": "、".join(f"{k}={v[0]}" for k, v in CATEGORIES.items())})
+    desired_date = fields.Date(required=True, metadata={"description": "期望实现日期 YYYY-MM-DD"})
+    community_id = fields.Integer(required=True, metadata={"description": "心愿所在社区"})
+    grid_id = fields.Integer(load_default=None, allow_none=True, metadata={"description": "所在网格（可选，用于就近派单）"})
+    address = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                            metadata={"description": "上门地址，仅认领党员和社区管理员可见"})
+    contact_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                                  metadata={"description": "联系电话；不填则用已绑定的手机号"})
+    contact_name = fields.String(load_default="", validate=validate.Length(max=32))
+    photo_ids = fields.List(fields.Integer(), load_default=list)
+
+
+class WishQuery(PageArgs):
+    pool = fields.Boolean(load_default=False, metadata={"description": "心愿池（仅已报到党员）"})
+    mine = fields.Boolean(load_default=False, metadata={"description": "我提交的心愿"})
+    claimed_by_me = fields.Boolean(load_default=False, metadata={"description": "我认领的心愿"})
+    status = fields.String(load_default=None, validate=validate.OneOf(list(STATUS_LABELS)))
+    community_id = fields.Integer(load_default=None)
+
+
+class WishTransitionArgs(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+    reason = fields.String(load_default="", validate=validate.Length(max=500),
+                           metadata={"description": "reject、release 必填"})
+    member_id = fields.Integer(load_default=None, metadata={"description": "dispatch：党员报到记录 id"})
+    photo_ids = fields.List(fields.Integer(), load_default=list, metadata={"description": "fulfil：服务照片"})
+    hours = fields.Float(load_default=None, validate=validate.Range(min=0, max=24, min_inclusive=False),
+                         metadata={"description": "fulfil：服务时长（小时）"})
+    rating = fields.Integer(load_default=None, validate=validate.Range(min=1, max=5),
+                            metadata={"description": "confirm：评分 1-5（可选）"})
+    comment = fields.String(load_default="", validate=validate.Length(max=200))
+    public_title = fields.String(load_default=None, validate=validate.Length(min=1, max=30),
+                                 metadata={"description": "approve：修改后的公开标题（可选）"})
+    public_detail = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class WishPublicTextArgs(Schema):
+    public_title = fields.String(validate=validate.Length(min=1, max=30))
+    public_detail = fields.String(validate=validate.Length(max=2000))
+
+
+class WishRatingArgs(Schema):
+    score = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class WishCandidateQuery(Schema):
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+
+
+class WishPhotoSchema(Schema):
+    id = fields.Integer()
+    url = fields.String()
+    thumb_url = fields.String()
+
+
+class WishContactSchema(Schema):
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+
+
+class WishClaimerSchema(Schema):
+    user_id = fields.Integer()
+    member_id = fields.Integer(allow_none=True)
+    name = fields.String()
+    org_name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True, metadata={"description": "脱敏手机号"})
+
+
+class WishEventSchema(Schema):
+    action = fields.String()
+    action_label = fields.String()
+    actor_role = fields.String()
+    actor_role_label = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    note = fields.String(allow_none=True)
+    attachments = fields.List(fields.Nested(WishPhotoSchema))
+    time = LocalDateTime()
+
+
+class WishSchema(Schema):
+    id = fields.Integer()
+    title = fields.String(metadata={"description": "公开标题（管理员可能已修改）"})
+    detail = fields.String()
+    category = fields.String()
+    category_label = fields.String()
+    desired_date = fields.Date()
+    photos = fields.List(fields.Nested(WishPhotoSchema))
+    status = fields.String()
+    status_label = fields.String()
+    community_id = fields.Integer()
+    community_name = fields.String()
+    grid_id = fields.Integer(allow_none=True)
+    grid_name = fields.String(allow_none=True)
+    requester_name = fields.String(metadata={"description": "非认领党员看到的是脱敏姓名"})
+    claimed = fields.Boolean()
+    claimed_by_me = fields.Boolean()
+    claimed_at = LocalDateTime(allow_none=True)
+    fulfilled_at = LocalDateTime(allow_none=True)
+    confirmed_at = LocalDateTime(allow_none=True)
+    hours = fields.Float(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    auto_confirmed = fields.Boolean()
+    created_at = LocalDateTime()
+    allowed_actions = fields.List(fields.String())
+    original_title = fields.String(allow_none=True, metadata={"description": "仅提交人和管理员可见"})
+    original_detail = fields.String(allow_none=True)
+    reject_reason = fields.String(allow_none=True)
+
+
+class WishDetailSchema(WishSchema):
+    contact = fields.Nested(WishContactSchema, allow_none=True,
+                            metadata={"description": "居民地址和电话：仅认领党员、提交人和社区管理员可见"})
+    claimer = fields.Nested(WishClaimerSchema, allow_none=True)
+    fulfil_note = fields.String(allow_none=True)
+    fulfil_photos = fields.List(fields.Nested(WishPhotoSchema))
+    rating_comment = fields.String(allow_none=True)
+    can_rate = fields.Boolean()
+    timeline = fields.List(fields.Nested(WishEventSchema))
+
+
+class WishCandidateSchema(Schema):
+    rank = fields.Integer()
+    member_id = fields.Integer()
+    user_id = fields.Integer()
+    name = fields.String()
+    org_name = fields.String()
+    grid_id = fields.Integer(allow_none=True)
+    grid_name = fields.String(allow_none=True)
+    skills = fields.List(fields.String())
+    matched_skills = fields.List(fields.String())
+    same_grid = fields.Boolean()
+    open_claims = fields.Integer()
+    recent_fulfilled = fields.Integer()
+    availability = fields.String()
+    score = fields.Float()
+    reason = fields.String(metadata={"description": "排序理由"})
+
+
+class WishCandidatesSchema(Schema):
+    wish_id = fields.Integer()
+    items = fields.List(fields.Nested(WishCandidateSchema))
+
+
+WishPage = page_schema(WishSchema, "WishPage")
+
+
+@blp.route("")
+class Wishes(View):
+    @blp.arguments(WishArgs)
+    @blp.response(201, WishDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """提交微心愿（群众点单），社区审核后进入心愿池"""
+        return wishes.create_wish(current_actor(), **args)
+
+    @blp.arguments(WishQuery, location="query")
+    @blp.response(200, WishPage)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """心愿列表：pool 心愿池、mine 我提交的、claimed_by_me 我认领的；管理员默认看管辖范围"""
+        return wishes.list_wishes(current_actor(), **args)
+
+
+@blp.route("/<int:wish_id>")
+class WishDetail(View):
+    @blp.response(200, WishDetailSchema)
+    @blp.doc(security=BEARER)
+    def get(self, wish_id):
+        """心愿详情与纪实时间线；居民地址电话仅对认领党员可见"""
+        return wishes.get_wish(current_actor(), wish_id)
+
+    @blp.arguments(WishPublicTextArgs)
+    @blp.response(200, WishDetailSchema)
+    @blp.doc(security=BEARER)
+    def patch(self, args, wish_id):
+        """管理员修改心愿的公开标题和内容（如去掉电话号码）"""
+        return wishes.edit_public_text(current_actor(), wish_id, **args)
+
+
+@blp.route("/<int:wish_id>/transitions")
+class WishTransitions(View):
+    @blp.arguments(WishTransitionArgs)
+    @blp.response(200, WishDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, wish_id):
+        """推进心愿：审核、驳回、派单、认领、退回、完成、确认、撤销"""
+        return wishes.transition(current_actor(), wish_id, args.pop("action"), **args)
+
+
+@blp.route("/<int:wish_id>/rating")
+class WishRating(View):
+    @blp.arguments(WishRatingArgs)
+    @blp.response(200, WishDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, wish_id):
+        """居民评价已确认的心愿（每个心愿一次）"""
+        return wishes.rate(current_actor(), wish_id, **args)
+
+
+@blp.route("/<int:wish_id>/candidates")
+class WishCandidates(View):
+    @blp.arguments(WishCandidateQuery, location="query")
+    @blp.response(200, WishCandidatesSchema)
+    @blp.doc(security=BEARER)
+    def get(self, args, wish_id):
+        """派单推荐：按技能、就近、在办数量和近期活跃度为本社区党员排序，并说明理由"""
+        return wishes.candidates(current_actor(), wish_id, **args)
