@@ -1,24 +1,49 @@
-"""Delivery of outbox notifications. (The WeChat channels are added by the notifications work.)"""
+"""Delivery of outbox notifications, and the sweep that re-enqueues whatever is still pending."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from rq import Retry, get_current_job
 
-from app.core.time import utcnow
-from app.extensions import db
-from app.notifications.models import PENDING, SKIPPED, Notification
-from tasks import job
+from app.core import uow
+from app.notifications import delivery
+from app.notifications.service import BATCH_SIZE
+from tasks import QUEUE_NOTIFY, job
+
+# Transient WeChat failures (-1, 45009, timeouts, 5xx) are retried by rq with exponential backoff.
+RETRY = Retry(max=len(delivery.BACKOFF), interval=list(delivery.BACKOFF))
+
+
+class TransientDeliveryError(Exception):
+    """Raised after committing a batch so that rq retries the rows WeChat could not take yet."""
 
 
 @job
-def deliver_batch(notification_ids: list[int]) -> int:
-    """Deliver a batch; rows already handled are left alone, so running twice sends once."""
-    rows = db.session.scalars(
-        select(Notification).where(Notification.id.in_(notification_ids), Notification.status == PENDING)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for row in rows:
-        # Inbox only until the WeChat channels land: the row stays readable in the inbox.
-        row.status = SKIPPED
-        row.channel = "inbox"
-        row.sent_at = utcnow()
-    return len(rows)
+def deliver_batch(notification_ids: list[int]) -> dict:
+    """Deliver a batch. Rows already handled are left alone, so running it twice sends once."""
+    return _deliver(notification_ids)
+
+
+@job
+def deliver(notification_id: int) -> dict:
+    """Deliver one notification."""
+    return _deliver([notification_id])
+
+
+def _deliver(notification_ids: list[int]) -> dict:
+    outcome = delivery.deliver(notification_ids)
+    if outcome.retry and get_current_job() is not None:
+        # Keep what went out: the retry only finds the rows still pending.
+        uow.commit()
+        raise TransientDeliveryError(f"{len(outcome.retry)} notification(s) to retry: {outcome.retry[:20]}")
+    # Inline (no Redis): the rows stay pending with their retry time, and the sweep picks them up.
+    return outcome.as_dict()
+
+
+@job
+def sweep_outbox() -> int:
+    """Re-enqueue rows still pending after ~30 s: a lost enqueue, a crash, a missed retry lose nothing."""
+    from app.core.uow import after_commit
+
+    ids = delivery.claim_for_sweep()
+    for start in range(0, len(ids), BATCH_SIZE):
+        after_commit(deliver_batch, ids[start:start + BATCH_SIZE], queue_name=QUEUE_NOTIFY, retry=RETRY)
+    return len(ids)

@@ -19,6 +19,10 @@ from werkzeug.wrappers import Request, Response
 
 APPID = "wx_test_appid"
 SECRET = "wx_test_secret"
+# An official account of the same open-platform owner (template messages).
+OA_APPID = "wx_test_oa_appid"
+OA_SECRET = "wx_test_oa_secret"
+APPS = {APPID: SECRET, OA_APPID: OA_SECRET}
 
 
 @dataclass
@@ -28,6 +32,7 @@ class FakeState:
     phone_codes: dict[str, str] = field(default_factory=dict)  # phone code -> phone
     used_codes: set[str] = field(default_factory=set)
     tokens: dict[str, float] = field(default_factory=dict)     # token -> expiry
+    token_apps: dict[str, str] = field(default_factory=dict)   # token -> appid
     token_requests: list[dict] = field(default_factory=list)
     plain_token_requests: int = 0
     subscribe_messages: list[dict] = field(default_factory=list)
@@ -107,10 +112,10 @@ class FakeWeChat:
             return _json({"errcode": 404, "errmsg": f"unknown endpoint {endpoint}"}, status=404)
         return handler(self, request)
 
-    def _check_token(self, request: Request) -> Response | None:
+    def _check_token(self, request: Request, appid: str = APPID) -> Response | None:
         token = request.args.get("access_token")
         expiry = self.state.tokens.get(token or "")
-        if expiry is None:
+        if expiry is None or self.state.token_apps.get(token, APPID) != appid:
             return _json({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
         if expiry < time.time():
             return _json({"errcode": 42001, "errmsg": "access_token expired"})
@@ -119,15 +124,21 @@ class FakeWeChat:
     def stable_token(self, request: Request) -> Response:
         body = _body(request) or {}
         self.state.token_requests.append(body)
-        if body.get("appid") != APPID or body.get("secret") != SECRET:
+        appid = body.get("appid")
+        if appid not in APPS or body.get("secret") != APPS[appid]:
             return _json({"errcode": 40013, "errmsg": "invalid appid"})
         with self.state.lock:
-            live = [t for t, exp in self.state.tokens.items() if exp > time.time()]
+            # Each app has one live token; a new one invalidates only that app's previous token.
+            mine = {t for t, owner in self.state.token_apps.items() if owner == appid}
+            live = [t for t, exp in self.state.tokens.items() if exp > time.time() and t in mine]
             if live and not body.get("force_refresh"):
                 token = live[0]
             else:
                 token = "tok_" + secrets.token_hex(12)
-                self.state.tokens = {token: time.time() + 7200}
+                tokens = {t: exp for t, exp in self.state.tokens.items() if t not in mine}
+                tokens[token] = time.time() + 7200
+                self.state.tokens = tokens
+                self.state.token_apps[token] = appid
         return _json({"access_token": token, "expires_in": 7200})
 
     def plain_token(self, request: Request) -> Response:
@@ -186,9 +197,12 @@ class FakeWeChat:
         return _json({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbelow(10**9)})
 
     def template_send(self, request: Request) -> Response:
-        if (bad := self._check_token(request)) is not None:
+        if (bad := self._check_token(request, OA_APPID)) is not None:
             return bad
         body = _body(request) or {}
+        problems = validate_template(body)
+        if problems:
+            return _json({"errcode": 47003, "errmsg": "; ".join(problems)})
         with self.state.lock:
             self.state.template_messages.append(body)
         return _json({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbelow(10**9)})
@@ -222,15 +236,35 @@ def validate_subscribe(body: dict) -> list[str]:
         problems.append("page must not start with /")
     if body.get("miniprogram_state") not in ("developer", "trial", "formal"):
         problems.append("invalid miniprogram_state")
-    for key, item in (body.get("data") or {}).items():
+    return problems + _field_problems(body.get("data") or {})
+
+
+def validate_template(body: dict) -> list[str]:
+    """Official-account template messages: the same keyword rules, and a mini-program page without /."""
+    problems = []
+    if not body.get("touser") or not body.get("template_id"):
+        problems.append("touser and template_id are required")
+    mini = body.get("miniprogram") or {}
+    if mini and (mini.get("appid") != APPID or str(mini.get("pagepath", "")).startswith("/")):
+        problems.append("invalid miniprogram appid or pagepath")
+    return problems + _field_problems(body.get("data") or {})
+
+
+def _field_problems(data: dict) -> list[str]:
+    problems = []
+    for key, item in data.items():
         value = str(item.get("value", ""))
         kind = key.rstrip("0123456789")
         if kind == "thing" and len(value) > 20:
             problems.append(f"{key} longer than 20")
-        if kind == "phrase" and len(value) > 5:
-            problems.append(f"{key} longer than 5")
-        if kind == "character_string" and len(value) > 32:
-            problems.append(f"{key} longer than 32")
+        if kind == "phrase" and (len(value) > 5 or not all("\u4e00" <= c <= "\u9fff" for c in value)):
+            problems.append(f"{key} is not at most 5 Chinese characters")
+        if kind == "character_string" and (len(value) > 32 or not value.isascii()):
+            problems.append(f"{key} longer than 32 or not ASCII")
+        if kind == "name" and len(value) > (10 if not value.isascii() else 20):
+            problems.append(f"{key} longer than a name")
+        if kind in ("thing", "phrase", "name", "character_string", "time") and not value.strip():
+            problems.append(f"{key} is empty")
         if kind == "time" and not _is_wechat_time(value):
             problems.append(f"{key} is not a time")
     return problems

@@ -1,8 +1,14 @@
-"""notify(): write outbox rows in the caller's transaction; delivery is queued for after commit."""
+"""notify(): write outbox rows in the caller's transaction; delivery is queued for after commit. And the inbox."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime
 
+from sqlalchemy import func, select, update
+
+from app.core.errors import NotFound
+from app.core.pagination import Page, paginate
+from app.core.time import utcnow
 from app.core.uow import after_commit
 from app.extensions import db
 from app.notifications.models import Notification
@@ -12,20 +18,57 @@ BATCH_SIZE = 200
 
 def notify(user_ids: Iterable[int | None], kind: str, *, title: str, body: str = "", page: str = "",
            data: dict | None = None, subject: tuple[str, int] | None = None) -> list[Notification]:
-    """Notify each user once. `data` holds the values for the WeChat template of `kind`."""
+    """Notify each user once. `data` holds the values for the WeChat template of `kind`
+    (see app/notifications/templates.py for the keys it reads)."""
     rows = []
+    values = {k: _jsonable(v) for k, v in (data or {}).items()}
     for user_id in dict.fromkeys(u for u in user_ids if u):
         row = Notification(user_id=user_id, kind=kind, title=title[:100], body=body, page=page.lstrip("/"),
-                           data=data or {}, subject_type=subject[0] if subject else None,
+                           data=values, subject_type=subject[0] if subject else None,
                            subject_id=subject[1] if subject else None)
         db.session.add(row)
         rows.append(row)
     if rows:
         db.session.flush()
         from tasks import QUEUE_NOTIFY
-        from tasks.notify import deliver_batch
+        from tasks.notify import RETRY, deliver_batch
 
         ids = [r.id for r in rows]
         for start in range(0, len(ids), BATCH_SIZE):
-            after_commit(deliver_batch, ids[start:start + BATCH_SIZE], queue_name=QUEUE_NOTIFY)
+            after_commit(deliver_batch, ids[start:start + BATCH_SIZE], queue_name=QUEUE_NOTIFY, retry=RETRY)
     return rows
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+# -- the inbox ---------------------------------------------------------------------------------
+
+def list_inbox(user, *, unread: bool = False, limit: int | None = None, cursor: str | None = None) -> Page:
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return paginate(stmt, Notification.id, limit=limit, cursor=cursor)
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count(Notification.id))
+                             .where(Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def mark_read(user, notification_id: int) -> Notification:
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("该消息不存在。")
+    if row.read_at is None:
+        row.read_at = utcnow()
+        db.session.flush()
+    return row
+
+
+def mark_all_read(user) -> int:
+    result = db.session.execute(
+        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow()).execution_options(synchronize_session="fetch"))
+    return result.rowcount

@@ -8,7 +8,11 @@ wechatpy does the HTTP, the JSON and the token storage. This module adds what we
 - `wxa/business/getuserphonenumber` (with a code), `wxa/msg_sec_check` version 2,
   `cgi-bin/message/subscribe/send` with `miniprogram_state`, and `wxa/getwxacodeunlimit`
   with `env_version` and `check_path`.
-- a single refresh-and-retry on 40001/42001 (wechatpy's own auto-retry is unbounded).
+- a single refresh-and-retry on 40001/42001 (wechatpy's own auto-retry is unbounded). When
+  another thread or process already refreshed the token, the retry uses theirs instead of
+  forcing one more refresh (a forced refresh invalidates the token everyone else holds).
+- official-account template messages through wechatpy's `message.send_template`, with the
+  official account's own stable token, when `WECHAT_OA_APPID`/`WECHAT_OA_SECRET` are set.
 
 Without credentials the gateway runs in console mode: it calls nothing, logs what it would
 have sent, and says so in its results.
@@ -17,8 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from flask import current_app
@@ -91,21 +97,28 @@ class WeChatGateway:
         self.console = config["WECHAT_CONSOLE_MODE"]
         self.miniprogram_state = config["WECHAT_MINIPROGRAM_STATE"]
         self.client: _Client | None = None
+        self.oa_client: _Client | None = None
+        self.miniprogram_appid = config["WECHAT_APPID"]
+        self._refresh_lock = threading.Lock()
         if not self.console:
             storage = RedisStorage(redis, prefix="gongzhi:wechat") if redis is not None else MemoryStorage()
             self.client = _Client(config["WECHAT_APPID"], config["WECHAT_SECRET"],
                                   config["WECHAT_API_BASE_URL"], storage, config["WECHAT_TIMEOUT"])
+            if config.get("WECHAT_OA_APPID") and config.get("WECHAT_OA_SECRET"):
+                self.oa_client = _Client(config["WECHAT_OA_APPID"], config["WECHAT_OA_SECRET"],
+                                         config["WECHAT_API_BASE_URL"], storage, config["WECHAT_TIMEOUT"])
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _call(self, fn):
+    def _call(self, fn, client: _Client | None = None):
         """Run one wechatpy call, refreshing the token once on 40001/42001; map every failure."""
+        client = client or self.client
         try:
             try:
                 return fn()
             except WeChatClientException as exc:
                 if exc.errcode in TOKEN_ERRORS:
-                    self.client.fetch_access_token(force_refresh=True)
+                    self._refresh(client, _token_of(exc))
                     return fn()
                 raise
         except WeChatClientException as exc:
@@ -114,6 +127,14 @@ class WeChatGateway:
             raise WeChatError(exc.errcode, str(exc.errmsg), transient=exc.errcode in TRANSIENT_ERRORS) from exc
         except requests.RequestException as exc:
             raise WeChatError(None, f"无法连接微信服务：{exc.__class__.__name__}", transient=True) from exc
+
+    def _refresh(self, client: _Client, rejected: str | None) -> None:
+        """Force a new token, unless someone replaced the rejected one meanwhile."""
+        with self._refresh_lock:
+            current = client.session.get(client.access_token_key)
+            if rejected and current and current != rejected:
+                return
+            client.fetch_access_token(force_refresh=True)
 
     def _post(self, endpoint: str, payload: dict, **kwargs):
         return self._call(lambda: self.client.post(endpoint, data=payload,
@@ -159,6 +180,20 @@ class WeChatGateway:
             return {"console": True, "payload": payload}
         return self._post("cgi-bin/message/subscribe/send", payload)
 
+    @property
+    def official_account(self) -> bool:
+        return self.oa_client is not None
+
+    def send_template(self, oa_openid: str, template_id: str, data: dict, page: str) -> dict:
+        """An official-account template message that opens the mini-program at `page`."""
+        mini_program = {"appid": self.miniprogram_appid, "pagepath": page.lstrip("/")}
+        values = {k: {"value": v} for k, v in data.items()}
+        if self.oa_client is None:
+            log.info("[wechat console] template message to %s: %s %s", oa_openid, template_id, values)
+            return {"console": True}
+        return self._call(lambda: self.oa_client.message.send_template(
+            oa_openid, template_id, values, mini_program=mini_program), client=self.oa_client)
+
     # -- mini-program codes -----------------------------------------------------------------
 
     def wxacode_unlimited(self, scene: str, page: str, env_version: str, check_path: bool = True,
@@ -171,6 +206,12 @@ class WeChatGateway:
         if isinstance(result, dict):  # wechatpy decoded JSON: an error without an errcode
             raise WeChatError(result.get("errcode"), str(result), transient=False)
         return result.content
+
+
+def _token_of(exc: WeChatClientException) -> str | None:
+    """The access token the failed request carried."""
+    url = getattr(exc.request, "url", None) or ""
+    return (parse_qs(urlsplit(url).query).get("access_token") or [None])[0]
 
 
 def get_wechat() -> WeChatGateway:

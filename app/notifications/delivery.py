@@ -1,0 +1,225 @@
+"""Delivering outbox rows: lock them, pick a channel, spend quota, call WeChat on a bounded pool.
+
+Exactly once: a row is handled only while its status is `pending`, under a row lock
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), so a job that runs
+twice, or two jobs holding the same id, send it once. The quota unit is taken with one
+conditional UPDATE before the call and given back if WeChat did not take the message.
+The WeChat calls run on a thread pool; every database write stays on the calling thread.
+"""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import exists, insert, select, update
+
+from app.accounts.models import User
+from app.core.time import utcnow
+from app.extensions import db
+from app.notifications import templates
+from app.notifications.models import (
+    FAILED,
+    PENDING,
+    SENT,
+    SKIPPED,
+    DeliveryLog,
+    Notification,
+    OfficialAccountFollower,
+    SubscriptionQuota,
+)
+from app.wechat.gateway import QUOTA_ERROR, WeChatError, get_wechat
+
+log = logging.getLogger("gongzhi.notifications")
+
+# rq's Retry intervals for transient failures; the row fails for good after the last one.
+BACKOFF = (5, 30, 120, 600, 1800)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+# The sweep leaves a row alone this long past its rq retry, and this long after re-enqueueing it.
+RETRY_SLACK = timedelta(seconds=60)
+REQUEUE_HOLD = timedelta(seconds=120)
+SWEEP_MIN_AGE = timedelta(seconds=30)
+
+SUBSCRIBE, OFFICIAL_ACCOUNT, CONSOLE, INBOX = "subscribe", "official", "console", "inbox"
+
+
+@dataclass
+class Attempt:
+    """One WeChat call planned for one row."""
+
+    row: Notification
+    channel: str
+    template_key: str
+    send: object  # () -> dict, run on the pool
+    quota_user: int | None = None
+    result: dict | None = None
+    error: WeChatError | None = None
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retry: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"sent": self.sent, "skipped": self.skipped, "failed": self.failed, "retry": self.retry}
+
+
+def deliver(notification_ids: list[int]) -> Outcome:
+    """Deliver the rows among `notification_ids` still pending; flush, never commit."""
+    outcome = Outcome()
+    rows = _lock_pending(notification_ids)
+    if not rows:
+        return outcome
+    gateway = get_wechat()
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))}
+    followers = _followers(gateway, users.values())
+    planned = [(row, templates.template_for(row.kind)) for row in rows]
+    # Quota rows are locked in one global order (user, template), so concurrent jobs cannot deadlock.
+    planned.sort(key=lambda p: (p[0].user_id, p[1].key, p[0].id))
+    attempts = []
+    for row, template in planned:
+        attempt = _plan(gateway, row, template, users.get(row.user_id), followers, outcome)
+        if attempt is not None:
+            attempts.append(attempt)
+    _run_all(attempts, current_app.config.get("NOTIFY_POOL_SIZE", 8))
+    now = utcnow()
+    for attempt in attempts:
+        _record(attempt, now, outcome)
+    db.session.flush()
+    return outcome
+
+
+def _lock_pending(ids: list[int]) -> list[Notification]:
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(Notification).where(Notification.id.in_(ids), Notification.status == PENDING)
+        .order_by(Notification.id).with_for_update(skip_locked=True)
+    ))
+
+
+def _followers(gateway, users) -> dict[str, str]:
+    if not gateway.official_account:
+        return {}
+    unionids = {u.unionid for u in users if u.unionid}
+    if not unionids:
+        return {}
+    return dict(db.session.execute(
+        select(OfficialAccountFollower.unionid, OfficialAccountFollower.oa_openid)
+        .where(OfficialAccountFollower.unionid.in_(unionids))).all())
+
+
+def _plan(gateway, row: Notification, template, user: User | None, followers: dict,
+          outcome: Outcome) -> Attempt | None:
+    data = templates.render(template, row)
+    openid = user.openid if user is not None and user.is_active else None
+    if gateway.console:
+        gateway.send_subscribe(openid or f"user:{row.user_id}", templates.subscribe_template_id(template.key),
+                               data, row.page)
+        _finish(row, SKIPPED, CONSOLE, template.key, outcome, error="控制台模式：未发送，仅写入日志")
+        return None
+    reasons = []
+    if openid:
+        if _take_quota(row.user_id, template.key):
+            template_id = templates.subscribe_template_id(template.key)
+            return Attempt(row, SUBSCRIBE, template.key, quota_user=row.user_id,
+                           send=lambda: gateway.send_subscribe(openid, template_id, data, row.page))
+        reasons.append(f"无订阅额度（{template.key}）")
+    else:
+        reasons.append("未绑定小程序账号")
+    oa_openid = followers.get(user.unionid) if user is not None and user.unionid else None
+    oa_template_id = templates.oa_template_id(template.key)
+    if gateway.official_account and oa_openid and oa_template_id:
+        return Attempt(row, OFFICIAL_ACCOUNT, template.key,
+                       send=lambda: gateway.send_template(oa_openid, oa_template_id, data, row.page))
+    _finish(row, SKIPPED, SUBSCRIBE if openid else INBOX, template.key, outcome, error="；".join(reasons))
+    return None
+
+
+def _take_quota(user_id: int, key: str) -> bool:
+    result = db.session.execute(
+        update(SubscriptionQuota)
+        .where(SubscriptionQuota.user_id == user_id, SubscriptionQuota.template_key == key,
+               SubscriptionQuota.remaining > 0)
+        .values(remaining=SubscriptionQuota.remaining - 1)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _set_quota(user_id: int, key: str, *, give_back: bool) -> None:
+    value = SubscriptionQuota.remaining + 1 if give_back else 0
+    db.session.execute(
+        update(SubscriptionQuota)
+        .where(SubscriptionQuota.user_id == user_id, SubscriptionQuota.template_key == key)
+        .values(remaining=value).execution_options(synchronize_session=False))
+
+
+def _run_all(attempts: list[Attempt], pool_size: int) -> None:
+    if not attempts:
+        return
+    with ThreadPoolExecutor(max_workers=max(1, min(pool_size, len(attempts)))) as pool:
+        list(pool.map(_run_one, attempts))
+
+
+def _run_one(attempt: Attempt) -> None:
+    try:
+        attempt.result = attempt.send()
+    except WeChatError as exc:
+        attempt.error = exc
+    except Exception as exc:  # noqa: BLE001 - e.g. Redis holding the token went away: try again later
+        log.exception("notification %s: unexpected delivery error", attempt.row.id)
+        attempt.error = WeChatError(None, f"{exc.__class__.__name__}: {exc}", transient=True)
+
+
+def _record(attempt: Attempt, now: datetime, outcome: Outcome) -> None:
+    row, error = attempt.row, attempt.error
+    row.attempts += 1
+    if error is None:
+        _finish(row, SENT, attempt.channel, attempt.template_key, outcome)
+        row.sent_at = now
+        return
+    if attempt.quota_user is not None:
+        # 43101: the user refused or has nothing left, whatever we counted. Otherwise WeChat kept nothing.
+        _set_quota(attempt.quota_user, attempt.template_key, give_back=error.errcode != QUOTA_ERROR)
+    if error.transient and row.attempts < MAX_ATTEMPTS:
+        retry_at = now + timedelta(seconds=BACKOFF[min(row.attempts, len(BACKOFF)) - 1]) + RETRY_SLACK
+        row.errcode, row.error, row.channel = error.errcode, error.errmsg[:255], attempt.channel
+        _log(row, attempt.channel, "retry", attempt.template_key, error.errcode, error.errmsg, retry_at)
+        outcome.retry.append(row.id)
+        return
+    _finish(row, FAILED, attempt.channel, attempt.template_key, outcome, errcode=error.errcode,
+            error=error.errmsg)
+
+
+def _finish(row: Notification, status: str, channel: str, template_key: str | None, outcome: Outcome, *,
+            errcode: int | None = None, error: str | None = None) -> None:
+    row.status, row.channel, row.errcode = status, channel, errcode
+    row.error = error[:255] if error else None
+    setattr(outcome, status, getattr(outcome, status) + 1)
+    _log(row, channel, status, template_key, errcode, error, None)
+
+
+def _log(row, channel, outcome, template_key, errcode, error, retry_at) -> None:
+    db.session.add(DeliveryLog(notification_id=row.id, channel=channel, outcome=outcome,
+                               template_key=template_key, errcode=errcode,
+                               error=error[:255] if error else None, retry_at=retry_at))
+
+
+def claim_for_sweep(limit: int = 5000) -> list[int]:
+    """Ids of rows left pending (a lost enqueue, a crash, a missed retry), held for a while."""
+    now = utcnow()
+    held = exists().where(DeliveryLog.notification_id == Notification.id, DeliveryLog.retry_at > now)
+    ids = list(db.session.scalars(
+        select(Notification.id)
+        .where(Notification.status == PENDING, Notification.created_at <= now - SWEEP_MIN_AGE, ~held)
+        .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)))
+    if ids:
+        db.session.execute(insert(DeliveryLog), [
+            {"notification_id": i, "channel": "outbox", "outcome": "requeued", "retry_at": now + REQUEUE_HOLD,
+             "created_at": now} for i in ids])
+    return ids
