@@ -11,3 +11,8 @@ from tasks.codes import flush_scan_counts  # noqa: E402
 
 cron.register(flush_scan_counts, queue_name=QUEUE_DEFAULT, interval=60)
 cron.register(sweep_outbox, queue_name=QUEUE_NOTIFY, interval=60)
+
+from tasks.wishes import auto_confirm_wishes, expire_wishes  # noqa: E402
+
+cron.register(auto_confirm_wishes, queue_name=QUEUE_DEFAULT, interval=60 * 60)
+cron.register(expire_wishes, queue_name=QUEUE_DEFAULT, interval=60 * 60)
