@@ -16,3 +16,7 @@ from tasks.wishes import auto_confirm_wishes, expire_wishes  # noqa: E402
 
 cron.register(auto_confirm_wishes, queue_name=QUEUE_DEFAULT, interval=60 * 60)
 cron.register(expire_wishes, queue_name=QUEUE_DEFAULT, interval=60 * 60)
+
+from tasks.volunteering import remind_upcoming  # noqa: E402
+
+cron.register(remind_upcoming, queue_name=QUEUE_DEFAULT, interval=15 * 60)

@@ -162,15 +162,20 @@ def transition_activity(actor: Actor, activity_id: int, action: str, *, reason: 
     ACTIVITY_FLOW.apply(activity, action, actor, note=reason)
     people = list(db.session.scalars(select(Enrollment).where(
         Enrollment.activity_id == activity.id, Enrollment.status.in_((ENROLLED, WAITLISTED)))))
-    notify([e.user_id for e in people], "activity_cancelled", title=f"活动已取消：{activity.title}",
-           body=f"原因：{reason.strip()}", page=_activity_page(activity),
-           data={"activity": activity.title[:20], "time": local_display(activity.starts_at), "status": "已取消"},
-           subject=("activity", activity.id))
+    _tell([e.user_id for e in people], activity, "cancelled", "已取消", title=f"活动已取消：{activity.title}",
+          body=f"原因：{reason.strip()}")
     return decorate(actor, activity)
 
 
 def _activity_page(activity: Activity) -> str:
     return f"pages/activity/detail?id={activity.id}"
+
+
+def _tell(user_ids, activity: Activity, event: str, status: str, *, title: str, body: str) -> None:
+    notify(user_ids, f"activity.{event}", title=title, body=body, page=_activity_page(activity),
+           data={"subject": activity.title, "status": status, "start_time": activity.starts_at.isoformat(),
+                 "place": activity.place_text},
+           subject=("activity", activity.id))
 
 
 def require_organiser(actor: Actor, activity: Activity) -> str:
@@ -223,18 +228,12 @@ def enroll(actor: Actor, activity_id: int) -> Enrollment:
     if full:
         activity.waitlist_count += 1
         ahead = activity.waitlist_count
-        notify([actor.user_id], "activity_waitlisted", title=f"已进入候补：{activity.title}",
-               body=f"名额已满，您排在候补第 {ahead} 位。有人取消时将按顺序递补并通知您。",
-               page=_activity_page(activity),
-               data={"activity": activity.title[:20], "time": local_display(activity.starts_at), "status": "候补中"},
-               subject=("activity", activity.id))
+        _tell([actor.user_id], activity, "waitlisted", "候补中", title=f"已进入候补：{activity.title}",
+              body=f"名额已满，您排在候补第 {ahead} 位。有人取消时将按顺序递补并通知您。")
     else:
         activity.enrolled_count += 1
-        notify([actor.user_id], "activity_enrolled", title=f"报名成功：{activity.title}",
-               body=f"活动时间 {local_display(activity.starts_at)}，地点：{activity.place_text}。请准时到场扫码签到。",
-               page=_activity_page(activity),
-               data={"activity": activity.title[:20], "time": local_display(activity.starts_at), "status": "报名成功"},
-               subject=("activity", activity.id))
+        _tell([actor.user_id], activity, "enrolled", "报名成功", title=f"报名成功：{activity.title}",
+              body=f"活动时间 {local_display(activity.starts_at)}，地点：{activity.place_text}。请准时到场扫码签到。")
     db.session.flush()
     return enrollment
 
@@ -268,11 +267,8 @@ def _promote_waitlist(activity: Activity, actor: Actor) -> None:
         ENROLLMENT_FLOW.apply(first, "promote", actor, note="有人取消报名，候补递补。")
         activity.enrolled_count += 1
         activity.waitlist_count -= 1
-        notify([first.user_id], "activity_promoted", title=f"候补成功：{activity.title}",
-               body=f"有人取消报名，您已由候补转为正式报名。活动时间 {local_display(activity.starts_at)}。",
-               page=_activity_page(activity),
-               data={"activity": activity.title[:20], "time": local_display(activity.starts_at), "status": "候补成功"},
-               subject=("activity", activity.id))
+        _tell([first.user_id], activity, "promoted", "候补成功", title=f"候补成功：{activity.title}",
+              body=f"有人取消报名，您已由候补转为正式报名。活动时间 {local_display(activity.starts_at)}。")
 
 
 # -- check-in / check-out ----------------------------------------------------------------------
@@ -534,16 +530,17 @@ def _decide(entry: ServiceHours, action: str, actor: Actor, *, note: str) -> Non
             from app.volunteering.certificates import revoke_covering
 
             revoke_covering(entry, reason=f"其中一条服务时长（{entry.description}）被撤销：{note}")
-        notify([entry.user_id], "service_hours_rejected", title=f"服务时长未通过：{entry.description[:40]}",
-               body=f"{entry.hours} 小时未通过审核。原因：{note}", page="pages/hours/index",
-               data={"thing": entry.description[:20], "number": _text(entry.hours), "status": "未通过"},
-               subject=("service_hours", entry.id))
+        _tell_hours(entry, "rejected", "未通过", body=f"{entry.hours} 小时未通过审核。原因：{note}")
     else:
-        notify([entry.user_id], "service_hours_approved", title=f"服务时长已通过：{entry.description[:40]}",
-               body=f"{entry.hours} 小时已由{entry.organiser_name}审核通过。", page="pages/hours/index",
-               data={"thing": entry.description[:20], "number": _text(entry.hours), "status": "已通过"},
-               subject=("service_hours", entry.id))
+        _tell_hours(entry, "approved", "已通过", body=f"{entry.hours} 小时已由{entry.organiser_name}审核通过。")
     db.session.flush()
+
+
+def _tell_hours(entry: ServiceHours, event: str, status: str, *, body: str) -> None:
+    notify([entry.user_id], f"service_hours.{event}", title=f"服务时长{status}：{entry.description[:40]}",
+           body=body, page=f"pages/hours/detail?id={entry.id}",
+           data={"subject": entry.description, "status": status, "time": utcnow().isoformat(), "note": body},
+           subject=("service_hours", entry.id))
 
 
 # -- reminders ---------------------------------------------------------------------------------
@@ -558,12 +555,8 @@ def remind_upcoming(within: timedelta = timedelta(hours=24)) -> int:
     for activity in activities:
         user_ids = db.session.scalars(select(Enrollment.user_id).where(
             Enrollment.activity_id == activity.id, Enrollment.status == ENROLLED)).all()
-        notify(user_ids, "activity_reminder", title=f"活动即将开始：{activity.title}",
-               body=f"{local_display(activity.starts_at)} 在 {activity.place_text} 开始，请准时到场扫码签到。",
-               page=_activity_page(activity),
-               data={"activity": activity.title[:20], "time": local_display(activity.starts_at),
-                     "place": activity.place_text[:20]},
-               subject=("activity", activity.id))
+        _tell(user_ids, activity, "reminder", "即将开始", title=f"活动即将开始：{activity.title}",
+              body=f"{local_display(activity.starts_at)} 在 {activity.place_text} 开始，请准时到场扫码签到。")
         activity.reminded_at = now
     db.session.flush()
     return len(activities)
@@ -576,3 +569,12 @@ def verify_certificate(code: str) -> dict:
     from app.volunteering.certificates import verify
 
     return verify(code)
+
+
+def activity_code_png(actor: Actor, activity_id: int) -> bytes:
+    """The activity's check-in code as a plain QR (read with wx.scanCode in the mini-program)."""
+    from app.volunteering.certificates import qr_png
+
+    activity = get_activity(activity_id)
+    require_organiser(actor, activity)
+    return qr_png(activity.scene).getvalue()

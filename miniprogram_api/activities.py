@@ -1,0 +1,225 @@
+"""Volunteer activities: publish, browse, enroll (waitlist when full), check in/out by code, attendance."""
+import io
+
+from flask import send_file
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.accounts.service import phone_of
+from app.core.crypto import mask_phone
+from app.core.workflow import timeline
+from app.volunteering import service as volunteering
+from app.volunteering.states import ACTIVITY_LABELS, ENROLLMENT_LABELS
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+
+blp = Blueprint("activities", __name__, description="志愿活动：发布、报名、候补、扫码签到签退与考勤")
+PREFIX = "/activities"
+
+
+class ActivityArgs(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    description = fields.String(load_default="", validate=validate.Length(max=4000))
+    community_id = fields.Integer(required=True, metadata={"description": "发布活动的社区（村）"})
+    organiser_name = fields.String(load_default=None, validate=validate.Length(max=100), metadata={
+        "description": "组织单位，如“东城社区党支部”；默认为社区名称"})
+    starts_at = fields.DateTime(required=True, metadata={"description": "不带时区时按北京时间"})
+    ends_at = fields.DateTime(required=True)
+    place_text = fields.String(load_default="", validate=validate.Length(max=200))
+    capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=10000))
+    enroll_deadline = fields.DateTime(load_default=None, metadata={"description": "默认为活动开始时间"})
+
+
+class ActivityQuery(PageArgs):
+    community_id = fields.Integer(load_default=None)
+    upcoming = fields.Boolean(load_default=False, metadata={"description": "只看未结束的活动"})
+    mine = fields.Boolean(load_default=False, metadata={"description": "只看我报名的活动"})
+
+
+class CheckInArgs(Schema):
+    scene = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={
+        "description": "扫描活动签到码得到的内容"})
+
+
+class AttendanceArgs(Schema):
+    user_id = fields.Integer(required=True)
+    action = fields.String(required=True, validate=validate.OneOf(("absent", "hours")), metadata={
+        "description": "absent 登记缺席 / hours 更正（或补录）服务时长"})
+    hours = fields.Decimal(load_default=None, places=2, metadata={"description": "action=hours 时必填"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ActivityTransitionArgs(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(("cancel",)))
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class RosterQuery(PageArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf(list(ENROLLMENT_LABELS)))
+
+
+class EnrollmentSchema(Schema):
+    id = fields.Integer()
+    activity_id = fields.Integer()
+    user_id = fields.Integer()
+    status = fields.String(metadata={"description": "enrolled / waitlisted / cancelled / absent"})
+    status_label = fields.Function(lambda e: ENROLLMENT_LABELS[e.status])
+    position = fields.Integer(metadata={"description": "报名顺序；候补按此顺序递补"})
+    check_in_at = LocalDateTime(allow_none=True)
+    check_out_at = LocalDateTime(allow_none=True)
+    hours = fields.Float(allow_none=True)
+    correction_reason = fields.String()
+    created_at = LocalDateTime()
+
+
+class RosterItemSchema(EnrollmentSchema):
+    user_name = fields.Function(lambda e: e.user.label)
+    phone = fields.Function(lambda e: mask_phone(phone_of(e.user)), metadata={"description": "脱敏手机号"})
+
+
+class EnrollmentEventSchema(Schema):
+    action = fields.String()
+    actor_role = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    note = fields.String()
+    data = fields.Dict(metadata={"description": "更正时含 old / new"})
+    created_at = LocalDateTime()
+
+
+class EnrollmentDetailSchema(RosterItemSchema):
+    timeline = fields.Function(lambda e: EnrollmentEventSchema(many=True).dump(timeline("enrollment", e.id)))
+
+
+class ActivitySchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    description = fields.String()
+    community_id = fields.Integer(attribute="area_id")
+    organiser_name = fields.String()
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    enroll_deadline = LocalDateTime()
+    place_text = fields.String()
+    capacity = fields.Integer()
+    enrolled_count = fields.Integer()
+    waitlist_count = fields.Integer()
+    remaining = fields.Function(lambda a: max(0, a.capacity - a.enrolled_count))
+    status = fields.String(metadata={"description": "published / cancelled"})
+    status_label = fields.Function(lambda a: ACTIVITY_LABELS[a.status])
+    my_enrollment = fields.Nested(EnrollmentSchema, allow_none=True)
+    can_manage = fields.Boolean()
+    allowed_actions = fields.List(fields.String(), metadata={
+        "description": "enroll / cancel_enrollment / check_in / check_out；组织方另有 attendance / cancel"})
+    scene = fields.Function(lambda a: a.scene if a.can_manage else None, metadata={
+        "description": "签到码内容，仅组织方可见"})
+
+
+ActivityPage = page_schema(ActivitySchema, "ActivityPage")
+RosterPage = page_schema(RosterItemSchema, "ActivityRosterPage")
+
+
+@blp.route("")
+class Activities(View):
+    @blp.arguments(ActivityArgs)
+    @blp.response(201, ActivitySchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """发布志愿活动（社区管理员，限管辖范围）"""
+        return volunteering.create_activity(current_actor(), **args)
+
+    @blp.arguments(ActivityQuery, location="query")
+    @blp.response(200, ActivityPage)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """活动列表：可按社区、是否未结束、是否我报名的筛选"""
+        return volunteering.list_activities(current_actor(), **args)
+
+
+@blp.route("/<int:activity_id>")
+class ActivityDetail(View):
+    @blp.response(200, ActivitySchema)
+    @blp.doc(security=BEARER)
+    def get(self, activity_id):
+        """活动详情：含我的报名状态与当前可执行的操作"""
+        return volunteering.activity_detail(current_actor(), activity_id)
+
+
+@blp.route("/<int:activity_id>/transitions")
+class ActivityTransitions(View):
+    @blp.arguments(ActivityTransitionArgs)
+    @blp.response(200, ActivitySchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, activity_id):
+        """取消活动（组织方，须填原因），已报名和候补的人都会收到通知"""
+        return volunteering.transition_activity(current_actor(), activity_id, **args)
+
+
+@blp.route("/<int:activity_id>/code.png")
+class ActivityCode(View):
+    @blp.response(200, content_type="image/png")
+    @blp.doc(security=BEARER)
+    def get(self, activity_id):
+        """活动签到码图片（组织方打印张贴，志愿者在小程序内扫码签到签退）"""
+        png = volunteering.activity_code_png(current_actor(), activity_id)
+        return send_file(io.BytesIO(png), mimetype="image/png", download_name=f"activity-{activity_id}.png")
+
+
+@blp.route("/<int:activity_id>/enrollments")
+class Enrollments(View):
+    @blp.response(201, EnrollmentSchema)
+    @blp.doc(security=BEARER)
+    def post(self, activity_id):
+        """报名活动；名额已满时进入候补名单"""
+        return volunteering.enroll(current_actor(), activity_id)
+
+    @blp.response(200, EnrollmentSchema)
+    @blp.doc(security=BEARER)
+    def delete(self, activity_id):
+        """取消我的报名（活动开始前）；候补第一位自动递补"""
+        return volunteering.cancel_enrollment(current_actor(), activity_id)
+
+    @blp.arguments(RosterQuery, location="query")
+    @blp.response(200, RosterPage)
+    @blp.doc(security=BEARER)
+    def get(self, args, activity_id):
+        """报名名单（组织方）"""
+        return volunteering.list_enrollments(current_actor(), activity_id, **args)
+
+
+@blp.route("/<int:activity_id>/enrollments/cancel")
+class EnrollmentCancel(View):
+    @blp.response(200, EnrollmentSchema)
+    @blp.doc(security=BEARER)
+    def post(self, activity_id):
+        """取消我的报名（与 DELETE /enrollments 相同，供不便发 DELETE 的客户端使用）"""
+        return volunteering.cancel_enrollment(current_actor(), activity_id)
+
+
+@blp.route("/<int:activity_id>/check-in")
+class CheckIn(View):
+    @blp.arguments(CheckInArgs)
+    @blp.response(200, EnrollmentSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, activity_id):
+        """扫码签到：活动开始前 30 分钟至结束后 2 小时内有效"""
+        return volunteering.check_in(current_actor(), activity_id, args["scene"])
+
+
+@blp.route("/<int:activity_id>/check-out")
+class CheckOut(View):
+    @blp.arguments(CheckInArgs)
+    @blp.response(200, EnrollmentSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, activity_id):
+        """扫码签退：计算服务时长并记入待审核的服务时长"""
+        return volunteering.check_out(current_actor(), activity_id, args["scene"])
+
+
+@blp.route("/<int:activity_id>/attendance")
+class Attendance(View):
+    @blp.arguments(AttendanceArgs)
+    @blp.response(200, EnrollmentDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, activity_id):
+        """组织方登记缺席或更正服务时长（须填原因，留痕含更正前后的值）"""
+        return volunteering.correct_attendance(current_actor(), activity_id, **args)

@@ -1,0 +1,145 @@
+"""The service-hours ledger: my hours and totals, admins' review (approve/reject), and the export."""
+import io
+
+from flask import send_file
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.core.crypto import mask_name
+from app.core.time import to_local, utcnow
+from app.core.workflow import timeline
+from app.volunteering import exports
+from app.volunteering import service as volunteering
+from app.volunteering.states import HOURS_LABELS
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor
+
+blp = Blueprint("service_hours", __name__, description="志愿服务时长：记录、审核、统计与导出")
+PREFIX = "/service-hours"
+
+
+class HoursQuery(PageArgs):
+    mine = fields.Boolean(load_default=True, metadata={
+        "description": "true：我的服务时长（含合计）；false：管理员待审核（管辖范围内）"})
+    status = fields.String(load_default=None, validate=validate.OneOf(list(HOURS_LABELS)), metadata={
+        "description": "pending / approved / rejected；管理员列表默认 pending"})
+    community_id = fields.Integer(load_default=None)
+
+
+class HoursTransitionArgs(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    reason = fields.String(load_default="", validate=validate.Length(max=500), metadata={
+        "description": "reject 时必填"})
+    evaluation = fields.String(load_default="", validate=validate.Length(max=500), metadata={
+        "description": "approve 时可填写服务评价"})
+
+
+class HoursExportQuery(Schema):
+    community_id = fields.Integer(load_default=None)
+    date_from = fields.Date(load_default=None, data_key="from")
+    date_to = fields.Date(load_default=None, data_key="to")
+
+
+class HoursTotalsSchema(Schema):
+    approved_hours = fields.Float()
+    approved_count = fields.Integer()
+    pending_hours = fields.Float()
+    pending_count = fields.Integer()
+    rejected_hours = fields.Float()
+    rejected_count = fields.Integer()
+
+
+class HoursSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    volunteer_name = fields.Function(lambda h: mask_name(h.user.label), metadata={"description": "脱敏姓名"})
+    source_type = fields.String(metadata={"description": "activity / wish"})
+    source_id = fields.Integer()
+    description = fields.String()
+    hours = fields.Float()
+    served_on = fields.Date()
+    organiser_name = fields.String()
+    status = fields.String(metadata={"description": "pending / approved / rejected"})
+    status_label = fields.Function(lambda h: HOURS_LABELS[h.status])
+    evaluation = fields.String()
+    decision_note = fields.String()
+    decided_at = LocalDateTime(allow_none=True)
+    created_at = LocalDateTime()
+    allowed_actions = fields.List(fields.String())
+
+
+class HoursEventSchema(Schema):
+    action = fields.String()
+    actor_role = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    note = fields.String()
+    data = fields.Dict()
+    created_at = LocalDateTime()
+
+
+class HoursDetailSchema(HoursSchema):
+    timeline = fields.Function(lambda h: HoursEventSchema(many=True).dump(timeline("service_hours", h.id)))
+
+
+class HoursPageSchema(Schema):
+    items = fields.List(fields.Nested(HoursSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+    totals = fields.Nested(HoursTotalsSchema, metadata={"description": "按状态合计（不受 status 筛选影响）"})
+
+
+def _filename(ext: str) -> str:
+    return f"志愿服务时长-{to_local(utcnow()).strftime('%Y%m%d')}.{ext}"
+
+
+@blp.route("")
+class HoursList(View):
+    @blp.arguments(HoursQuery, location="query")
+    @blp.response(200, HoursPageSchema)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """服务时长列表：我的（含合计），或管理员管辖范围内待审核的（mine=false）"""
+        return volunteering.list_hours(current_actor(), **args)
+
+
+@blp.route("/<int:entry_id>")
+class HoursDetail(View):
+    @blp.response(200, HoursDetailSchema)
+    @blp.doc(security=BEARER)
+    def get(self, entry_id):
+        """服务时长详情：含审核记录"""
+        return volunteering.get_entry(current_actor(), entry_id)
+
+
+@blp.route("/<int:entry_id>/transitions")
+class HoursTransitions(View):
+    @blp.arguments(HoursTransitionArgs)
+    @blp.response(200, HoursDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, entry_id):
+        """审核服务时长：approve 通过（可附评价）、reject 不通过（须填原因；已出具的证明随之撤销）"""
+        return volunteering.transition_hours(current_actor(), entry_id, **args)
+
+
+@blp.route("/export.csv")
+class ExportCsv(View):
+    @blp.arguments(HoursExportQuery, location="query")
+    @blp.response(200, content_type="text/csv")
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """导出已通过的服务时长（CSV，UTF-8 带 BOM），用于录入全国志愿服务信息系统"""
+        data = exports.to_csv(exports.approved_rows(current_actor(), **args))
+        return send_file(io.BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True,
+                         download_name=_filename("csv"))
+
+
+@blp.route("/export.xlsx")
+class ExportXlsx(View):
+    @blp.arguments(HoursExportQuery, location="query")
+    @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """导出已通过的服务时长（Excel），用于录入全国志愿服务信息系统"""
+        data = exports.to_xlsx(exports.approved_rows(current_actor(), **args))
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=_filename("xlsx"),
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
