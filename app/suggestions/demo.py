@@ -16,7 +16,7 @@ from app.suggestions.models import CPPCC, NPC, PARTY, LiaisonOffice, Representat
 # name, kind, level, area, bio, demo account (None: a profile without an account yet)
 REPRESENTATIVES = [
     ("张代表", NPC, "town", "沁河镇", "沁河镇人大代表，长期关注老旧小区改造和道路交通。", "rep_npc"),
-    ("王委员", CPPCC, "county", "沁源县", "县政协委员，医生，关注基层医疗和养老服务。", None),
+    ("王委员", CPPCC, "county", "沁河镇", "县政协委员，在沁河镇联络站接待群众，医生，关注基层医疗和养老服务。", None),
     ("李代表", PARTY, "town", "西园社区", "镇党代表，西园社区老党员，关注农贸市场和环境卫生。", None),
 ]
 

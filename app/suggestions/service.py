@@ -327,6 +327,7 @@ def sweep_due(now: datetime | None = None) -> dict[str, int]:
         select(Suggestion).where(
             Suggestion.status == states.REFERRED, Suggestion.overdue_at.is_(None),
             Suggestion.due_at <= now + REMIND_BEFORE,
+            or_(Suggestion.reminded_at.is_(None), Suggestion.due_at <= now),
         ).order_by(Suggestion.due_at).limit(SWEEP_BATCH)
     ).all()
     counts = {"reminded": 0, "overdue": 0}

@@ -204,6 +204,15 @@ def test_risky_text_is_refused_in_chinese(login):
     assert both.status_code == 422
 
 
+def test_a_representative_without_an_account_is_reached_through_the_office(login):
+    resident, rep_npc = login.resident(), login("rep_npc")
+    created = _submit(resident, representative_id=_rep_id("李代表"))
+    assert created["representative"]["name"] == "李代表"
+    assert created["office_name"] == "沁河镇人大代表联络站"
+    assert "accept" in rep_npc.get(f"/suggestions/{created['id']}").get_json()["allowed_actions"]
+    assert login("dept_cg").get(f"/suggestions/{created['id']}").status_code == 403
+
+
 def test_scope_representatives_departments_and_admins(login, areas):
     west_rep_id = _make_rep(areas, "rep_west", "西园社区", "陈代表")
     resident = login.resident()
