@@ -47,6 +47,7 @@ class MessageThread(Model):
     message_count: Mapped[int] = mapped_column(Integer, default=1)
 
     place = relationship("Place", lazy="joined", innerjoin=True)
+    resident = relationship("User", foreign_keys=[resident_id], lazy="raise_on_sql")
     messages: Mapped[list[Message]] = relationship(
         back_populates="thread", lazy="raise_on_sql", order_by="Message.id")
 
@@ -64,5 +65,6 @@ class Message(Model):
     body: Mapped[str] = mapped_column(Text)
 
     thread: Mapped[MessageThread] = relationship(back_populates="messages", lazy="raise_on_sql")
+    author = relationship("User", lazy="raise_on_sql")
 
     __table_args__ = (Index("ix_messages_thread_id_id", "thread_id", "id"),)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, literal, null, or_, select, union_all
+from sqlalchemy.orm import selectinload
 
 from app.accounts.models import COMMUNITY_ADMIN, GRID_WORKER, STREET_ADMIN, RoleGrant, User
 from app.areas.models import Area
@@ -149,10 +150,10 @@ def start_thread(actor: Actor, *, scene: str, to_role: str, body: str) -> Messag
     db.session.flush()
     recipients = [contact.user_id] if contact.user_id else grid_worker_ids(place.area_path)
     _notify(recipients, "message_received", f"新留言：{place.name}", thread, body)
-    return thread
+    return thread_detail(actor, thread.id)
 
 
-def reply(actor: Actor, thread_id: int, body: str) -> Message:
+def reply(actor: Actor, thread_id: int, body: str) -> MessageThread:
     body = _clean_body(body)
     thread = get_thread(actor, thread_id)
     user = db.session.get(User, actor.user_id)
@@ -168,7 +169,7 @@ def reply(actor: Actor, thread_id: int, body: str) -> Message:
         _notify(recipients, "message_received", f"居民追加留言：{thread.place.name}", thread, body)
     else:
         _notify([thread.resident_id], "message_replied", f"{thread.to_role_label}回复了您的留言", thread, body)
-    return message
+    return thread_detail(actor, thread.id)
 
 
 def _notify(user_ids, kind: str, title: str, thread: MessageThread, body: str) -> None:
@@ -182,8 +183,7 @@ def _visible(actor: Actor):
                scope_filter(actor, MessageThread.area_path, THREAD_ROLES))
 
 
-def get_thread(actor: Actor, thread_id: int) -> MessageThread:
-    thread = db.session.get(MessageThread, thread_id)
+def _require_access(actor: Actor, thread: MessageThread | None) -> MessageThread:
     if thread is None:
         raise NotFound("留言不存在。")
     if actor.user_id not in (thread.resident_id, thread.recipient_id) and not actor.covers(
@@ -192,8 +192,17 @@ def get_thread(actor: Actor, thread_id: int) -> MessageThread:
     return thread
 
 
-def thread_messages(thread: MessageThread) -> list[Message]:
-    return list(db.session.scalars(select(Message).where(Message.thread_id == thread.id).order_by(Message.id)))
+def get_thread(actor: Actor, thread_id: int) -> MessageThread:
+    return _require_access(actor, db.session.get(MessageThread, thread_id))
+
+
+def thread_detail(actor: Actor, thread_id: int) -> MessageThread:
+    """The thread with its messages and their authors loaded up front."""
+    thread = db.session.scalar(select(MessageThread).where(MessageThread.id == thread_id).options(
+        selectinload(MessageThread.resident),
+        selectinload(MessageThread.messages).selectinload(Message.author),
+    ).execution_options(populate_existing=True))
+    return _require_access(actor, thread)
 
 
 def list_threads(actor: Actor, *, mine: bool = False, place_id: int | None = None,
@@ -203,11 +212,4 @@ def list_threads(actor: Actor, *, mine: bool = False, place_id: int | None = Non
     stmt = stmt.where(MessageThread.resident_id == actor.user_id) if mine else stmt.where(_visible(actor))
     if place_id is not None:
         stmt = stmt.where(MessageThread.place_id == place_id)
-    return paginate(stmt, MessageThread.id, limit=limit, cursor=cursor)
-
-
-def resident_labels(user_ids: list[int]) -> dict[int, str]:
-    """Masked names of the residents on a page of threads, in one query."""
-    rows = db.session.execute(select(User.id, User.display_name, User.username)
-                              .where(User.id.in_(set(user_ids)))).all()
-    return {r.id: crypto.mask_name(r.display_name or r.username or f"居民{r.id}") for r in rows}
+    return paginate(stmt.options(selectinload(MessageThread.resident)), MessageThread.id, limit=limit, cursor=cursor)
