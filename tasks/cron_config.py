@@ -20,3 +20,7 @@ cron.register(expire_wishes, queue_name=QUEUE_DEFAULT, interval=60 * 60)
 from tasks.volunteering import remind_upcoming  # noqa: E402
 
 cron.register(remind_upcoming, queue_name=QUEUE_DEFAULT, interval=15 * 60)
+
+from tasks.cases import sweep_deadlines as sweep_case_deadlines  # noqa: E402
+
+cron.register(sweep_case_deadlines, queue_name=QUEUE_DEFAULT, interval=60)

@@ -1,0 +1,76 @@
+"""Who hears about a case, and the outbox rows each step writes for them."""
+from __future__ import annotations
+
+from sqlalchemy import literal, select
+
+from app.accounts.models import COMMUNITY_ADMIN, DEPARTMENT, GRID_WORKER, STREET_ADMIN, RoleGrant, User
+from app.cases.models import Case, CaseFollower
+from app.cases.states import STATE_LABELS
+from app.core.time import local_display, utcnow
+from app.extensions import db
+from app.notifications.service import notify
+
+
+def _granted(case: Case, role: str) -> list[int]:
+    """Users holding `role` over the case's grid or any area above it."""
+    return list(db.session.scalars(
+        select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
+        .where(RoleGrant.role == role, User.is_active.is_(True),
+               literal(case.area_path).startswith(RoleGrant.area_path))
+        .order_by(RoleGrant.user_id)
+    ))
+
+
+def department_staff(department_id: int) -> list[int]:
+    return list(db.session.scalars(
+        select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
+        .where(RoleGrant.role == DEPARTMENT, RoleGrant.department_id == department_id, User.is_active.is_(True))
+        .order_by(RoleGrant.user_id)
+    ))
+
+
+def watchers(case: Case) -> list[int]:
+    """The reporter and everyone following the case."""
+    followers = db.session.scalars(select(CaseFollower.user_id).where(CaseFollower.case_id == case.id))
+    return [case.reporter_id, *followers]
+
+
+def supervisors(case: Case) -> list[int]:
+    """The community admins over the case; the street admins when the community has none."""
+    return _granted(case, COMMUNITY_ADMIN) or _granted(case, STREET_ADMIN)
+
+
+def responsible(case: Case) -> list[int]:
+    """Whoever must act next: the assignee, the department, the community, or the grid's workers."""
+    if case.assignee_id:
+        return [case.assignee_id]
+    if case.department_id:
+        return department_staff(case.department_id)
+    if case.escalated:
+        return supervisors(case)
+    return _granted(case, GRID_WORKER) or supervisors(case)
+
+
+def _data(case: Case, extra: dict | None = None) -> dict:
+    """Subscribe-message values, short enough for WeChat's field limits."""
+    data = {
+        "character_string1": case.tracking_no[:32],
+        "thing2": case.category.name[:20],
+        "phrase3": STATE_LABELS[case.status][:5],
+        "time4": local_display(utcnow()),
+    }
+    data.update(extra or {})
+    return data
+
+
+def _page(case: Case) -> str:
+    return f"pages/case/detail?id={case.id}"
+
+
+def send(user_ids, kind: str, case: Case, title: str, body: str = "", extra: dict | None = None) -> None:
+    notify(user_ids, kind, title=title, body=body, page=_page(case), data=_data(case, extra),
+           subject=("case", case.id))
+
+
+def to_watchers(case: Case, kind: str, title: str, body: str = "", extra: dict | None = None) -> None:
+    send(watchers(case), kind, case, title, body, extra)

@@ -1,0 +1,90 @@
+"""What each viewer sees of a case: staff see their scope in full (never an anonymous reporter);
+the reporter and followers see the timeline with staff shown by role, not by name."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.accounts.models import ROLE_LABELS, User
+from app.cases.models import Case
+from app.cases.service import staff_role, viewer_of
+from app.cases.states import ACTION_LABELS, CASE_FLOW, CLOSED, GROUPS, STATE_LABELS
+from app.core import crypto
+from app.core.scoping import Actor
+from app.core.workflow import timeline
+from app.extensions import db
+
+ANONYMOUS_LABEL = "匿名居民"
+SYSTEM_LABEL = "系统"
+# Reporter-side steps: on an anonymous case their actor is hidden from staff.
+REPORTER_ACTIONS = ("report", "withdraw", "reopen", "rate")
+# Timeline data a resident may see (who exactly was assigned stays with staff).
+PUBLIC_DATA = ("department", "passed", "score")
+
+
+def _group(status: str) -> str:
+    return next(name for name, states in GROUPS.items() if status in states)
+
+
+def summary(case: Case, actor: Actor) -> dict:
+    """A list item: no queries beyond the ones that loaded the case."""
+    staff = staff_role(case, actor) is not None
+    item = {
+        "id": case.id, "tracking_no": case.tracking_no, "status": case.status,
+        "status_label": STATE_LABELS[case.status], "status_group": _group(case.status),
+        "category": {"id": case.category.id, "name": case.category.name},
+        "place": {"id": case.place.id, "name": case.place.name, "address": case.place.address},
+        "description": case.description, "photos": case.photos, "anonymous": case.anonymous,
+        "created_at": case.created_at, "due_at": case.due_at, "overdue": case.overdue,
+        "escalated": case.escalated, "accepted_at": case.accepted_at, "closed_at": case.closed_at,
+        "reopen_count": case.reopen_count, "rating": case.rating, "rating_comment": case.rating_comment,
+        "department": {"id": case.department.id, "name": case.department.name} if case.department else None,
+        "allowed_actions": CASE_FLOW.allowed_actions(case, actor),
+        "moderation": case.moderation if staff else None,
+        "assignee_id": case.assignee_id if staff else None,
+    }
+    return item
+
+
+def detail(case: Case, actor: Actor) -> dict:
+    viewer = viewer_of(case, actor)
+    item = summary(case, actor)
+    item["timeline"] = timeline_items(case, actor, viewer)
+    item["reporter"] = _reporter(case) if viewer == "staff" and not case.anonymous else None
+    item["is_reporter"] = actor.user_id == case.reporter_id
+    item["following"] = viewer == "follower"
+    item["can_rate"] = item["is_reporter"] and case.status == CLOSED and case.rating is None
+    return item
+
+
+def _reporter(case: Case) -> dict:
+    user = db.session.get(User, case.reporter_id)
+    return {"id": user.id, "display_name": user.label,
+            "phone": crypto.mask_phone(crypto.decrypt(user.phone_encrypted))}
+
+
+def timeline_items(case: Case, actor: Actor, viewer: str | None) -> list[dict]:
+    events = timeline("case", case.id)
+    staff = viewer == "staff"
+    names = {}
+    if staff:
+        ids = {e.actor_id for e in events if e.actor_id}
+        names = {u.id: u.label for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    items = []
+    for event in events:
+        role_label = ROLE_LABELS.get(event.actor_role, SYSTEM_LABEL if event.actor_id is None else event.actor_role)
+        by_reporter = event.actor_id == case.reporter_id and event.action in REPORTER_ACTIONS
+        if by_reporter and case.anonymous and staff and actor.user_id != case.reporter_id:
+            role_label, name = ANONYMOUS_LABEL, None
+        else:
+            name = names.get(event.actor_id) if staff else None
+        data = event.data or {}
+        items.append({
+            "id": event.id, "action": event.action, "action_label": ACTION_LABELS.get(event.action, event.action),
+            "from_state": event.from_state, "to_state": event.to_state,
+            "status_label": STATE_LABELS.get(event.to_state, event.to_state),
+            "actor_role": event.actor_role, "actor_label": role_label, "actor_name": name,
+            "note": event.note, "photos": event.attachments,
+            "data": data if staff else {k: v for k, v in data.items() if k in PUBLIC_DATA},
+            "at": event.created_at,
+        })
+    return items

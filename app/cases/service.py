@@ -1,0 +1,455 @@
+"""The verbs of the closed loop (事件闭环): report, act on, rate, follow, list and read cases."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from app.accounts.models import User
+from app.areas.models import Place
+from app.cases import notices
+from app.cases.deadlines import due_after
+from app.cases.models import (
+    MODERATION_PASS,
+    MODERATION_REVIEW,
+    MODERATION_RISKY,
+    Case,
+    CaseFollower,
+    Category,
+)
+from app.cases.states import (
+    AREA_ROLES,
+    CASE_FLOW,
+    CLOSED,
+    DEPARTMENT,
+    GROUPS,
+    REPORTER,
+    SUBMITTED,
+    TIMED,
+    VERIFY_FAILED,
+    role_over,
+)
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope, Unauthorized
+from app.core.ids import new_tracking_no
+from app.core.pagination import Page, paginate
+from app.core.scoping import Actor, scope_filter
+from app.core.time import utcnow
+from app.core.workflow import record
+from app.extensions import db
+from app.media.service import photo_refs, resolve_photos
+
+log = logging.getLogger("gongzhi.cases")
+
+SIMILAR_WINDOW = timedelta(hours=72)
+SIMILAR_LIMIT = 5
+MAX_DESCRIPTION = 500
+# Relationships every case read needs: loaded in the same query, never one by one.
+LOAD = (joinedload(Case.category), joinedload(Case.place), joinedload(Case.department))
+
+
+# -- who the actor is to a case ---------------------------------------------------------------
+
+def staff_role(case: Case, actor: Actor) -> str | None:
+    """The role under which `actor` sees `case` as staff: by area, or by dispatch to their department."""
+    role = role_over(actor, case.area_path, AREA_ROLES)
+    if role:
+        return role
+    if case.department_id is not None and case.department_id in actor.department_ids():
+        return DEPARTMENT
+    return None
+
+
+def is_staff(actor: Actor) -> bool:
+    return actor.is_system_admin or bool(actor.paths(AREA_ROLES)) or bool(actor.department_ids())
+
+
+def is_following(case: Case, actor: Actor) -> bool:
+    if actor.user_id is None:
+        return False
+    return db.session.scalar(select(CaseFollower.id).where(
+        CaseFollower.case_id == case.id, CaseFollower.user_id == actor.user_id)) is not None
+
+
+def viewer_of(case: Case, actor: Actor) -> str | None:
+    """"staff", "reporter" or "follower": how much of the case the actor may see (None: nothing)."""
+    if staff_role(case, actor):
+        return "staff"
+    if actor.user_id is not None and actor.user_id == case.reporter_id:
+        return "reporter"
+    if case.moderation == MODERATION_PASS and is_following(case, actor):
+        return "follower"
+    return None
+
+
+def _load(case_id: int) -> Case:
+    case = db.session.scalar(select(Case).options(*LOAD).where(Case.id == case_id))
+    if case is None:
+        raise NotFound("案件不存在。")
+    return case
+
+
+def _not_visible(actor: Actor) -> Exception:
+    """Staff learn that a case lies outside their scope; anyone else learns nothing about it."""
+    return OutOfScope() if is_staff(actor) else NotFound("案件不存在。")
+
+
+def get_case(actor: Actor, case_id: int) -> Case:
+    case = _load(case_id)
+    if viewer_of(case, actor) is None:
+        raise _not_visible(actor)
+    return case
+
+
+# -- reporting ----------------------------------------------------------------------------------
+
+def _place(place_id: int | None, scene: str | None) -> Place:
+    if scene:
+        from app.codes.service import place_for_scene
+
+        place = place_for_scene(scene)
+    elif place_id is not None:
+        place = db.session.get(Place, place_id)
+        if place is None:
+            raise NotFound("场所不存在。")
+    else:
+        raise Invalid("请扫码或选择上报地点。", errors={"place_id": ["scene 与 place_id 须提供其一。"]})
+    if not place.active:
+        raise Invalid("该场所已停用，无法上报。", errors={"place_id": ["场所已停用"]})
+    return place
+
+
+def _category(category_id: int) -> Category:
+    category = db.session.get(Category, category_id)
+    if category is None or not category.active:
+        raise Invalid("问题类别不存在或已停用。", errors={"category_id": ["类别无效"]})
+    return category
+
+
+def moderate(actor: Actor, text: str) -> str:
+    """msgSecCheck v2 on user text: pass, review or risky. If WeChat cannot answer, staff review it."""
+    from app.wechat import WeChatError, get_wechat
+
+    user = db.session.get(User, actor.user_id)
+    try:
+        suggestion = get_wechat().msg_sec_check(user.openid if user else None, text, scene=2)
+    except WeChatError as exc:
+        log.warning("msg_sec_check failed (%s); case held for staff review", exc)
+        return MODERATION_REVIEW
+    return suggestion if suggestion in (MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY) else MODERATION_REVIEW
+
+
+def _set_deadline(case: Case, hours: int, now: datetime) -> None:
+    """A new time limit: a fresh deadline, one reminder before it, and no overdue mark yet."""
+    case.due_at = due_after(now, hours, case.category.working_days)
+    lead = min((case.due_at - now) / 4, timedelta(hours=24))
+    case.remind_at = case.due_at - lead
+    case.overdue = False
+
+
+def _clear_deadline(case: Case) -> None:
+    case.due_at = None
+    case.remind_at = None
+    case.overdue = False
+
+
+def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: list[int] | None = None,
+                anonymous: bool = False, place_id: int | None = None,
+                scene: str | None = None) -> tuple[Case, list[Case]]:
+    """我要上报: file a case at a place; returns it with the open similar cases found there."""
+    if not actor.is_authenticated:
+        raise Unauthorized()
+    place = _place(place_id, scene)
+    category = _category(category_id)
+    text = (description or "").strip()
+    if not text:
+        raise Invalid("请描述遇到的问题。", errors={"description": ["不能为空"]})
+    if len(text) > MAX_DESCRIPTION:
+        raise Invalid(f"问题描述不能超过 {MAX_DESCRIPTION} 字。", errors={"description": ["过长"]})
+    uploads = resolve_photos(actor, photo_ids)
+    now = utcnow()
+    case = Case(tracking_no=new_tracking_no(), place_id=place.id, place=place, area_path=place.area_path,
+                category_id=category.id, category=category, description=text, photos=photo_refs(uploads),
+                anonymous=bool(anonymous), reporter_id=actor.user_id, status=SUBMITTED,
+                moderation=moderate(actor, text), escalated=False, overdue=False, reopen_count=0)
+    _set_deadline(case, category.accept_hours, now)
+    db.session.add(case)
+    db.session.flush()
+    role = role_over(actor, case.area_path, AREA_ROLES) or REPORTER
+    record("case", case.id, actor, role, "report", None, SUBMITTED, attachments=case.photos)
+    held = case.moderation != MODERATION_PASS
+    notices.send(notices.responsible(case), "case_submitted", case,
+                 "有待审核的居民上报" if held else "有新的居民上报待受理", body=f"{place.name}：{category.name}")
+    return case, similar_cases(case.place_id, case.category_id, exclude_id=case.id)
+
+
+def similar_cases(place_id: int, category_id: int, exclude_id: int | None = None) -> list[Case]:
+    """Open, publicly visible cases of the same category at the same place from the last 72 hours."""
+    stmt = (select(Case).options(*LOAD)
+            .where(Case.place_id == place_id, Case.category_id == category_id,
+                   Case.status.in_(GROUPS["open"]), Case.moderation == MODERATION_PASS,
+                   Case.created_at >= utcnow() - SIMILAR_WINDOW)
+            .order_by(Case.id.desc()).limit(SIMILAR_LIMIT))
+    if exclude_id is not None:
+        stmt = stmt.where(Case.id != exclude_id)
+    return list(db.session.scalars(stmt))
+
+
+def find_similar(actor: Actor, *, category_id: int, place_id: int | None = None,
+                 scene: str | None = None) -> list[Case]:
+    """Before filing: what is already reported here, so the resident can follow it instead."""
+    if not actor.is_authenticated:
+        raise Unauthorized()
+    place = _place(place_id, scene)
+    return similar_cases(place.id, _category(category_id).id)
+
+
+def follow_case(actor: Actor, case_id: int) -> Case:
+    """Follow an open case: the follower gets the notifications the reporter gets."""
+    case = _load(case_id)
+    if case.moderation != MODERATION_PASS and not staff_role(case, actor) and actor.user_id != case.reporter_id:
+        raise NotFound("案件不存在。")
+    if case.status not in GROUPS["open"]:
+        raise Conflict("该案件已结束，无需关注。")
+    if actor.user_id != case.reporter_id and not is_following(case, actor):
+        db.session.add(CaseFollower(case_id=case.id, user_id=actor.user_id))
+        db.session.flush()
+    return case
+
+
+def unfollow_case(actor: Actor, case_id: int) -> Case:
+    case = _load(case_id)
+    row = db.session.scalar(select(CaseFollower).where(
+        CaseFollower.case_id == case.id, CaseFollower.user_id == actor.user_id))
+    if row is None:
+        raise NotFound("您没有关注该案件。")
+    db.session.delete(row)
+    db.session.flush()
+    return case
+
+
+# -- the loop -------------------------------------------------------------------------------------
+
+def _required_text(args: dict, key: str, message: str, limit: int = 500) -> str:
+    text = (args.get(key) or "").strip()
+    if not text:
+        raise Invalid(message, errors={key: ["不能为空"]})
+    if len(text) > limit:
+        raise Invalid(f"说明不能超过 {limit} 字。", errors={key: ["过长"]})
+    return text
+
+
+def _accept(case: Case, actor: Actor, args: dict) -> None:
+    now = utcnow()
+    CASE_FLOW.apply(case, "accept", actor, note=args.get("note") or "")
+    case.accepted_at = now
+    _set_deadline(case, case.category.handle_hours, now)
+    notices.to_watchers(case, "case_accepted", "您上报的问题已受理", body=args.get("note") or "")
+
+
+def _reject(case: Case, actor: Actor, args: dict) -> None:
+    reason = _required_text(args, "reason", "不予受理须说明理由。")
+    CASE_FLOW.apply(case, "reject", actor, note=reason, data={"reason": reason})
+    case.closed_at = utcnow()
+    _clear_deadline(case)
+    notices.to_watchers(case, "case_rejected", "您上报的问题未予受理", body=reason,
+                        extra={"thing5": reason[:20]})
+
+
+def _withdraw(case: Case, actor: Actor, args: dict) -> None:
+    CASE_FLOW.apply(case, "withdraw", actor, note=args.get("note") or "")
+    case.closed_at = utcnow()
+    _clear_deadline(case)
+
+
+def _dispatch_target(case: Case, actor: Actor, args: dict) -> tuple[User | None, object | None]:
+    from app.accounts.models import GRID_WORKER
+    from app.areas.models import Department
+    from app.areas.service import departments_in_scope
+
+    assignee_id, department_id = args.get("assignee_id"), args.get("department_id")
+    if (assignee_id is None) == (department_id is None):
+        raise Invalid("请指定派遣给一名网格员或一个职能部门（二选一）。",
+                      errors={"assignee_id": ["与 department_id 二选一"]})
+    if assignee_id is not None:
+        user = db.session.get(User, assignee_id)
+        if user is None or not user.is_active or not any(
+                g.role == GRID_WORKER and case.area_path.startswith(g.area_path) for g in user.grants):
+            raise Invalid("只能派遣给本网格的网格员。", errors={"assignee_id": ["不是本网格的网格员"]})
+        return user, None
+    department = db.session.get(Department, department_id)
+    allowed = {d.id for d in departments_in_scope(actor)}
+    if department is None or department.id not in allowed or not case.area_path.startswith(department.area_path):
+        raise Invalid("该部门不在可派遣范围内。", errors={"department_id": ["部门无效"]})
+    return None, department
+
+
+def _dispatch(case: Case, actor: Actor, args: dict) -> None:
+    user, department = _dispatch_target(case, actor, args)
+    note = args.get("note") or ""
+    data = ({"assignee_id": user.id} if user else {"department_id": department.id, "department": department.name})
+    CASE_FLOW.apply(case, "dispatch", actor, note=note, data=data)
+    case.assignee_id = user.id if user else None
+    case.department_id = department.id if department else None
+    case.department = department
+    case.handler_id = None
+    recipients = [user.id] if user else notices.department_staff(department.id)
+    notices.send(recipients, "case_dispatched", case, "您有新的派遣任务", body=note or case.description[:100])
+
+
+def _escalate(case: Case, actor: Actor, args: dict) -> None:
+    note = _required_text(args, "note", "请说明需要社区协调的原因。")
+    CASE_FLOW.apply(case, "escalate", actor, note=note)
+    case.escalated = True
+    case.assignee_id = None
+    case.department_id = None
+    case.department = None
+    notices.send(notices.supervisors(case), "case_escalated", case, "网格员上报的事件待派遣", body=note,
+                 extra={"thing5": note[:20]})
+
+
+def _handle(case: Case, actor: Actor, args: dict) -> None:
+    note = _required_text(args, "note", "请填写处理结果。")
+    uploads = resolve_photos(actor, args.get("photo_ids"))
+    CASE_FLOW.apply(case, "handle", actor, note=note, attachments=photo_refs(uploads))
+    case.handler_id = actor.user_id
+    if case.assignee_id is None and case.department_id is None:
+        # Handled on the spot: a failed check sends it back to the same person.
+        case.assignee_id = actor.user_id
+    _clear_deadline(case)
+    notices.send(notices.supervisors(case), "case_handled", case, "事件已处理，待核查", body=note[:100])
+
+
+def _verify(case: Case, actor: Actor, args: dict) -> None:
+    passed = args.get("passed")
+    if passed is None:
+        raise Invalid("请说明核查是否通过。", errors={"passed": ["必填"]})
+    now = utcnow()
+    if passed:
+        CASE_FLOW.apply(case, "verify", actor, note=args.get("note") or "", data={"passed": True})
+        case.closed_at = now
+        _clear_deadline(case)
+        notices.to_watchers(case, "case_closed", "您上报的问题已办结", body="欢迎对处理结果进行评价。")
+        return
+    reason = _required_text(args, "reason", "核查未通过须说明原因。")
+    CASE_FLOW.apply(case, "verify", actor, note=reason, data={"passed": False, "reason": reason},
+                    target=VERIFY_FAILED)
+    _set_deadline(case, case.category.handle_hours, now)
+    notices.send(notices.responsible(case), "case_returned", case, "核查未通过，请重新处理", body=reason,
+                 extra={"thing5": reason[:20]})
+
+
+def _reopen(case: Case, actor: Actor, args: dict) -> None:
+    reason = _required_text(args, "reason", "请说明需要重新办理的原因。")
+    CASE_FLOW.apply(case, "reopen", actor, note=reason)
+    case.reopen_count += 1
+    case.closed_at = None
+    case.handler_id = None
+    _set_deadline(case, case.category.handle_hours, utcnow())
+    notices.to_watchers(case, "case_reopened", "案件已重新办理", body=reason)
+    notices.send(notices.supervisors(case), "case_reopened", case, "居民申请重新办理", body=reason,
+                 extra={"thing5": reason[:20]})
+
+
+ACTIONS = {
+    "accept": _accept, "reject": _reject, "withdraw": _withdraw, "dispatch": _dispatch,
+    "escalate": _escalate, "handle": _handle, "verify": _verify, "reopen": _reopen,
+}
+
+
+def transition(actor: Actor, case_id: int, action: str, **args) -> Case:
+    """Take one action on a case. A concurrent change by someone else makes the flush fail (409)."""
+    case = _load(case_id)
+    if not staff_role(case, actor) and actor.user_id != case.reporter_id:
+        raise _not_visible(actor)
+    allowed = CASE_FLOW.allowed_actions(case, actor)
+    if action not in allowed:
+        if action == "reopen" and case.status == CLOSED and actor.user_id == case.reporter_id:
+            raise Conflict("办结已超过 7 天，不能再申请重新办理，请重新上报。", errors={"allowed_actions": allowed})
+        # The workflow raises the 409 (or 403) that names the actions allowed now.
+        CASE_FLOW.apply(case, action, actor)
+    ACTIONS[action](case, actor, args)
+    db.session.flush()
+    return case
+
+
+def rate_case(actor: Actor, case_id: int, *, score: int, comment: str = "") -> Case:
+    """回访: the reporter rates a closed case once, 1–5, with an optional comment."""
+    case = _load(case_id)
+    if actor.user_id != case.reporter_id:
+        if viewer_of(case, actor) is None:
+            raise _not_visible(actor)
+        raise Forbidden("只有上报人可以评价。")
+    if case.status != CLOSED:
+        raise Conflict("案件办结后才能评价。")
+    if case.rating is not None:
+        raise Conflict("您已评价过该案件。")
+    comment = (comment or "").strip()
+    if comment and moderate(actor, comment) == MODERATION_RISKY:
+        raise Invalid("评价内容未通过安全检查，请修改后重试。", errors={"comment": ["内容不当"]})
+    case.rating = score
+    case.rating_comment = comment
+    case.rated_at = utcnow()
+    record("case", case.id, actor, REPORTER, "rate", CLOSED, CLOSED, note=comment, data={"score": score})
+    db.session.flush()
+    return case
+
+
+# -- queues ---------------------------------------------------------------------------------------
+
+def staff_scope(actor: Actor):
+    """Cases staff may see: their areas' subtrees, plus cases dispatched to their departments."""
+    clauses = [scope_filter(actor, Case.area_path, AREA_ROLES)]
+    departments = actor.department_ids()
+    if departments:
+        clauses.append(Case.department_id.in_(sorted(departments)))
+    return or_(*clauses)
+
+
+def list_cases(actor: Actor, *, mine: bool = False, following: bool = False, status: str | None = None,
+               area_id: int | None = None, assigned_to_me: bool = False, overdue: bool | None = None,
+               escalated: bool | None = None, category_id: int | None = None, moderation: str | None = None,
+               q: str | None = None, limit: int | None = None, cursor: str | None = None) -> Page:
+    """My cases, the cases I follow, or (staff) the queues within my scope, newest first."""
+    if not actor.is_authenticated:
+        raise Unauthorized()
+    stmt = select(Case).options(*LOAD)
+    if following:
+        stmt = stmt.join(CaseFollower, CaseFollower.case_id == Case.id).where(
+            CaseFollower.user_id == actor.user_id, Case.moderation == MODERATION_PASS)
+    elif mine or not is_staff(actor):
+        stmt = stmt.where(Case.reporter_id == actor.user_id)
+    else:
+        stmt = stmt.where(staff_scope(actor))
+        if moderation:
+            stmt = stmt.where(Case.moderation == moderation)
+    if assigned_to_me:
+        mine_or_department = [Case.assignee_id == actor.user_id]
+        if actor.department_ids():
+            mine_or_department.append(Case.department_id.in_(sorted(actor.department_ids())))
+        stmt = stmt.where(or_(*mine_or_department))
+    if status:
+        stmt = stmt.where(Case.status.in_(GROUPS.get(status, (status,))))
+    if area_id is not None:
+        stmt = stmt.where(Case.area_path.startswith(_area_path(actor, area_id), autoescape=True))
+    if overdue is not None:
+        stmt = stmt.where(Case.overdue.is_(overdue))
+        if overdue:
+            stmt = stmt.where(Case.status.in_(TIMED))
+    if escalated is not None:
+        stmt = stmt.where(Case.escalated.is_(escalated))
+    if category_id is not None:
+        stmt = stmt.where(Case.category_id == category_id)
+    if q:
+        stmt = stmt.where(Case.tracking_no == q.strip().upper())
+    return paginate(stmt, Case.id, limit=limit, cursor=cursor)
+
+
+def _area_path(actor: Actor, area_id: int) -> str:
+    from app.areas.service import get_area
+
+    area = get_area(area_id)
+    if is_staff(actor) and not actor.department_ids() and not actor.covers(area.path, AREA_ROLES):
+        raise OutOfScope()
+    return area.path

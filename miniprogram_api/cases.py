@@ -1,0 +1,222 @@
+"""Cases (事件): 我要上报, the staff queues, transitions of the closed loop, rating and following."""
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.cases import presenter
+from app.cases import service as cases
+from app.cases.models import MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY
+from app.cases.states import ACTIONS, GROUPS, STATE_LABELS
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+
+blp = Blueprint("cases", __name__, description="事件上报与闭环处置")
+PREFIX = "/cases"
+
+ID_LIST = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=9),
+                      metadata={"description": "POST /uploads 返回的图片 id，最多 9 张"})
+
+
+class CaseReportArgs(Schema):
+    scene = fields.String(load_default=None, validate=validate.Length(max=32),
+                          metadata={"description": "扫码得到的 scene（与 place_id 二选一）"})
+    place_id = fields.Integer(load_default=None)
+    category_id = fields.Integer(required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    photo_ids = ID_LIST
+    anonymous = fields.Boolean(load_default=False, metadata={"description": "匿名：工作人员看不到上报人"})
+
+
+class CaseSimilarArgs(Schema):
+    scene = fields.String(load_default=None, validate=validate.Length(max=32))
+    place_id = fields.Integer(load_default=None)
+    category_id = fields.Integer(required=True)
+
+
+class CaseQuery(PageArgs):
+    mine = fields.Boolean(load_default=False, metadata={"description": "我上报的"})
+    following = fields.Boolean(load_default=False, metadata={"description": "我关注的"})
+    status = fields.String(load_default=None, validate=validate.OneOf([*STATE_LABELS, *GROUPS]),
+                           metadata={"description": "状态，或分组 open / closed"})
+    area_id = fields.Integer(load_default=None)
+    assigned_to_me = fields.Boolean(load_default=False, metadata={"description": "派给我（或我所在部门）的"})
+    overdue = fields.Boolean(load_default=None)
+    escalated = fields.Boolean(load_default=None)
+    category_id = fields.Integer(load_default=None)
+    moderation = fields.String(load_default=None,
+                               validate=validate.OneOf([MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY]))
+    q = fields.String(load_default=None, validate=validate.Length(max=32), metadata={"description": "受理编号"})
+
+
+class CaseTransitionArgs(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+    reason = fields.String(load_default="", validate=validate.Length(max=500),
+                           metadata={"description": "reject、verify 不通过、reopen 时必填"})
+    assignee_id = fields.Integer(load_default=None, metadata={"description": "dispatch：网格员"})
+    department_id = fields.Integer(load_default=None, metadata={"description": "dispatch：职能部门"})
+    photo_ids = ID_LIST
+    passed = fields.Boolean(load_default=None, metadata={"description": "verify：核查是否通过"})
+
+
+class CaseRatingArgs(Schema):
+    score = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class CaseRef(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class CasePlaceRef(CaseRef):
+    address = fields.String()
+
+
+class CasePhoto(Schema):
+    id = fields.Integer()
+    url = fields.String()
+    thumb_url = fields.String()
+
+
+class CaseItem(Schema):
+    id = fields.Integer()
+    tracking_no = fields.String()
+    status = fields.String()
+    status_label = fields.String()
+    status_group = fields.String(metadata={"description": "open / closed"})
+    category = fields.Nested(CaseRef)
+    place = fields.Nested(CasePlaceRef)
+    description = fields.String()
+    photos = fields.List(fields.Nested(CasePhoto))
+    anonymous = fields.Boolean()
+    created_at = LocalDateTime()
+    due_at = LocalDateTime(allow_none=True, metadata={"description": "当前环节的办理时限"})
+    overdue = fields.Boolean()
+    escalated = fields.Boolean()
+    accepted_at = LocalDateTime(allow_none=True)
+    closed_at = LocalDateTime(allow_none=True)
+    reopen_count = fields.Integer()
+    rating = fields.Integer(allow_none=True)
+    rating_comment = fields.String()
+    department = fields.Nested(CaseRef, allow_none=True)
+    allowed_actions = fields.List(fields.String(), metadata={"description": "当前用户现在可执行的操作"})
+    moderation = fields.String(allow_none=True, metadata={"description": "仅工作人员可见：pass / review / risky"})
+    assignee_id = fields.Integer(allow_none=True, metadata={"description": "仅工作人员可见"})
+
+
+class CaseReporter(Schema):
+    id = fields.Integer()
+    display_name = fields.String()
+    phone = fields.String(allow_none=True, metadata={"description": "脱敏手机号"})
+
+
+class CaseTimelineItem(Schema):
+    id = fields.Integer()
+    action = fields.String()
+    action_label = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    status_label = fields.String()
+    actor_role = fields.String()
+    actor_label = fields.String(metadata={"description": "居民看到的是角色（如“网格员”），不是姓名"})
+    actor_name = fields.String(allow_none=True, metadata={"description": "仅工作人员可见"})
+    note = fields.String()
+    photos = fields.List(fields.Nested(CasePhoto))
+    data = fields.Dict()
+    at = LocalDateTime()
+
+
+class CaseDetail(CaseItem):
+    timeline = fields.List(fields.Nested(CaseTimelineItem))
+    reporter = fields.Nested(CaseReporter, allow_none=True, metadata={"description": "匿名上报时为空"})
+    is_reporter = fields.Boolean()
+    following = fields.Boolean()
+    can_rate = fields.Boolean()
+
+
+class CaseReportResult(CaseDetail):
+    similar = fields.List(fields.Nested(CaseItem), metadata={
+        "description": "同一地点 72 小时内同类未办结的事件，可改为关注（POST /cases/{id}/follow）"})
+
+
+CasePage = page_schema(CaseItem, "CasePage")
+
+
+@blp.route("")
+class Cases(View):
+    @blp.arguments(CaseReportArgs)
+    @blp.response(201, CaseReportResult)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """我要上报：提交问题，返回受理编号；附同一地点的同类事件（similar）"""
+        actor = current_actor()
+        case, similar = cases.report_case(actor, **args)
+        return {**presenter.detail(case, actor), "similar": [presenter.summary(c, actor) for c in similar]}
+
+    @blp.arguments(CaseQuery, location="query")
+    @blp.response(200, CasePage)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """事件列表：居民看自己上报/关注的；工作人员看管辖范围内的（待办、派给我、超时、按编号查）"""
+        actor = current_actor()
+        page = cases.list_cases(actor, **args)
+        return {"items": [presenter.summary(c, actor) for c in page.items], "next_cursor": page.next_cursor}
+
+
+@blp.route("/similar")
+class Similar(View):
+    @blp.arguments(CaseSimilarArgs, location="query")
+    @blp.response(200, CaseItem(many=True))
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """上报前查重：同一地点 72 小时内同类未办结的事件（最多 5 条）"""
+        actor = current_actor()
+        return [presenter.summary(c, actor) for c in cases.find_similar(actor, **args)]
+
+
+@blp.route("/<int:case_id>")
+class CaseResource(View):
+    @blp.response(200, CaseDetail)
+    @blp.doc(security=BEARER)
+    def get(self, case_id):
+        """事件详情：含办理时间线与当前用户可执行的操作"""
+        actor = current_actor()
+        return presenter.detail(cases.get_case(actor, case_id), actor)
+
+
+@blp.route("/<int:case_id>/transitions")
+class Transitions(View):
+    @blp.arguments(CaseTransitionArgs)
+    @blp.response(200, CaseDetail)
+    @blp.doc(security=BEARER)
+    def post(self, args, case_id):
+        """办理操作：accept、reject、dispatch、escalate、handle、verify、reopen、withdraw"""
+        actor = current_actor()
+        return presenter.detail(cases.transition(actor, case_id, **args), actor)
+
+
+@blp.route("/<int:case_id>/rating")
+class Rating(View):
+    @blp.arguments(CaseRatingArgs)
+    @blp.response(200, CaseDetail)
+    @blp.doc(security=BEARER)
+    def post(self, args, case_id):
+        """回访评价：上报人在办结后评价一次，1–5 分"""
+        actor = current_actor()
+        return presenter.detail(cases.rate_case(actor, case_id, **args), actor)
+
+
+@blp.route("/<int:case_id>/follow")
+class Follow(View):
+    @blp.response(200, CaseDetail)
+    @blp.doc(security=BEARER)
+    def post(self, case_id):
+        """关注事件：不再重复上报，办理进展同样通知我"""
+        actor = current_actor()
+        return presenter.detail(cases.follow_case(actor, case_id), actor)
+
+    @blp.response(200, CaseItem)
+    @blp.doc(security=BEARER)
+    def delete(self, case_id):
+        """取消关注"""
+        actor = current_actor()
+        return presenter.summary(cases.unfollow_case(actor, case_id), actor)
