@@ -146,6 +146,7 @@ def render_pdf(certificate: Certificate) -> bytes:
     title = ParagraphStyle("title", parent=base, fontSize=24, leading=34, alignment=TA_CENTER, spaceAfter=6)
     cell = ParagraphStyle("cell", parent=base, fontSize=10, leading=14)
     right = ParagraphStyle("right", parent=base, alignment=TA_RIGHT)
+    total = ParagraphStyle("total", parent=base, fontSize=13, leading=22)
     small = ParagraphStyle("small", parent=base, fontSize=9, leading=13, textColor=colors.HexColor("#555555"))
 
     items = [item.service_hours for item in certificate.items]
@@ -155,9 +156,8 @@ def render_pdf(certificate: Certificate) -> bytes:
         Paragraph(f"证明编号：{certificate.code}", right),
         Spacer(1, 4 * mm),
         Paragraph(
-            f"兹证明 <b>{_escape(certificate.holder_name)}</b> 于 {_cn_date(certificate.period_from)} 至 "
-            f"{_cn_date(certificate.period_to)} 期间参加志愿服务 {len(items)} 次，累计服务时长 "
-            f"<b>{_hours(certificate.total_hours)} 小时</b>。服务记录如下：", base),
+            f"兹证明 {_escape(certificate.holder_name)} 于 {_cn_date(certificate.period_from)} 至 "
+            f"{_cn_date(certificate.period_to)} 期间参加志愿服务 {len(items)} 次，服务记录如下：", base),
         Spacer(1, 3 * mm),
     ]
     rows = [[Paragraph(h, cell) for h in ("序号", "服务项目", "服务日期", "时长（小时）", "组织单位")]]
@@ -167,21 +167,23 @@ def render_pdf(certificate: Certificate) -> bytes:
                      Paragraph(_escape(entry.organiser_name), cell)])
     rows.append([Paragraph("", cell), Paragraph("合计", cell), Paragraph("", cell),
                  Paragraph(_hours(certificate.total_hours), cell), Paragraph("", cell)])
-    table = Table(rows, colWidths=[12 * mm, 62 * mm, 32 * mm, 24 * mm, 44 * mm], repeatRows=1)
+    table = Table(rows, colWidths=[13 * mm, 56 * mm, 29 * mm, 24 * mm, 52 * mm], repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#888888")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#F3E3E3")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]))
-    story += [table, Spacer(1, 6 * mm),
+    story += [table, Spacer(1, 4 * mm),
+              Paragraph(f"累计服务时长：{_hours(certificate.total_hours)} 小时", total),
+              Spacer(1, 2 * mm),
               Paragraph(f"以上服务时长由组织单位记录并审核，依据{RULES}出具（谁组织谁记录、谁记录谁证明）。", base),
               Spacer(1, 4 * mm),
-              Paragraph(f"出具单位：{_escape(certificate.issuer)}", right),
+              Paragraph(f"出具单位（盖章）：{_escape(certificate.issuer)}", right),
               Paragraph(f"出具时间：{local_display(certificate.issued_at)}", right),
               Spacer(1, 8 * mm)]
     qr = Image(qr_png(url), width=32 * mm, height=32 * mm)
     verify_text = Paragraph(
-        f"验证码：<b>{certificate.code}</b><br/>扫描二维码或访问以下网址核验本证明真伪：<br/>{_escape(url)}", small)
+        f"验证码：{certificate.code}<br/>扫描二维码或访问以下网址核验本证明真伪：<br/>{_escape(url)}", small)
     footer = Table([[qr, verify_text]], colWidths=[38 * mm, 136 * mm])
     footer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     story.append(footer)
