@@ -4,6 +4,8 @@ from __future__ import annotations
 import importlib
 
 from flask import Flask
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest import Api
 
 MODULES = [
@@ -15,6 +17,29 @@ MODULES = [
 ]
 
 
+def _schema_namer():
+    """Schema names in the OpenAPI document: the class name, prefixed by its module on a clash.
+
+    Each API module keeps its schemas beside its routes, so two modules may both have a
+    `TransitionArgs`; the second one becomes e.g. `WishesTransitionArgs` instead of a warning.
+    """
+    taken: dict[str, type] = {}
+
+    def name_for(schema) -> str:
+        cls = resolve_schema_cls(schema)
+        cls = cls[0] if isinstance(cls, list) else cls
+        name = cls.__name__.removesuffix("Schema") or cls.__name__
+        owner = taken.setdefault(name, cls)
+        if owner is cls:
+            return name
+        prefix = "".join(part.title() for part in cls.__module__.rsplit(".", 1)[-1].split("_"))
+        prefixed = prefix + name
+        taken.setdefault(prefixed, cls)
+        return prefixed
+
+    return name_for
+
+
 class GongzhiApi(Api):
     def _register_error_handlers(self):
         """Errors are rendered by app.core.errors, in Chinese and in one shape."""
@@ -22,6 +47,7 @@ class GongzhiApi(Api):
 
 def init_app(app: Flask) -> Api:
     api = GongzhiApi(spec_kwargs={
+        "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_namer()),
         "info": {"description": "共治小程序接口。认证：`Authorization: Bearer <token>`。错误统一为 "
                                 "`{code, status, message, errors}`，message 为中文。"},
     })
