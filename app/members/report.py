@@ -89,12 +89,12 @@ def to_pdf(report: Report) -> bytes:
     summary = Table([[Paragraph(k, body), Paragraph(_escape(v), body)] for k, v in _summary(report)],
                     colWidths=[50 * mm, 130 * mm], style=grid)
     summary.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f3e9e9"))]))
-    story = [Paragraph("在职党员服务纪实报告", title), Paragraph("（双报到 · 双报告）", body), Spacer(1, 4 * mm),
+    story = [Paragraph("在职党员服务纪实报告", title), Paragraph("（双报到、双报告）", ParagraphStyle("sub", parent=body, alignment=1)), Spacer(1, 4 * mm),
              summary, Paragraph("服务明细", heading)]
     if report.rows:
         data = [[Paragraph(h, cell) for h in HEADER]]
         data += [[Paragraph(_escape(c), cell) for c in _row_cells(i, r)] for i, r in enumerate(report.rows, start=1)]
-        widths = [9, 24, 34, 15, 18, 15, 12, 13, 40]
+        widths = [8, 22, 31, 16, 17, 18, 14, 14, 40]
         table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1, style=grid)
         table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#c0392b")),
                                    ("TEXTCOLOR", (0, 0), (-1, 0), colors.white)]))
