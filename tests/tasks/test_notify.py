@@ -1,11 +1,21 @@
 """Delivering the outbox to the fake WeChat server: quota, field rules, errors, retries, exactly once."""
 from __future__ import annotations
 
+import os
 import secrets
+import socket
+import subprocess
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.job import Job
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.core import uow
@@ -14,8 +24,10 @@ from app.extensions import db
 from app.notifications import subscriptions
 from app.notifications.models import FAILED, PENDING, SENT, SKIPPED, Notification, SubscriptionQuota
 from app.notifications.service import notify
-from tasks.notify import deliver_batch, sweep_outbox
-from tests.fake_wechat import OA_APPID, OA_SECRET, validate_subscribe
+from tasks import QUEUE_NOTIFY, QUEUES
+from tasks.notify import RETRY, deliver_batch, sweep_outbox
+from tests.conftest import IN_CI
+from tests.fake_wechat import APPID, OA_APPID, OA_SECRET, SECRET, validate_subscribe
 
 
 def make_resident(openid: str | None = None, unionid: str | None = None) -> User:
@@ -234,3 +246,231 @@ def test_official_account_template_message_for_a_matched_follower(fake_wechat, a
     # Both apps hold tokens at once: the official account's did not invalidate the mini-program's.
     grant(stranger)
     assert case_notice(stranger).status == SENT
+
+
+# -- on real Redis and real rq ------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+RQ = str(ROOT / ".venv" / "bin" / "rq")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis database the tests may use (CI: db 15). Without one the tests skip, except under CI."""
+    if not TEST_REDIS_URL:
+        if IN_CI:
+            pytest.fail("CI=true requires TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)")
+        pytest.skip("needs Redis: set TEST_REDIS_URL=redis://127.0.0.1:6379/14")
+    connection = Redis.from_url(TEST_REDIS_URL)
+    _empty(connection)
+    yield TEST_REDIS_URL
+    _empty(connection)
+    connection.close()
+
+
+def _empty(connection) -> None:
+    for name in QUEUES:
+        queue = Queue(name, connection=connection)
+        queue.empty()
+        for job_id in queue.scheduled_job_registry.get_job_ids():
+            queue.scheduled_job_registry.remove(job_id)
+    for key in connection.scan_iter("gongzhi:wechat*"):
+        connection.delete(key)
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def work_in_process(url: str) -> None:
+    """Run the queued notify jobs here, in this test's transaction, as a burst worker would."""
+    connection = Redis.from_url(url)
+    SimpleWorker([Queue(QUEUE_NOTIFY, connection=connection)], connection=connection).work(burst=True)
+    connection.close()
+
+
+def use_redis(app, monkeypatch, url: str) -> None:
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    app.extensions.pop("gongzhi.wechat", None)
+
+
+def test_redis_outage_then_sweep_delivers_everything_exactly_once(app, fake_wechat, redis_url, monkeypatch):
+    use_redis(app, monkeypatch, closed_port_url())
+    users = [make_resident() for _ in range(5)]
+    for user in users:
+        grant(user)
+        notify([user.id], "case.submitted", title="您的上报已提交", page="pages/case/detail?id=1",
+               data={"status": "已提交"})
+        uow.commit()  # the change commits even though the enqueue fails
+    rows = db.session.scalars(select(Notification).where(Notification.user_id.in_([u.id for u in users]))).all()
+    assert [r.status for r in rows] == [PENDING] * 5
+    assert fake_wechat.state.subscribe_messages == []
+
+    use_redis(app, monkeypatch, redis_url)
+    assert sweep_outbox() == 0  # younger than 30 s: their own enqueue may still be on its way
+    travel(timedelta(seconds=31))
+    assert sweep_outbox() == 5
+    uow.commit()
+    assert Queue(QUEUE_NOTIFY, connection=Redis.from_url(redis_url)).count == 1
+    work_in_process(redis_url)
+    arrived = [m["touser"] for m in fake_wechat.state.subscribe_messages]
+    assert sorted(arrived) == sorted(u.openid for u in users)
+    for row in rows:
+        db.session.refresh(row)
+    assert [r.status for r in rows] == [SENT] * 5
+    travel(timedelta(minutes=5))
+    assert sweep_outbox() == 0
+    work_in_process(redis_url)
+    assert len(fake_wechat.state.subscribe_messages) == 5
+
+
+def test_rq_retries_a_transient_failure_with_backoff(app, fake_wechat, redis_url, monkeypatch):
+    use_redis(app, monkeypatch, redis_url)
+    user = make_resident()
+    grant(user)
+    fake_wechat.fail_next("cgi-bin/message/subscribe/send", {"errcode": -1, "errmsg": "system busy"})
+    [row] = notify([user.id], "case.dispatched", title="事件已派遣", page="pages/case/detail?id=2")
+    uow.commit()
+    connection = Redis.from_url(redis_url)
+    queue = Queue(QUEUE_NOTIFY, connection=connection)
+    work_in_process(redis_url)
+    db.session.refresh(row)
+    assert (row.status, row.attempts, row.errcode) == (PENDING, 1, -1)  # committed before rq's retry
+    registry = queue.scheduled_job_registry
+    [job_id] = registry.get_job_ids()
+    job = Job.fetch(job_id, connection=connection)
+    assert job.retries_left == 4
+    delay = (registry.get_scheduled_time(job) - datetime.now(UTC)).total_seconds()
+    assert 0 < delay <= 5
+    registry.remove(job)  # the scheduler's turn, without waiting for it
+    queue.enqueue_job(job)
+    work_in_process(redis_url)
+    db.session.refresh(row)
+    assert (row.status, row.attempts) == (SENT, 2)
+    assert len(messages_to(fake_wechat, user)) == 1
+    connection.close()
+
+
+def _seed_file_database(url: str, count: int) -> tuple[list[int], list[str]]:
+    engine = create_engine(url)
+    db.metadata.create_all(engine)
+    with Session(engine) as session:
+        users = [User(openid=f"o_proc_{secrets.token_hex(5)}", display_name="居民") for _ in range(count)]
+        session.add_all(users)
+        session.flush()
+        session.add_all(SubscriptionQuota(user_id=u.id, template_key="case_progress", remaining=1) for u in users)
+        rows = [Notification(user_id=u.id, kind="case.handled", title="您上报的事件已处置", body="请查看处置结果",
+                             page="pages/case/detail?id=9", data={"status": "已处置"}) for u in users]
+        session.add_all(rows)
+        session.commit()
+        ids, openids = [r.id for r in rows], [u.openid for u in users]
+    engine.dispose()
+    return ids, openids
+
+
+def worker_env(database_url: str, redis: str, fake_wechat, workdir: Path) -> dict:
+    return os.environ | {
+        "DATABASE_URL": database_url, "REDIS_URL": redis, "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET,
+        "WECHAT_API_BASE_URL": fake_wechat.base_url, "INSTANCE_DIR": str(workdir),
+        "MEDIA_DIR": str(workdir / "media"), "PYTHONPATH": str(ROOT)}
+
+
+@pytest.mark.parametrize("worker_class", [None, "tasks.worker.AppWorker"])
+def test_a_real_rq_worker_process_delivers(fake_wechat, redis_url, tmp_path, worker_class):
+    url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
+    ids, openids = _seed_file_database(url, 30)
+    queue = Queue(QUEUE_NOTIFY, connection=Redis.from_url(redis_url))
+    queue.enqueue("tasks.notify.deliver_batch", ids[:20], retry=RETRY)
+    queue.enqueue("tasks.notify.deliver_batch", ids[10:], retry=RETRY)  # overlaps: still once each
+    command = [RQ, "worker", "--burst", QUEUE_NOTIFY, "--url", redis_url] + (["-w", worker_class] if worker_class else [])
+    done = subprocess.run(command, env=worker_env(url, redis_url, fake_wechat, tmp_path), cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert sorted(m["touser"] for m in fake_wechat.state.subscribe_messages) == sorted(openids)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        statuses = conn.execute(text("SELECT status FROM notifications")).scalars().all()
+    engine.dispose()
+    assert statuses == [SENT] * 30
+
+
+def test_rq_cron_starts_and_queues_the_outbox_sweep(redis_url, tmp_path, fake_wechat):
+    connection = Redis.from_url(redis_url)
+    queue = Queue(QUEUE_NOTIFY, connection=connection)
+    env = worker_env(f"sqlite:///{tmp_path / 'cron.sqlite3'}", redis_url, fake_wechat, tmp_path)
+    proc = subprocess.Popen([RQ, "cron", "tasks/cron_config.py", "--url", redis_url], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        names = []
+        while time.monotonic() < deadline and "tasks.notify.sweep_outbox" not in names:
+            time.sleep(0.2)
+            assert proc.poll() is None, proc.stdout.read()
+            names = [job.func_name for job in queue.get_jobs()]
+        assert "tasks.notify.sweep_outbox" in names
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+        connection.close()
+
+
+# -- on PostgreSQL, with real concurrency ----------------------------------------------------------
+
+@pytest.mark.postgres
+def test_concurrent_deliveries_of_the_same_rows_send_once(app, fake_wechat):
+    with app.app_context():
+        users = [make_resident() for _ in range(40)]
+        for user in users:
+            grant(user)
+        rows = notify([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=3")
+        ids, openids = [r.id for r in rows], [u.openid for u in users]
+        uow.discard_pending()
+        db.session.commit()
+        db.session.remove()
+
+    def run():
+        with app.app_context():
+            deliver_batch(ids)
+            db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    arrived = [m["touser"] for m in fake_wechat.state.subscribe_messages]
+    assert sorted(arrived) == sorted(openids)
+    with app.app_context():
+        assert set(db.session.scalars(select(Notification.status).where(Notification.id.in_(ids)))) == {SENT}
+        assert set(db.session.scalars(select(SubscriptionQuota.remaining))) == {0}
+        db.session.remove()
+
+
+@pytest.mark.postgres
+def test_two_real_workers_on_postgres_deliver_each_row_once(app, fake_wechat, redis_url, tmp_path):
+    with app.app_context():
+        users = [make_resident() for _ in range(600)]
+        for user in users:
+            grant(user)
+        rows = notify([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=4")
+        ids, openids = [r.id for r in rows], [u.openid for u in users]
+        uow.discard_pending()
+        db.session.commit()
+        db.session.remove()
+    queue = Queue(QUEUE_NOTIFY, connection=Redis.from_url(redis_url))
+    for _ in range(2):  # every batch queued twice, as a sweep racing the first enqueue would
+        for start in range(0, len(ids), 200):
+            queue.enqueue("tasks.notify.deliver_batch", ids[start:start + 200], retry=RETRY)
+    env = worker_env(os.environ["DATABASE_URL"], redis_url, fake_wechat, tmp_path)
+    command = [RQ, "worker", "--burst", "-w", "tasks.worker.AppWorker", QUEUE_NOTIFY, "--url", redis_url]
+    workers = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True) for _ in range(2)]
+    for worker in workers:
+        output, _ = worker.communicate(timeout=180)
+        assert worker.returncode == 0, output
+    arrived = [m["touser"] for m in fake_wechat.state.subscribe_messages]
+    assert len(arrived) == 600 and sorted(arrived) == sorted(openids)
