@@ -45,7 +45,8 @@ def test_admin_publishes_and_residents_browse_without_seeing_the_code(login, are
     assert seen["allowed_actions"] == ["enroll"] and seen["remaining"] == 10
     listed = resident.get("/activities", query_string={"community_id": areas["东城社区"].id, "upcoming": "true"})
     assert activity["id"] in [a["id"] for a in listed.get_json()["items"]]
-    assert resident.get("/activities", query_string={"community_id": areas["西园社区"].id}).get_json()["items"] == []
+    west = resident.get("/activities", query_string={"community_id": areas["西园社区"].id}).get_json()["items"]
+    assert activity["id"] not in [a["id"] for a in west]
 
 
 def test_publishing_is_scoped_and_validated(login, areas):
