@@ -50,7 +50,7 @@ def sweep_deadlines() -> dict:
                       {"remind_at": None})
     for case in _cases(reminded):
         notices.send(notices.responsible(case), "case_due_soon", case, "事件即将超时，请尽快办理",
-                     body=f"办理时限：{local_display(case.due_at)}", extra={"time4": local_display(case.due_at)})
+                     body=f"办理时限：{local_display(case.due_at)}", extra={"time": local_display(case.due_at)})
 
     late = _claim(open_clock & (Case.due_at <= now) & Case.overdue.is_(False), {"overdue": True, "remind_at": None})
     for case in _cases(late):

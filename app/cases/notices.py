@@ -52,12 +52,12 @@ def responsible(case: Case) -> list[int]:
 
 
 def _data(case: Case, extra: dict | None = None) -> dict:
-    """Subscribe-message values, short enough for WeChat's field limits."""
+    """Template values by meaning (see app/notifications/templates.py), kept short."""
     data = {
-        "character_string1": case.tracking_no[:32],
-        "thing2": case.category.name[:20],
-        "phrase3": STATE_LABELS[case.status][:5],
-        "time4": local_display(utcnow()),
+        "tracking_no": case.tracking_no,
+        "subject": case.category.name[:20],
+        "status": STATE_LABELS[case.status][:5],
+        "time": local_display(utcnow()),
     }
     data.update(extra or {})
     return data

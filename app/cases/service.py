@@ -254,7 +254,7 @@ def _reject(case: Case, actor: Actor, args: dict) -> None:
     case.closed_at = utcnow()
     _clear_deadline(case)
     notices.to_watchers(case, "case_rejected", "您上报的问题未予受理", body=reason,
-                        extra={"thing5": reason[:20]})
+                        extra={"note": reason[:20]})
 
 
 def _withdraw(case: Case, actor: Actor, args: dict) -> None:
@@ -306,7 +306,7 @@ def _escalate(case: Case, actor: Actor, args: dict) -> None:
     case.department_id = None
     case.department = None
     notices.send(notices.supervisors(case), "case_escalated", case, "网格员上报的事件待派遣", body=note,
-                 extra={"thing5": note[:20]})
+                 extra={"note": note[:20]})
 
 
 def _handle(case: Case, actor: Actor, args: dict) -> None:
@@ -337,7 +337,7 @@ def _verify(case: Case, actor: Actor, args: dict) -> None:
                     target=VERIFY_FAILED)
     _set_deadline(case, case.category.handle_hours, now)
     notices.send(notices.responsible(case), "case_returned", case, "核查未通过，请重新处理", body=reason,
-                 extra={"thing5": reason[:20]})
+                 extra={"note": reason[:20]})
 
 
 def _reopen(case: Case, actor: Actor, args: dict) -> None:
@@ -349,7 +349,7 @@ def _reopen(case: Case, actor: Actor, args: dict) -> None:
     _set_deadline(case, case.category.handle_hours, utcnow())
     notices.to_watchers(case, "case_reopened", "案件已重新办理", body=reason)
     notices.send(notices.supervisors(case), "case_reopened", case, "居民申请重新办理", body=reason,
-                 extra={"thing5": reason[:20]})
+                 extra={"note": reason[:20]})
 
 
 ACTIONS = {
