@@ -27,6 +27,19 @@ def verify_url(code: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/verify/{code}"
 
 
+def volunteer_names(users: list[User]) -> dict[int, str]:
+    """Names as the community reviewed them at dual registration (双报到) when there is one, else the account's."""
+    names = {user.id: user.label for user in users}
+    try:
+        from app.members.models import PartyMember
+    except ImportError:
+        return names
+    rows = db.session.execute(select(PartyMember.user_id, PartyMember.name).where(
+        PartyMember.user_id.in_(list(names)), PartyMember.status == APPROVED).order_by(PartyMember.id))
+    names.update({user_id: name for user_id, name in rows if name})
+    return names
+
+
 def issue_certificate(actor: Actor, *, date_from: date | None = None, date_to: date | None = None) -> Certificate:
     """A certificate over my approved hours in [from, to]; the same hours give back the same certificate."""
     user = db.session.get(User, actor.user_id)
@@ -46,7 +59,7 @@ def issue_certificate(actor: Actor, *, date_from: date | None = None, date_to: d
     if same is not None:
         return same
     certificate = Certificate(
-        user_id=user.id, holder_name=user.label, period_from=date_from, period_to=date_to,
+        user_id=user.id, holder_name=volunteer_names([user])[user.id], period_from=date_from, period_to=date_to,
         total_hours=sum((e.hours for e in entries), Decimal("0.00")), issuer=_issuer(entries),
         issued_at=utcnow(), items=[CertificateItem(service_hours_id=e.id) for e in entries],
     )

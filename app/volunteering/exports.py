@@ -15,6 +15,7 @@ from app.core.errors import Forbidden, Invalid
 from app.core.scoping import Actor, scope_filter
 from app.core.time import local_display
 from app.extensions import db
+from app.volunteering.certificates import volunteer_names
 from app.volunteering.models import ServiceHours
 from app.volunteering.states import APPROVED
 
@@ -40,10 +41,12 @@ def approved_rows(actor: Actor, *, community_id: int | None = None, date_from: d
         stmt = stmt.where(ServiceHours.served_on >= date_from)
     if date_to:
         stmt = stmt.where(ServiceHours.served_on <= date_to)
+    entries = list(db.session.scalars(stmt.order_by(ServiceHours.served_on, ServiceHours.id)))
+    names = volunteer_names(list({e.user_id: e.user for e in entries}.values()))
     rows = []
-    for entry in db.session.scalars(stmt.order_by(ServiceHours.served_on, ServiceHours.id)):
+    for entry in entries:
         rows.append([
-            entry.id, entry.user.label, mask_phone(phone_of(entry.user)) or "", entry.description,
+            entry.id, names[entry.user_id], mask_phone(phone_of(entry.user)) or "", entry.description,
             SOURCE_LABELS.get(entry.source_type, entry.source_type), entry.served_on.isoformat(),
             float(entry.hours), entry.organiser_name, entry.evaluation, local_display(entry.decided_at),
         ])

@@ -83,7 +83,7 @@ def test_enrolling_past_capacity_waitlists_and_a_cancellation_promotes_the_first
     detail = people[2].get(path).get_json()
     assert detail["enrolled_count"] == 2 and detail["waitlist_count"] == 2 and detail["remaining"] == 0
     assert detail["my_enrollment"]["status_label"] == "候补中"
-    assert "activity.waitlisted" in kinds_for(people[2])
+    assert "activity.waitlisted" in kinds_for(people[2]) and "activity.enrolled" in kinds_for(people[0])
 
     cancelled = delete(people[1], f"{path}/enrollments")
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"

@@ -196,3 +196,12 @@ def test_export_of_approved_hours_opens_as_csv_and_xlsx_scoped_to_the_admin(logi
                                           .data.decode("utf-8-sig"))))
     assert {"东城助老", "西园清洁"} <= {r[3] for r in street[1:]}
     assert login.resident().get("/service-hours/export.csv").status_code == 403
+
+
+def test_demo_party_member_certificate_carries_the_registered_name(login):
+    member = login("member_east")
+    res = member.get("/me/certificate")
+    assert res.status_code == 200
+    facts = login.anonymous().get(f"/certificates/{res.headers['X-Verification-Code']}").get_json()
+    assert facts["holder_name"] == "刘*军", "the name reviewed at 双报到, masked"
+    assert facts["issuer"] == "东城社区党支部" and facts["items"][0]["description"] == "重阳节敬老院陪伴"
