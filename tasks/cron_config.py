@@ -12,11 +12,6 @@ from tasks.codes import flush_scan_counts  # noqa: E402
 cron.register(flush_scan_counts, queue_name=QUEUE_DEFAULT, interval=60)
 cron.register(sweep_outbox, queue_name=QUEUE_NOTIFY, interval=60)
 
-from tasks.wishes import auto_confirm_wishes, expire_wishes  # noqa: E402
-
-cron.register(auto_confirm_wishes, queue_name=QUEUE_DEFAULT, interval=60 * 60)
-cron.register(expire_wishes, queue_name=QUEUE_DEFAULT, interval=60 * 60)
-
 from tasks.volunteering import remind_upcoming  # noqa: E402
 
 cron.register(remind_upcoming, queue_name=QUEUE_DEFAULT, interval=15 * 60)
@@ -24,3 +19,12 @@ cron.register(remind_upcoming, queue_name=QUEUE_DEFAULT, interval=15 * 60)
 from tasks.cases import sweep_deadlines as sweep_case_deadlines  # noqa: E402
 
 cron.register(sweep_case_deadlines, queue_name=QUEUE_DEFAULT, interval=60)
+
+from tasks.wishes import auto_confirm_wishes, expire_wishes  # noqa: E402
+
+cron.register(auto_confirm_wishes, queue_name=QUEUE_DEFAULT, interval=60 * 60)
+cron.register(expire_wishes, queue_name=QUEUE_DEFAULT, interval=60 * 60)
+
+from tasks.stats import monthly_reports  # noqa: E402
+
+cron.register(monthly_reports, queue_name=QUEUE_DEFAULT, cron="0 2 1 * *")  # 02:00 UTC on the 1st

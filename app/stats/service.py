@@ -1,0 +1,347 @@
+"""Figures for one area (and its subtree) over one date range, scoped to the caller.
+
+Aggregates run in the database; percentiles use percentile_cont on PostgreSQL and a small
+Python fallback on SQLite, so the same function serves the embedded default and production.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Float, case, cast, distinct, func, select
+
+from app.accounts.models import ADMIN_ROLES, GRID_WORKER, User
+from app.areas.models import Area, Department
+from app.areas.service import scoped_area
+from app.core.errors import Invalid
+from app.core.scoping import Actor
+from app.core.time import SHANGHAI, to_local, utcnow
+from app.extensions import db
+
+STATS_ROLES = (*ADMIN_ROLES, GRID_WORKER)
+MAX_DAYS = 366 * 3
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime  # aware UTC, inclusive
+    end: datetime  # aware UTC, exclusive
+    first_day: date
+    last_day: date
+
+
+def period(date_from: date | None, date_to: date | None) -> Period:
+    """Local (Asia/Shanghai) calendar days → a UTC half-open range. Default: the last 30 days."""
+    today = to_local(utcnow()).date()
+    last = date_to or today
+    first = date_from or last - timedelta(days=29)
+    if first > last:
+        raise Invalid("开始日期不能晚于结束日期。", errors={"from": ["开始日期晚于结束日期"]})
+    if (last - first).days > MAX_DAYS:
+        raise Invalid("统计区间最长 3 年。", errors={"to": ["区间过长"]})
+    start = datetime.combine(first, time.min, SHANGHAI).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, SHANGHAI).astimezone(UTC)
+    return Period(start=start, end=end, first_day=first, last_day=last)
+
+
+def dashboard(actor: Actor, area_id: int, date_from: date | None = None, date_to: date | None = None) -> dict:
+    area = scoped_area(actor, area_id, STATS_ROLES)
+    span = period(date_from, date_to)
+    return {
+        "area": {"id": area.id, "name": area.name, "level": area.level},
+        "period": {"from": span.first_day.isoformat(), "to": span.last_day.isoformat()},
+        "cases": case_figures(area.path, span),
+        "wishes": wish_figures(area.path, span),
+        "volunteering": volunteering_figures(area.path, span),
+        "praise": praise_figures(area.path, span),
+        "suggestions": suggestion_figures(area.path, span),
+    }
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+def _is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _hours_between(later, earlier):
+    """An SQL expression: hours from `earlier` to `later`."""
+    if _is_postgres():
+        return func.extract("epoch", later - earlier) / 3600.0
+    return (func.julianday(later) - func.julianday(earlier)) * 24.0
+
+
+def _percentiles(stmt_column, where, quantiles=(0.5, 0.9)) -> list[float | None]:
+    if _is_postgres():
+        row = db.session.execute(select(*[
+            func.percentile_cont(q).within_group(stmt_column) for q in quantiles
+        ]).where(*where)).one()
+        return [None if v is None else round(float(v), 1) for v in row]
+    values = sorted(v for v in db.session.scalars(select(stmt_column).where(*where)) if v is not None)
+    if not values:
+        return [None for _ in quantiles]
+    if len(values) == 1:
+        return [round(values[0], 1) for _ in quantiles]
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return [round(cuts[int(q * 100) - 1], 1) for q in quantiles]
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _local_week_start(column):
+    """The Monday (local time) of a timestamp, as text YYYY-MM-DD."""
+    if _is_postgres():
+        return func.to_char(func.date_trunc("week", func.timezone("Asia/Shanghai", column)), "YYYY-MM-DD")
+    local = func.datetime(column, "+8 hours")
+    return func.date(local, "weekday 0", "-6 days")
+
+
+def _local_month(column):
+    if _is_postgres():
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def _grid_names(paths: list[str]) -> dict[str, str]:
+    ids = {int(p.strip("/").split("/")[-1]) for p in paths if p and p.strip("/")}
+    if not ids:
+        return {}
+    return {a.path: a.name for a in db.session.scalars(select(Area).where(Area.id.in_(ids)))}
+
+
+def _user_names(ids) -> dict[int, str]:
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    return {u.id: u.label for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+# -- cases ----------------------------------------------------------------------------------
+
+def case_figures(path: str, span: Period) -> dict:
+    from app.cases.models import Case, Category
+
+    in_scope = (Case.area_path.startswith(path, autoescape=True),
+                Case.created_at >= span.start, Case.created_at < span.end)
+    totals = db.session.execute(select(
+        func.count(Case.id),
+        func.sum(case((Case.overdue.is_(True), 1), else_=0)),
+        func.sum(case((Case.reopen_count > 0, 1), else_=0)),
+        func.sum(case((Case.closed_at.is_not(None), 1), else_=0)),
+        func.avg(cast(Case.rating, Float)),
+        func.count(Case.rating),
+        func.sum(case((Case.rating >= 4, 1), else_=0)),
+    ).where(*in_scope)).one()
+    total, overdue, reopened, closed, mean_rating, rated, satisfied = (v or 0 for v in totals)
+
+    by_status = dict(db.session.execute(
+        select(Case.status, func.count(Case.id)).where(*in_scope).group_by(Case.status)).all())
+    by_category = [
+        {"category": name, "count": count} for name, count in db.session.execute(
+            select(Category.name, func.count(Case.id)).join(Category, Category.id == Case.category_id)
+            .where(*in_scope).group_by(Category.name).order_by(func.count(Case.id).desc()))
+    ]
+    grid_rows = db.session.execute(
+        select(Case.area_path, func.count(Case.id)).where(*in_scope).group_by(Case.area_path)
+        .order_by(func.count(Case.id).desc())).all()
+    names = _grid_names([p for p, _ in grid_rows])
+    by_grid = [{"grid": names.get(p, p), "count": c} for p, c in grid_rows]
+
+    accept_hours = _hours_between(Case.accepted_at, Case.created_at)
+    close_hours = _hours_between(Case.closed_at, Case.created_at)
+    accept_p50, accept_p90 = _percentiles(accept_hours, (*in_scope, Case.accepted_at.is_not(None)))
+    close_p50, close_p90 = _percentiles(close_hours, (*in_scope, Case.closed_at.is_not(None)))
+
+    week = _local_week_start(Case.created_at)
+    trend = [{"week": w, "count": c} for w, c in db.session.execute(
+        select(week, func.count(Case.id)).where(*in_scope).group_by(week).order_by(week))]
+
+    return {
+        "total": total,
+        "by_status": by_status,
+        "by_category": by_category,
+        "by_grid": by_grid,
+        "hours_to_accept": {"median": accept_p50, "p90": accept_p90},
+        "hours_to_close": {"median": close_p50, "p90": close_p90},
+        "overdue_rate": _rate(overdue, total),
+        "reopen_rate": _rate(reopened, closed),
+        "satisfaction": {"mean": round(float(mean_rating), 2) if rated else None, "rated": rated,
+                         "share_4_or_5": _rate(satisfied, rated)},
+        "weekly_trend": trend,
+    }
+
+
+# -- wishes ---------------------------------------------------------------------------------
+
+def wish_figures(path: str, span: Period) -> dict:
+    from app.wishes.models import Wish
+
+    scope = Wish.area_path.startswith(path, autoescape=True)
+
+    def count(column) -> int:
+        return db.session.scalar(select(func.count(Wish.id)).where(
+            scope, column >= span.start, column < span.end)) or 0
+
+    claim_hours = _hours_between(Wish.claimed_at, Wish.created_at)
+    (claim_p50,) = _percentiles(claim_hours, (scope, Wish.claimed_at >= span.start, Wish.claimed_at < span.end),
+                                quantiles=(0.5,))
+    top = db.session.execute(
+        select(Wish.claimed_by, func.count(Wish.id), func.coalesce(func.sum(Wish.hours), 0))
+        .where(scope, Wish.fulfilled_at >= span.start, Wish.fulfilled_at < span.end, Wish.claimed_by.is_not(None))
+        .group_by(Wish.claimed_by).order_by(func.count(Wish.id).desc()).limit(5)).all()
+    names = _user_names([r[0] for r in top])
+    return {
+        "posted": count(Wish.created_at),
+        "claimed": count(Wish.claimed_at),
+        "fulfilled": count(Wish.fulfilled_at),
+        "median_hours_to_claim": claim_p50,
+        "top_members": [{"user_id": uid, "name": names.get(uid, ""), "fulfilled": n, "hours": float(h or 0)}
+                        for uid, n, h in top],
+    }
+
+
+# -- volunteering ---------------------------------------------------------------------------
+
+def volunteering_figures(path: str, span: Period) -> dict:
+    from app.volunteering.models import Activity, ServiceHours
+
+    approved = (ServiceHours.area_path.startswith(path, autoescape=True), ServiceHours.status == "approved",
+                ServiceHours.served_on >= span.first_day, ServiceHours.served_on <= span.last_day)
+    month = _local_month(ServiceHours.served_on)
+    by_month = [{"month": m, "hours": round(float(h or 0), 1)} for m, h in db.session.execute(
+        select(month, func.sum(ServiceHours.hours)).where(*approved).group_by(month).order_by(month))]
+    active = db.session.scalar(select(func.count(distinct(ServiceHours.user_id))).where(*approved)) or 0
+    total_hours = db.session.scalar(select(func.coalesce(func.sum(ServiceHours.hours), 0)).where(*approved))
+    held = db.session.scalar(select(func.count(Activity.id)).where(
+        Activity.area_path.startswith(path, autoescape=True), Activity.status != "cancelled",
+        Activity.ends_at >= span.start, Activity.ends_at < span.end)) or 0
+    return {"hours_by_month": by_month, "total_hours": round(float(total_hours or 0), 1),
+            "active_volunteers": active, "activities_held": held}
+
+
+# -- praise ---------------------------------------------------------------------------------
+
+def praise_figures(path: str, span: Period) -> dict:
+    from app.areas.models import Place
+    from app.praise.models import Praise
+
+    where = (Praise.area_path.startswith(path, autoescape=True),
+             Praise.created_at >= span.start, Praise.created_at < span.end)
+    total = db.session.scalar(select(func.count(Praise.id)).where(*where)) or 0
+    by_type = dict(db.session.execute(
+        select(Praise.target_type, func.count(Praise.id)).where(*where).group_by(Praise.target_type)).all())
+    top = db.session.execute(
+        select(Praise.target_type, Praise.target_id, func.count(Praise.id)).where(*where)
+        .group_by(Praise.target_type, Praise.target_id).order_by(func.count(Praise.id).desc()).limit(5)).all()
+    users = _user_names([tid for ttype, tid, _ in top if ttype in ("grid_worker", "party_member")])
+    place_ids = [tid for ttype, tid, _ in top if ttype in ("merchant", "place")]
+    places = {p.id: p.name for p in db.session.scalars(select(Place).where(Place.id.in_(place_ids)))} \
+        if place_ids else {}
+    most = [{"target_type": ttype, "target_id": tid, "count": n,
+             "name": users.get(tid, "") if ttype in ("grid_worker", "party_member") else places.get(tid, "")}
+            for ttype, tid, n in top]
+    return {"total": total, "by_target_type": by_type, "most_praised": most}
+
+
+# -- suggestions ----------------------------------------------------------------------------
+
+def suggestion_figures(path: str, span: Period) -> dict:
+    from app.suggestions.models import Representative, Suggestion
+
+    where = (Suggestion.area_path.startswith(path, autoescape=True),
+             Suggestion.created_at >= span.start, Suggestion.created_at < span.end)
+    response = _hours_between(Suggestion.first_response_at, Suggestion.created_at)
+    reps = []
+    for rep_id, name, received, answered, mean, rated, happy in db.session.execute(
+        select(Suggestion.representative_id, Representative.name, func.count(Suggestion.id),
+               func.count(Suggestion.answered_at), func.avg(cast(Suggestion.rating, Float)),
+               func.count(Suggestion.rating), func.sum(case((Suggestion.rating >= 4, 1), else_=0)))
+        .join(Representative, Representative.id == Suggestion.representative_id)
+        .where(*where).group_by(Suggestion.representative_id, Representative.name)
+        .order_by(func.count(Suggestion.id).desc())
+    ):
+        (median,) = _percentiles(response, (*where, Suggestion.representative_id == rep_id,
+                                            Suggestion.first_response_at.is_not(None)), quantiles=(0.5,))
+        reps.append({"representative_id": rep_id, "name": name, "received": received, "answered": answered,
+                     "median_response_hours": median,
+                     "mean_rating": round(float(mean), 2) if rated else None,
+                     "share_4_or_5": _rate(happy or 0, rated)})
+    departments = []
+    reply_hours = _hours_between(Suggestion.answered_at, Suggestion.created_at)
+    for dep_id, name, referred, replied, mean, rated in db.session.execute(
+        select(Suggestion.department_id, Department.name, func.count(Suggestion.id),
+               func.count(Suggestion.department_reply), func.avg(cast(Suggestion.rating, Float)),
+               func.count(Suggestion.rating))
+        .join(Department, Department.id == Suggestion.department_id)
+        .where(*where).group_by(Suggestion.department_id, Department.name)
+    ):
+        (median,) = _percentiles(reply_hours, (*where, Suggestion.department_id == dep_id,
+                                               Suggestion.answered_at.is_not(None)), quantiles=(0.5,))
+        departments.append({"department_id": dep_id, "name": name, "referred": referred, "replied": replied,
+                            "median_response_hours": median,
+                            "mean_rating": round(float(mean), 2) if rated else None})
+    total = db.session.scalar(select(func.count(Suggestion.id)).where(*where)) or 0
+    return {"total": total, "representatives": reps, "departments": departments}
+
+
+# -- defaults, monthly workbooks ------------------------------------------------------------
+
+def default_area_id(actor: Actor) -> int:
+    """The widest area the caller may see figures for."""
+    grants = [g for g in actor.grants if g.role in STATS_ROLES and g.area_id is not None]
+    if grants:
+        return min(grants, key=lambda g: len(g.area_path)).area_id
+    if actor.is_system_admin:
+        root = db.session.scalar(select(Area.id).where(Area.parent_id.is_(None)).order_by(Area.id))
+        if root is not None:
+            return root
+    from app.core.errors import Forbidden
+
+    raise Forbidden("您没有查看统计数据的权限。")
+
+
+def monthly_workbook(area: Area, month: str) -> bytes:
+    from app.stats import exports
+
+    first, last = exports.month_bounds(month)
+    figures = {
+        "cases": case_figures(area.path, period(first, last)),
+        "wishes": wish_figures(area.path, period(first, last)),
+        "volunteering": volunteering_figures(area.path, period(first, last)),
+        "praise": praise_figures(area.path, period(first, last)),
+        "suggestions": suggestion_figures(area.path, period(first, last)),
+    }
+    title = f"{area.name} {month} 基层治理“一表通”"
+    return exports.to_xlsx(title, exports.rows(figures), sheet=f"{month} 一表通")
+
+
+def generate_monthly_reports(month: str | None = None) -> list[int]:
+    """Write last month's workbook for every community; rerunning replaces the files."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from app.areas.models import COMMUNITY
+    from app.stats.models import MonthlyReport
+
+    if month is None:
+        first_of_this_month = to_local(utcnow()).date().replace(day=1)
+        month = (first_of_this_month - timedelta(days=1)).strftime("%Y-%m")
+    root = Path(current_app.config["MEDIA_DIR"]) / "reports" / month
+    root.mkdir(parents=True, exist_ok=True)
+    ids = []
+    for area in db.session.scalars(select(Area).where(Area.level == COMMUNITY).order_by(Area.id)):
+        relative = f"reports/{month}/community-{area.id}.xlsx"
+        (root / f"community-{area.id}.xlsx").write_bytes(monthly_workbook(area, month))
+        report = db.session.scalar(select(MonthlyReport).where(
+            MonthlyReport.area_id == area.id, MonthlyReport.month == month))
+        if report is None:
+            report = MonthlyReport(area_id=area.id, area_path=area.path, month=month, path=relative)
+            db.session.add(report)
+        report.created_at = utcnow()
+        db.session.flush()
+        ids.append(report.id)
+    return ids

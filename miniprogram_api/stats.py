@@ -1,0 +1,134 @@
+"""Statistics for an area in the caller's scope, and their CSV/XLSX exports (一张表 / 一表通)."""
+from flask import Response, current_app, send_from_directory
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from app.areas.service import scoped_area
+from app.core.errors import NotFound
+from app.core.pagination import paginate
+from app.core.scoping import scope_filter
+from app.extensions import db
+from app.stats import exports
+from app.stats import service as stats
+from app.stats.models import MonthlyReport
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+
+blp = Blueprint("stats", __name__, description="统计与报表")
+PREFIX = "/admin/stats"
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class StatsArgs(Schema):
+    area_id = fields.Integer(load_default=None, metadata={"description": "统计区域，默认为您管辖的最大区域"})
+    date_from = fields.Date(load_default=None, data_key="from", metadata={"description": "开始日期（含）"})
+    date_to = fields.Date(load_default=None, data_key="to", metadata={"description": "结束日期（含）"})
+
+
+class MonthArgs(Schema):
+    area_id = fields.Integer(load_default=None)
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"),
+                          metadata={"description": "月份，如 2026-11"})
+
+
+class StatsSchema(Schema):
+    area = fields.Dict()
+    period = fields.Dict()
+    cases = fields.Dict()
+    wishes = fields.Dict()
+    volunteering = fields.Dict()
+    praise = fields.Dict()
+    suggestions = fields.Dict()
+
+
+class MonthlyReportSchema(Schema):
+    id = fields.Integer()
+    area_id = fields.Integer()
+    month = fields.String()
+    created_at = LocalDateTime()
+
+
+def _figures(args):
+    actor = current_actor()
+    area_id = args["area_id"] or stats.default_area_id(actor)
+    return stats.dashboard(actor, area_id, args["date_from"], args["date_to"])
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    from urllib.parse import quote
+
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@blp.route("")
+class Stats(View):
+    @blp.arguments(StatsArgs, location="query")
+    @blp.response(200, StatsSchema)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """区域统计：事件、微心愿、志愿服务、点赞、建议（仅限管辖范围）"""
+        return _figures(args)
+
+
+@blp.route("/export.csv")
+class StatsCsv(View):
+    @blp.arguments(StatsArgs, location="query")
+    @blp.doc(security=BEARER, responses={"200": {"description": "CSV", "content": {"text/csv": {}}}})
+    def get(self, args):
+        """导出统计为 CSV（筛选条件与统计页一致）"""
+        figures = _figures(args)
+        title = f"{figures['area']['name']} {figures['period']['from']} 至 {figures['period']['to']} 统计"
+        return _download(exports.to_csv(title, exports.rows(figures)), "text/csv", f"{title}.csv")
+
+
+@blp.route("/export.xlsx")
+class StatsXlsx(View):
+    @blp.arguments(StatsArgs, location="query")
+    @blp.doc(security=BEARER, responses={"200": {"description": "XLSX", "content": {XLSX: {}}}})
+    def get(self, args):
+        """导出统计为 Excel（XLSX）"""
+        figures = _figures(args)
+        title = f"{figures['area']['name']} {figures['period']['from']} 至 {figures['period']['to']} 统计"
+        return _download(exports.to_xlsx(title, exports.rows(figures)), XLSX, f"{title}.xlsx")
+
+
+@blp.route("/monthly.xlsx")
+class MonthlyWorkbook(View):
+    @blp.arguments(MonthArgs, location="query")
+    @blp.doc(security=BEARER, responses={"200": {"description": "XLSX", "content": {XLSX: {}}}})
+    def get(self, args):
+        """生成某区域某月的“一表通”工作簿"""
+        actor = current_actor()
+        area = scoped_area(actor, args["area_id"] or stats.default_area_id(actor), stats.STATS_ROLES)
+        data = stats.monthly_workbook(area, args["month"])
+        return _download(data, XLSX, f"{area.name}-{args['month']}-一表通.xlsx")
+
+
+MonthlyReportPage = page_schema(MonthlyReportSchema, "MonthlyReportPage")
+
+
+@blp.route("/monthly-reports")
+class MonthlyReports(View):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, MonthlyReportPage)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """每月自动生成的“一表通”工作簿列表"""
+        stmt = select(MonthlyReport).where(scope_filter(current_actor(), MonthlyReport.area_path, stats.STATS_ROLES))
+        return paginate(stmt, MonthlyReport.id, **args)
+
+
+@blp.route("/monthly-reports/<int:report_id>/file")
+class MonthlyReportFile(View):
+    @blp.doc(security=BEARER, responses={"200": {"description": "XLSX", "content": {XLSX: {}}}})
+    def get(self, report_id):
+        """下载一份自动生成的“一表通”工作簿"""
+        report = db.session.get(MonthlyReport, report_id)
+        if report is None:
+            raise NotFound("报表不存在。")
+        scoped_area(current_actor(), report.area_id, stats.STATS_ROLES)
+        return send_from_directory(current_app.config["MEDIA_DIR"], report.path, as_attachment=True,
+                                   download_name=f"{report.month}-一表通.xlsx")
