@@ -578,3 +578,8 @@ def activity_code_png(actor: Actor, activity_id: int) -> bytes:
     activity = get_activity(activity_id)
     require_organiser(actor, activity)
     return qr_png(activity.scene).getvalue()
+
+
+def activity_for_scene(scene: str) -> Activity | None:
+    """The activity whose check-in code carries `scene` (scenes of activity codes start with "a")."""
+    return db.session.scalar(select(Activity).where(Activity.scene == scene.strip()))
