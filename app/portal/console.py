@@ -1,16 +1,32 @@
 """The staff console: sign-in, dashboard and work queues, all scoped through the same services as the API."""
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.accounts import service as accounts
-from app.accounts.models import ROLE_LABELS
+from app.accounts.models import (
+    ADMIN_ROLES,
+    COMMUNITY_ADMIN,
+    DEPARTMENT,
+    GRID_WORKER,
+    REPRESENTATIVE,
+    ROLE_LABELS,
+    STREET_ADMIN,
+    SYSTEM_ADMIN,
+)
 from app.core import uow
-from app.core.errors import DomainError
-from app.portal import auth
-from app.portal.auth import staff_required, staff_user
+from app.core.errors import DomainError, Forbidden
+from app.portal import auth, web
+from app.portal.auth import staff_actor, staff_required, staff_user
 
 bp = Blueprint("console", __name__, template_folder="templates")
+web.register_error_pages(bp)
+
+CASE_ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN, GRID_WORKER, DEPARTMENT)
+SUGGESTION_ROLES = (*ADMIN_ROLES, REPRESENTATIVE, DEPARTMENT)
+CODE_ROLES = (*ADMIN_ROLES, GRID_WORKER)
 
 
 @bp.before_request
@@ -25,10 +41,38 @@ def _csrf():
 def _chrome():
     user = staff_user()
     roles = "、".join(sorted({ROLE_LABELS.get(g.role, g.role) for g in user.grants})) if user else ""
-    return {"staff": user, "staff_roles": roles, "console_nav": NAV}
+    held = {g.role for g in user.grants} if user else set()
+    nav = [item for item in NAV if item["roles"] is None or held & set(item["roles"]) or SYSTEM_ADMIN in held]
+    return {"staff": user, "staff_roles": roles, "console_nav": nav}
 
 
-NAV: list[dict] = [{"endpoint": "console.dashboard", "label": "概览"}]
+# Each page is listed only for the roles that can use it (system admins see everything).
+NAV: list[dict] = [
+    {"endpoint": "console.dashboard", "label": "概览", "roles": None},
+    {"endpoint": "console.cases", "label": "事件", "roles": CASE_ROLES},
+    {"endpoint": "console.wishes", "label": "微心愿", "roles": ADMIN_ROLES},
+    {"endpoint": "console.members", "label": "党员报到", "roles": ADMIN_ROLES},
+    {"endpoint": "console.activities", "label": "志愿服务", "roles": ADMIN_ROLES},
+    {"endpoint": "console.suggestions", "label": "建议办理", "roles": SUGGESTION_ROLES},
+    {"endpoint": "console.codes", "label": "二维码", "roles": CODE_ROLES},
+    {"endpoint": "console.categories", "label": "类别时限", "roles": ADMIN_ROLES},
+    {"endpoint": "console.users", "label": "人员角色", "roles": ADMIN_ROLES},
+]
+
+
+def roles_required(*roles: str):
+    """A console page for some roles only: anyone else gets a Chinese 403 page (and no link to it)."""
+    def decorate(view):
+        @functools.wraps(view)
+        @staff_required
+        def wrapper(*args, **kwargs):
+            if not staff_actor().has_role(*roles):
+                raise Forbidden("您的角色不能使用此页面。")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -61,4 +105,16 @@ def logout():
 @bp.get("/")
 @staff_required
 def dashboard():
-    return render_template("console/dashboard.html")
+    from app.cases.service import is_staff
+    from app.portal import casework
+
+    actor = staff_actor()
+    figures = casework.case_figures(actor) if is_staff(actor) else None
+    return render_template("console/dashboard.html", figures=figures,
+                           due_soon=casework.due_soon(actor) if figures else [],
+                           pending=casework.pending_counts(actor),
+                           handles_suggestions=actor.has_role(REPRESENTATIVE, DEPARTMENT))
+
+
+# The work queues and setup pages register their routes on `bp`.
+from app.portal import console_cases, console_people, console_setup, console_suggestions  # noqa: E402, F401

@@ -1,10 +1,28 @@
 """Resident pages: scan, report, track, and the public boards. Mobile first."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+
+from app.accounts import service as accounts
+from app.core import uow
+from app.core.limits import limiter
+from app.core.scoping import Actor
+from app.portal import web
 
 bp = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
                static_url_path="/portal-static")
+web.register_error_pages(bp)
+
+TRACKED_KEY = "tracked_cases"
+TRACKED_MAX = 10
+
+
+@bp.before_request
+def _csrf():
+    from app.portal import csrf
+
+    if request.method == "POST":
+        csrf.protect()
 
 
 @bp.get("/")
@@ -15,3 +33,196 @@ def home():
 @bp.get("/privacy")
 def privacy():
     return render_template("portal/privacy.html", retention_months=current_app.config["RETENTION_MONTHS"])
+
+
+# -- scanning a place ---------------------------------------------------------------------------
+
+def _scan(scene: str):
+    from app.codes import service as codes
+
+    result = codes.scan(scene)
+    uow.commit()  # the scan tally may queue its flush job
+    return result
+
+
+def _resident() -> Actor:
+    """The resident of a portal form, known by the phone number they typed (the portal has no WeChat)."""
+    user = accounts.portal_resident(request.form.get("phone", ""), web.text("name", 32))
+    return accounts.actor_for(user)
+
+
+@bp.get("/s/<scene>")
+def scan(scene):
+    return render_template("portal/scan.html", scan=_scan(scene))
+
+
+@bp.route("/s/<scene>/report", methods=["GET", "POST"])
+def report(scene):
+    from app.cases import service as cases
+    from app.cases.categories import list_categories
+
+    scanned = _scan(scene)
+    if request.method == "POST":
+        def file_case():
+            actor = _resident()
+            photo_ids = web.save_photos(actor)
+            return cases.report_case(actor, scene=scene, category_id=web.number("category_id"),
+                                     description=web.text("description"), photo_ids=photo_ids,
+                                     anonymous=request.form.get("anonymous") == "1")
+
+        ok, result = web.attempt(file_case)
+        if ok:
+            case, similar = result
+            _remember(case.id)
+            flash(f"上报成功！受理编号 {case.tracking_no}，请记下编号，凭编号和手机号后四位查询进度。", "success")
+            if similar:
+                flash(f"附近 72 小时内已有 {len(similar)} 条同类上报，工作人员会一并处理。", "info")
+            return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
+    categories = list_categories(Actor.anonymous(), limit=100).items
+    return render_template("portal/report.html", scan=scanned, categories=categories, form=request.form)
+
+
+@bp.route("/s/<scene>/praise", methods=["GET", "POST"])
+def praise(scene):
+    from app.praise import service as praises
+
+    scanned = _scan(scene)
+    if request.method == "POST":
+        target_type, _, target_id = (request.form.get("target") or "").partition(":")
+        ok, _result = web.attempt(lambda: praises.praise(
+            _resident(), scene=scene, target_type=target_type, target_id=int(target_id) if target_id.isdigit() else None,
+            message=web.text("message", 200)), success="点赞成功，感谢您的认可！")
+        if ok:
+            return redirect(url_for("portal.praise_wall", community_id=scanned.community.id))
+    return render_template("portal/praise.html", scan=scanned, form=request.form)
+
+
+@bp.route("/s/<scene>/message", methods=["GET", "POST"])
+def message(scene):
+    from app.contact import service as contact
+    from app.contact.models import CONTACT_ROLES
+
+    scanned = _scan(scene)
+    if request.method == "POST":
+        ok, thread = web.attempt(lambda: contact.start_thread(
+            _resident(), scene=scene, to_role=request.form.get("to_role", ""), body=web.text("body")))
+        if ok:
+            flash(f"留言已送达{thread.to_role_label}，工作人员会尽快通过您留下的电话与您联系。", "success")
+            return redirect(url_for("portal.scan", scene=scene))
+    roles = [(role, label) for role, label in CONTACT_ROLES.items() if any(c.role == role for c in scanned.contacts)]
+    return render_template("portal/message.html", scan=scanned, roles=roles, form=request.form)
+
+
+# -- tracking -----------------------------------------------------------------------------------
+
+def _remember(case_id: int) -> None:
+    tracked = [i for i in session.get(TRACKED_KEY, []) if i != case_id]
+    session[TRACKED_KEY] = ([case_id] + tracked)[:TRACKED_MAX]
+
+
+@bp.route("/track", methods=["GET", "POST"])
+@limiter.limit("10/minute;60/hour", methods=["POST"], error_message="查询过于频繁，请稍后再试。")
+def track():
+    from app.portal.casework import tracked_case
+
+    tracking_no = (request.values.get("tracking_no") or "").strip().upper()
+    if request.method == "POST":
+        ok, found = web.attempt(tracked_case, tracking_no, request.form.get("phone_last4", ""))
+        if ok:
+            case, _actor = found
+            _remember(case.id)
+            return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
+    return render_template("portal/track.html", tracking_no=tracking_no)
+
+
+def _tracked_or_none(tracking_no: str):
+    from sqlalchemy import select
+
+    from app.accounts.models import User
+    from app.cases.models import Case
+    from app.extensions import db
+
+    case = db.session.scalar(select(Case).where(Case.tracking_no == tracking_no.upper()))
+    if case is None or case.id not in session.get(TRACKED_KEY, []):
+        return None, None
+    return case, accounts.actor_for(db.session.get(User, case.reporter_id))
+
+
+@bp.get("/track/<tracking_no>")
+def tracked(tracking_no):
+    from app.cases import presenter
+    from app.cases import service as cases
+
+    case, actor = _tracked_or_none(tracking_no)
+    if case is None:
+        return redirect(url_for("portal.track", tracking_no=tracking_no))
+    return render_template("portal/tracked.html", case=presenter.detail(cases.get_case(actor, case.id), actor))
+
+
+@bp.post("/track/<tracking_no>/rating")
+def rate(tracking_no):
+    from app.cases import service as cases
+
+    case, actor = _tracked_or_none(tracking_no)
+    if case is None:
+        return redirect(url_for("portal.track", tracking_no=tracking_no))
+    web.attempt(lambda: cases.rate_case(actor, case.id, score=_score(), comment=web.text("comment", 200)),
+                success="感谢您的评价！")
+    return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
+
+
+def _score() -> int:
+    from app.core.errors import Invalid
+
+    score = web.number("score")
+    if score is None or not 1 <= score <= 5:
+        raise Invalid("请选择 1 到 5 分的评价。", errors={"score": ["1 到 5 分"]})
+    return score
+
+
+# -- public boards ------------------------------------------------------------------------------
+
+@bp.get("/praise")
+def praise_wall():
+    from app.portal import public
+    from app.praise import service as praises
+
+    community = public.community_or_none(web.query_int("community_id"))
+    community_id = community.id if community else None
+    page = praises.list_praises(Actor.anonymous(), community_id=community_id, **web.page_args())
+    ranking = praises.ranking(community_id=community_id, limit=10)
+    return render_template("portal/praise_wall.html", page=page, ranking=ranking, community=community,
+                           communities=public.communities())
+
+
+@bp.get("/suggestions")
+def suggestion_board():
+    from app.suggestions.service import public_board
+
+    return render_template("portal/suggestions.html", page=public_board(**web.page_args()))
+
+
+@bp.get("/wishes")
+def wish_pool():
+    from app.portal import public
+
+    community = public.community_or_none(web.query_int("community_id"))
+    community_id = community.id if community else None
+    return render_template("portal/wishes.html", figures=public.wish_figures(community_id),
+                           page=public.waiting_wishes(community_id, **web.page_args()),
+                           community=community, communities=public.communities())
+
+
+@bp.get("/verify")
+def verify_form():
+    code = (request.args.get("code") or "").strip()
+    if code:
+        return redirect(url_for("portal.verify", code=code))
+    return render_template("portal/verify.html", result=None)
+
+
+@bp.get("/verify/<code>")
+def verify(code):
+    from app.volunteering.service import verify_certificate
+
+    return render_template("portal/verify.html", result=verify_certificate(code))

@@ -1,0 +1,85 @@
+"""Console: the case inbox (by status, with filters and search) and case detail with its allowed actions."""
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+
+from app.core.errors import Invalid
+from app.portal import web
+from app.portal.auth import staff_actor
+from app.portal.console import CASE_ROLES, bp, roles_required
+
+STATUS_TABS = [("open", "未办结"), ("submitted", "待受理"), ("accepted", "已受理"), ("dispatched", "处理中"),
+               ("handled", "待核查"), ("closed", "已结束")]
+# Which fields each action's form sends to the service (the service checks them all).
+ACTION_FIELDS = {
+    "accept": ("note",), "reject": ("reason",), "withdraw": ("note",), "escalate": ("note",),
+    "handle": ("note",), "reopen": ("reason",), "dispatch": ("note",), "verify": ("note", "reason"),
+}
+
+
+@bp.get("/cases")
+@roles_required(*CASE_ROLES)
+def cases():
+    from app.cases import presenter
+    from app.cases import service as case_service
+    from app.cases.categories import list_categories
+
+    actor = staff_actor()
+    status = request.args.get("status") or ("" if request.args.get("q") else "open")
+    filters = {
+        "status": status if status in dict(STATUS_TABS) else None,
+        "category_id": web.query_int("category_id"),
+        "overdue": True if request.args.get("overdue") == "1" else None,
+        "assigned_to_me": request.args.get("mine") == "1",
+        "escalated": True if request.args.get("escalated") == "1" else None,
+        "q": (request.args.get("q") or "").strip() or None,
+    }
+    page = case_service.list_cases(actor, **filters, **web.page_args())
+    page.items = [presenter.summary(c, actor) for c in page.items]
+    return render_template("console/cases.html", page=page, tabs=STATUS_TABS, status=filters["status"],
+                           categories=list_categories(actor, limit=100).items, args=request.args)
+
+
+@bp.get("/cases/<int:case_id>")
+@roles_required(*CASE_ROLES)
+def case_detail(case_id):
+    from app.cases import presenter
+    from app.cases import service as case_service
+    from app.cases.categories import get_category
+    from app.cases.states import ACTION_LABELS
+    from app.portal.casework import dispatch_options
+
+    actor = staff_actor()
+    case = case_service.get_case(actor, case_id)
+    detail = presenter.detail(case, actor)
+    options = dispatch_options(actor, case) if "dispatch" in detail["allowed_actions"] else None
+    return render_template("console/case_detail.html", case=detail, options=options, labels=ACTION_LABELS,
+                           replies=get_category(case.category_id).canned_replies)
+
+
+@bp.post("/cases/<int:case_id>/actions")
+@roles_required(*CASE_ROLES)
+def case_action(case_id):
+    from app.cases import service as case_service
+    from app.cases.states import ACTION_LABELS
+
+    action = request.form.get("action", "")
+
+    def act():
+        if action not in ACTION_FIELDS:
+            raise Invalid("未知的操作。", errors={"action": ["无效"]})
+        actor = staff_actor()
+        args = {name: web.text(name) for name in ACTION_FIELDS[action]}
+        if action == "dispatch":
+            kind, _, target = (request.form.get("target") or "").partition(":")
+            if not target.isdigit() or kind not in ("worker", "department"):
+                raise Invalid("请选择派遣给哪位网格员或哪个部门。", errors={"target": ["必选"]})
+            args["assignee_id" if kind == "worker" else "department_id"] = int(target)
+        if action == "verify":
+            args["passed"] = {"1": True, "0": False}.get(request.form.get("passed", ""))
+        if action == "handle":
+            args["photo_ids"] = web.save_photos(actor)
+        return case_service.transition(actor, case_id, action, **args)
+
+    web.attempt(act, success=f"已{ACTION_LABELS.get(action, '办理')}。")
+    return redirect(url_for("console.case_detail", case_id=case_id))

@@ -1,0 +1,161 @@
+"""Console: wish review and dispatch, party-member approvals, volunteer activities and approval of hours."""
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+
+from app.accounts.models import ADMIN_ROLES
+from app.core.errors import Invalid
+from app.portal import web
+from app.portal.auth import staff_actor
+from app.portal.console import bp, roles_required
+
+WISH_TABS = [("submitted", "待审核"), ("approved", "待认领"), ("claimed", "已认领"), ("fulfilled", "待确认"),
+             ("confirmed", "已确认"), ("rejected", "未通过")]
+MEMBER_TABS = [("pending", "待审核"), ("approved", "已报到"), ("rejected", "未通过")]
+HOURS_TABS = [("pending", "待审核"), ("approved", "已通过"), ("rejected", "未通过")]
+# The console takes the community's steps of a wish; claiming and fulfilling happen in the mini-program.
+WISH_CONSOLE_ACTIONS = ("approve", "reject", "dispatch")
+
+
+def _tab(tabs, default: str) -> str:
+    status = request.args.get("status") or default
+    return status if status in dict(tabs) else default
+
+
+# -- wishes -------------------------------------------------------------------------------------
+
+@bp.get("/wishes")
+@roles_required(*ADMIN_ROLES)
+def wishes():
+    from app.wishes import service as wish_service
+
+    status = _tab(WISH_TABS, "submitted")
+    page = wish_service.list_wishes(staff_actor(), status=status, **web.page_args())
+    return render_template("console/wishes.html", page=page, tabs=WISH_TABS, status=status)
+
+
+@bp.get("/wishes/<int:wish_id>")
+@roles_required(*ADMIN_ROLES)
+def wish_detail(wish_id):
+    from app.wishes import service as wish_service
+    from app.wishes.states import ACTION_LABELS
+
+    actor = staff_actor()
+    wish = wish_service.get_wish(actor, wish_id)
+    actions = [a for a in wish["allowed_actions"] if a in WISH_CONSOLE_ACTIONS]
+    candidates = wish_service.candidates(actor, wish_id)["items"] if "dispatch" in actions else []
+    return render_template("console/wish_detail.html", wish=wish, actions=actions, labels=ACTION_LABELS,
+                           candidates=candidates)
+
+
+@bp.post("/wishes/<int:wish_id>/actions")
+@roles_required(*ADMIN_ROLES)
+def wish_action(wish_id):
+    from app.wishes import service as wish_service
+    from app.wishes.states import ACTION_LABELS
+
+    action = request.form.get("action", "")
+
+    def act():
+        if action not in WISH_CONSOLE_ACTIONS:
+            raise Invalid("未知的操作。", errors={"action": ["无效"]})
+        data = {"note": web.text("note"), "reason": web.text("reason")}
+        if action == "approve":
+            data |= {"public_title": web.text("public_title", 30) or None,
+                     "public_detail": request.form.get("public_detail")}
+        if action == "dispatch":
+            data["member_id"] = web.number("member_id")
+        return wish_service.transition(staff_actor(), wish_id, action, **data)
+
+    web.attempt(act, success=f"已{ACTION_LABELS.get(action, '办理')}。")
+    return redirect(url_for("console.wish_detail", wish_id=wish_id))
+
+
+# -- party members ------------------------------------------------------------------------------
+
+@bp.get("/members")
+@roles_required(*ADMIN_ROLES)
+def members():
+    from app.members import service as member_service
+
+    status = _tab(MEMBER_TABS, "pending")
+    page = member_service.list_registrations(staff_actor(), status=status, **web.page_args())
+    return render_template("console/members.html", page=page, tabs=MEMBER_TABS, status=status)
+
+
+@bp.post("/members/<int:member_id>/actions")
+@roles_required(*ADMIN_ROLES)
+def member_action(member_id):
+    from app.members import service as member_service
+
+    action = request.form.get("action", "")
+    done = {"approve": "已通过报到申请。", "reject": "已驳回报到申请。"}
+    web.attempt(lambda: member_service.review(staff_actor(), member_id, action, reason=web.text("reason")),
+                success=done.get(action))
+    return redirect(url_for("console.members", status=request.form.get("status") or "pending"))
+
+
+# -- volunteering -------------------------------------------------------------------------------
+
+@bp.route("/activities", methods=["GET", "POST"])
+@roles_required(*ADMIN_ROLES)
+def activities():
+    from app.areas.models import COMMUNITY
+    from app.areas.service import list_areas
+    from app.volunteering import service as volunteering
+
+    actor = staff_actor()
+    if request.method == "POST":
+        ok, _ = web.attempt(lambda: volunteering.create_activity(
+            actor, title=web.text("title", 60), community_id=web.number("community_id"),
+            starts_at=_required_time("starts_at"), ends_at=_required_time("ends_at"),
+            capacity=web.number("capacity") or 0, description=web.text("description", 1000),
+            place_text=web.text("place_text", 100), enroll_deadline=web.local_datetime("enroll_deadline")),
+            success="活动已发布。")
+        if ok:
+            return redirect(url_for("console.activities"))
+    page = volunteering.list_activities(actor, **web.page_args())
+    communities = list_areas(actor, level=COMMUNITY, limit=100).items
+    return render_template("console/activities.html", page=page, communities=communities, form=request.form)
+
+
+def _required_time(name: str):
+    value = web.local_datetime(name)
+    if value is None:
+        raise Invalid("请填写活动的开始和结束时间。", errors={name: ["必填"]})
+    return value
+
+
+@bp.get("/hours")
+@roles_required(*ADMIN_ROLES)
+def hours():
+    from app.volunteering import service as volunteering
+
+    status = _tab(HOURS_TABS, "pending")
+    page = volunteering.list_hours(staff_actor(), mine=False, status=status, **web.page_args())
+    names = _user_names({e.user_id for e in page.items})
+    return render_template("console/hours.html", page=page, tabs=HOURS_TABS, status=status, names=names)
+
+
+def _user_names(ids: set[int]) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from app.accounts.models import User
+    from app.extensions import db
+
+    if not ids:
+        return {}
+    return {u.id: u.label for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+@bp.post("/hours/<int:entry_id>/actions")
+@roles_required(*ADMIN_ROLES)
+def hours_action(entry_id):
+    from app.volunteering import service as volunteering
+
+    action = request.form.get("action", "")
+    done = {"approve": "服务时长已审核通过。", "reject": "已驳回该服务时长。"}
+    web.attempt(lambda: volunteering.transition_hours(staff_actor(), entry_id, action, reason=web.text("reason"),
+                                                      evaluation=web.text("evaluation")),
+                success=done.get(action))
+    return redirect(url_for("console.hours", status=request.form.get("status") or "pending"))

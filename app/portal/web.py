@@ -1,0 +1,113 @@
+"""What every portal view shares: one service call committed at the edge, form parsing and HTML error pages."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from flask import flash, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from app.core import uow
+from app.core.errors import HTTP_MESSAGES, DomainError, Invalid, StaleObject
+from app.core.pagination import DEFAULT_LIMIT
+from app.core.time import SHANGHAI
+
+
+def attempt(call: Callable, *args, success: str | None = None, **kwargs) -> tuple[bool, object]:
+    """Run one unit of work and commit it; on a domain error roll back and flash its Chinese message."""
+    try:
+        result = call(*args, **kwargs)
+        uow.commit()
+    except DomainError as exc:
+        uow.rollback()
+        flash(exc.message, "error")
+        return False, None
+    except StaleDataError:
+        uow.rollback()
+        flash(StaleObject.message, "error")
+        return False, None
+    if success:
+        flash(success, "success")
+    return True, result
+
+
+def text(name: str, limit: int = 500) -> str:
+    return (request.form.get(name) or "").strip()[:limit]
+
+
+def number(name: str, source=None) -> int | None:
+    """An integer form or query field; an empty field is None, garbage is a Chinese 422."""
+    raw = ((source if source is not None else request.form).get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise Invalid("请填写有效的数字。", errors={name: ["应为整数"]}) from exc
+
+
+def query_int(name: str) -> int | None:
+    try:
+        return number(name, request.args)
+    except Invalid:
+        return None
+
+
+def local_datetime(name: str) -> datetime | None:
+    """A `datetime-local` field, read as Beijing time."""
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=SHANGHAI)
+    except ValueError as exc:
+        raise Invalid("请填写有效的日期和时间。", errors={name: ["格式不正确"]}) from exc
+
+
+def local_date(name: str) -> date | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise Invalid("请填写有效的日期。", errors={name: ["格式不正确"]}) from exc
+
+
+def page_args() -> dict:
+    """Keyset pagination from the query string: ?cursor= (every list in the portal is paginated)."""
+    return {"limit": DEFAULT_LIMIT, "cursor": request.args.get("cursor") or None}
+
+
+def save_photos(actor, field: str = "photos") -> list[int]:
+    """Store each chosen file through the media service (decoded, re-encoded, EXIF stripped)."""
+    from app.media.service import MAX_PHOTOS, save_upload
+
+    files = [f for f in request.files.getlist(field) if f and f.filename]
+    if len(files) > MAX_PHOTOS:
+        raise Invalid(f"最多上传 {MAX_PHOTOS} 张照片。", errors={field: [f"最多 {MAX_PHOTOS} 张"]})
+    return [save_upload(actor, f.read(), f.filename or "").id for f in files]
+
+
+def error_page(exc: Exception):
+    """Domain and HTTP errors of portal pages as a Chinese HTML page (the API keeps its JSON)."""
+    uow.rollback()
+    if isinstance(exc, DomainError):
+        status, message = exc.status_code, exc.message
+    elif isinstance(exc, StaleDataError):
+        status, message = 409, StaleObject.message
+    elif isinstance(exc, HTTPException):
+        status = exc.code or 500
+        message = HTTP_MESSAGES.get(status, "请求失败。")
+        if status == 400 and "CSRF" in (exc.description or ""):
+            message = "页面已过期，请刷新后重新提交。"
+    else:
+        raise exc
+    base = "console/base.html" if request.blueprint == "console" else "portal/base.html"
+    return render_template("portal/error.html", base=base, status=status, message=message), status
+
+
+def register_error_pages(bp) -> None:
+    for kind in (DomainError, StaleDataError, HTTPException):
+        bp.register_error_handler(kind, error_page)
