@@ -64,8 +64,9 @@ class Case(Model):
 
     tracking_no: Mapped[str] = mapped_column(String(32), unique=True)
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
-    # The grid's path: scoping is one indexed prefix match.
-    area_path: Mapped[str] = mapped_column(String(255))
+    # The grid's path: scoping is one indexed prefix match. On PostgreSQL the "C" collation lets
+    # `LIKE '/1/2/%'` use the (area_path, status, id) index as a range whatever the database locale.
+    area_path: Mapped[str] = mapped_column(String(255).with_variant(String(255, collation="C"), "postgresql"))
     category_id: Mapped[int] = mapped_column(ForeignKey("case_categories.id"))
     description: Mapped[str] = mapped_column(String(500))
     photos: Mapped[list] = mapped_column(JSON, default=list)
