@@ -31,6 +31,7 @@ class FakeState:
     codes: dict[str, dict] = field(default_factory=dict)       # login code -> {openid, unionid}
     phone_codes: dict[str, str] = field(default_factory=dict)  # phone code -> phone
     used_codes: set[str] = field(default_factory=set)
+    issued_session_keys: list[str] = field(default_factory=list)
     tokens: dict[str, float] = field(default_factory=dict)     # token -> expiry
     token_apps: dict[str, str] = field(default_factory=dict)   # token -> appid
     token_requests: list[dict] = field(default_factory=list)
@@ -158,6 +159,7 @@ class FakeWeChat:
                 return _json({"errcode": 40029, "errmsg": "invalid code"})
             self.state.used_codes.add(code)
         body = {"openid": info["openid"], "session_key": "sk_" + secrets.token_hex(12)}
+        self.state.issued_session_keys.append(body["session_key"])
         if info.get("unionid"):
             body["unionid"] = info["unionid"]
         return _json(body)

@@ -37,18 +37,19 @@ def _caller_key() -> str:
     return "ip:" + (get_remote_address() or "unknown")
 
 
-limiter = Limiter(key_func=_caller_key, headers_enabled=True)
-
-
-def init_app(app: Flask) -> None:
+def init_app(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "gongzhi-limit")
     # A Redis hiccup must not take logins and reports down with it.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    # One limiter per app: flask-limiter keeps its settings on the object, not on the app.
+    limiter = Limiter(key_func=_caller_key, headers_enabled=True)
     limiter.init_app(app)
+    app.extensions["gongzhi.limiter"] = limiter
     for rule in app.url_map.iter_rules():
         for pattern, method, limit in RULES:
             if method in (rule.methods or ()) and re.match(pattern, rule.rule):
                 view = app.view_functions[rule.endpoint]
                 app.view_functions[rule.endpoint] = limiter.limit(
                     limit, methods=[method], error_message=MESSAGE)(view)
+    return limiter
