@@ -29,7 +29,8 @@ def photo(api) -> int:
     return res.get_json()["id"]
 
 
-def new_member(login, areas, *, name="张卫东", community="东城社区", grid=None, skills=(), org="县财政局机关党支部"):
+def new_member(login, areas, *, name="张卫东", community="东城社区", grid=None, skills=(), org="县财政局机关党支部",
+               admin=None):
     """A resident who registered at `community` and was approved by its admin: (api, registration)."""
     api = login.resident()
     body = {"name": name, "org_name": org, "community_id": areas[community].id, "skills": list(skills),
@@ -38,7 +39,7 @@ def new_member(login, areas, *, name="张卫东", community="东城社区", grid
         body["grid_id"] = areas[grid].id
     res = api.post("/party-members", json=body)
     assert res.status_code == 201, res.get_json()
-    res = login(ADMINS[community]).post(f"/party-members/{res.get_json()['id']}/transitions",
+    res = (admin or login(ADMINS[community])).post(f"/party-members/{res.get_json()['id']}/transitions",
                                         json={"action": "approve"})
     assert res.status_code == 200, res.get_json()
     return api, res.get_json()
