@@ -1,0 +1,1 @@
+"""Uploaded images: decoded, re-encoded without EXIF, resized, thumbnailed."""
