@@ -118,8 +118,8 @@ def _isolation(request, app, fake_wechat):
 
     fake_wechat.reset()
     app.extensions.pop("gongzhi.wechat", None)
-    if "browser" in request.keywords:
-        # The live server has a database of its own and must see the real session.
+    if "browser" in request.keywords or "own_app" in request.keywords:
+        # These tests run an app with a database of its own, which must see the real session.
         yield
         reset_clock()
         return

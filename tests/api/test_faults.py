@@ -5,6 +5,7 @@ from sqlalchemy import create_engine, text
 from tests.conftest import DATABASE_URL
 
 
+@pytest.mark.own_app
 def test_database_unreachable_is_a_clear_503(workdir):
     from app import create_app
 

@@ -1,6 +1,8 @@
 """Abuse limits: an exceeded limit is a 429 with a Chinese message, per caller."""
 import pytest
 
+pytestmark = pytest.mark.own_app
+
 
 @pytest.fixture
 def limited_app(workdir, fake_wechat):

@@ -1,8 +1,10 @@
 """The migrations build exactly the schema the models describe (what `flask db check` checks)."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 
+@pytest.mark.own_app
 def test_migrations_match_models(workdir):
     from flask_migrate import upgrade
 
