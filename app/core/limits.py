@@ -26,6 +26,7 @@ RULES: list[tuple[str, str, str]] = [
     (r"^/mp/v1/suggestions$", "POST", "5/minute;20/day"),
     (r"^/console/login$", "POST", "10/minute;100/hour"),
     (r"^/s/<[^>]+>/(report|praise|message)$", "POST", "10/minute;50/day"),
+    (r"^/track$", "POST", "10/minute;60/hour"),  # tracking number + last 4 phone digits: no guessing
 ]
 
 

@@ -13,9 +13,12 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # the JSON API uses bearer tokens, not cookies
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_NAME", "gz_session")
+    # Flask ships these keys with its own defaults, so setdefault would never apply ours.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if app.config.get("SESSION_COOKIE_NAME") in (None, "session"):
+        app.config["SESSION_COOKIE_NAME"] = "gz_session"
     app.config["SESSION_COOKIE_SECURE"] = app.config.get("PORTAL_SECURE_COOKIES", app.config["PRODUCTION"])
     csrf.init_app(app)
 

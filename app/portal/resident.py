@@ -5,7 +5,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from app.accounts import service as accounts
 from app.core import uow
-from app.core.limits import limiter
 from app.core.scoping import Actor
 from app.portal import web
 
@@ -121,7 +120,6 @@ def _remember(case_id: int) -> None:
 
 
 @bp.route("/track", methods=["GET", "POST"])
-@limiter.limit("10/minute;60/hour", methods=["POST"], error_message="查询过于频繁，请稍后再试。")
 def track():
     from app.portal.casework import tracked_case
 

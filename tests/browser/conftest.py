@@ -61,6 +61,8 @@ def live_server(fake_wechat, workdir):
         "MEDIA_DIR": str(media),
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SECRET_KEY": "browser-test-secret",
+        # Several people sign in within a minute here; tests/api/test_limits.py covers the limits.
+        "RATELIMIT_ENABLED": False,
     })
     with app.app_context():
         db.create_all()
