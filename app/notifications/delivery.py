@@ -2,19 +2,21 @@
 
 Exactly once: a row is handled only while its status is `pending`, under a row lock
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), so a job that runs
-twice, or two jobs holding the same id, send it once. The quota unit is taken with one
-conditional UPDATE before the call and given back if WeChat did not take the message.
+twice, or two jobs holding the same id, send it once. Quota units are taken before the
+calls, for the whole batch, by one conditional UPDATE over rows locked in a fixed order,
+and a unit is given back if WeChat did not take the message.
 The WeChat calls run on a thread pool; every database write stays on the calling thread.
 """
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, insert, select, tuple_, update
 
 from app.accounts.models import User
 from app.core.time import utcnow
@@ -79,11 +81,11 @@ def deliver(notification_ids: list[int]) -> Outcome:
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))}
     followers = _followers(gateway, users.values())
     planned = [(row, templates.template_for(row.kind)) for row in rows]
-    # Quota rows are locked in one global order (user, template), so concurrent jobs cannot deadlock.
-    planned.sort(key=lambda p: (p[0].user_id, p[1].key, p[0].id))
+    quota = Counter() if gateway.console else _take_quotas(Counter(
+        (row.user_id, template.key) for row, template in planned if _openid(users.get(row.user_id))))
     attempts = []
     for row, template in planned:
-        attempt = _plan(gateway, row, template, users.get(row.user_id), followers, outcome)
+        attempt = _plan(gateway, row, template, users.get(row.user_id), followers, quota, outcome)
         if attempt is not None:
             attempts.append(attempt)
     _run_all(attempts, current_app.config.get("NOTIFY_POOL_SIZE", 8))
@@ -114,10 +116,14 @@ def _followers(gateway, users) -> dict[str, str]:
         .where(OfficialAccountFollower.unionid.in_(unionids))).all())
 
 
-def _plan(gateway, row: Notification, template, user: User | None, followers: dict,
+def _openid(user: User | None) -> str | None:
+    return user.openid if user is not None and user.is_active else None
+
+
+def _plan(gateway, row: Notification, template, user: User | None, followers: dict, quota: Counter,
           outcome: Outcome) -> Attempt | None:
     data = templates.render(template, row)
-    openid = user.openid if user is not None and user.is_active else None
+    openid = _openid(user)
     if gateway.console:
         gateway.send_subscribe(openid or f"user:{row.user_id}", templates.subscribe_template_id(template.key),
                                data, row.page)
@@ -125,7 +131,8 @@ def _plan(gateway, row: Notification, template, user: User | None, followers: di
         return None
     reasons = []
     if openid:
-        if _take_quota(row.user_id, template.key):
+        if quota[(row.user_id, template.key)] > 0:
+            quota[(row.user_id, template.key)] -= 1
             template_id = templates.subscribe_template_id(template.key)
             return Attempt(row, SUBSCRIBE, template.key, quota_user=row.user_id,
                            send=lambda: gateway.send_subscribe(openid, template_id, data, row.page))
@@ -139,6 +146,28 @@ def _plan(gateway, row: Notification, template, user: User | None, followers: di
                        send=lambda: gateway.send_template(oa_openid, oa_template_id, data, row.page))
     _finish(row, SKIPPED, SUBSCRIBE if openid else INBOX, template.key, outcome, error="；".join(reasons))
     return None
+
+
+def _take_quotas(wanted: Counter) -> Counter:
+    """Take up to the wanted units of quota per (user, template key); return the units taken."""
+    if not wanted:
+        return Counter()
+    pairs = sorted(wanted)
+    key = tuple_(SubscriptionQuota.user_id, SubscriptionQuota.template_key)
+    # Lock in one global order first, so concurrent jobs wait for each other instead of deadlocking.
+    db.session.execute(select(SubscriptionQuota.id).where(key.in_(pairs), SubscriptionQuota.remaining > 0)
+                       .order_by(SubscriptionQuota.user_id, SubscriptionQuota.template_key).with_for_update())
+    taken = Counter(tuple(r) for r in db.session.execute(
+        update(SubscriptionQuota).where(key.in_(pairs), SubscriptionQuota.remaining > 0)
+        .values(remaining=SubscriptionQuota.remaining - 1)
+        .returning(SubscriptionQuota.user_id, SubscriptionQuota.template_key)
+        .execution_options(synchronize_session=False)))
+    for pair in list(taken):  # the rare user with several messages of one template in a batch
+        for _ in range(wanted[pair] - 1):
+            if not _take_quota(*pair):
+                break
+            taken[pair] += 1
+    return taken
 
 
 def _take_quota(user_id: int, key: str) -> bool:

@@ -14,6 +14,7 @@ only the fake server accepts; an unset official-account id turns that channel of
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -86,12 +87,15 @@ def template_for(kind: str) -> Template:
 
 def _configured(name: str) -> dict[str, str]:
     raw = current_app.config.get(name) or {}
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise RuntimeError(f"{name} must be a JSON object of template_key → template id") from exc
-    return {str(k): str(v) for k, v in raw.items()}
+    return _parse(name, raw) if isinstance(raw, str) else {str(k): str(v) for k, v in raw.items()}
+
+
+@functools.lru_cache(maxsize=16)
+def _parse(name: str, raw: str) -> dict[str, str]:
+    try:
+        return {str(k): str(v) for k, v in json.loads(raw).items()}
+    except (ValueError, AttributeError) as exc:
+        raise RuntimeError(f"{name} must be a JSON object of template_key → template id") from exc
 
 
 def subscribe_template_id(key: str) -> str:

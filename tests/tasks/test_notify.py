@@ -469,8 +469,14 @@ def test_two_real_workers_on_postgres_deliver_each_row_once(app, fake_wechat, re
     command = [RQ, "worker", "--burst", "-w", "tasks.worker.AppWorker", QUEUE_NOTIFY, "--url", redis_url]
     workers = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True) for _ in range(2)]
-    for worker in workers:
-        output, _ = worker.communicate(timeout=180)
-        assert worker.returncode == 0, output
+    outputs = []
+    try:
+        outputs = [worker.communicate(timeout=180)[0] for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    assert [w.returncode for w in workers] == [0, 0], outputs
     arrived = [m["touser"] for m in fake_wechat.state.subscribe_messages]
     assert len(arrived) == 600 and sorted(arrived) == sorted(openids)
