@@ -16,9 +16,11 @@ from tasks.volunteering import remind_upcoming  # noqa: E402
 
 cron.register(remind_upcoming, queue_name=QUEUE_DEFAULT, interval=15 * 60)
 
+from tasks.cases import anonymise_old_reporters  # noqa: E402
 from tasks.cases import sweep_deadlines as sweep_case_deadlines  # noqa: E402
 
 cron.register(sweep_case_deadlines, queue_name=QUEUE_DEFAULT, interval=60)
+cron.register(anonymise_old_reporters, queue_name=QUEUE_DEFAULT, cron="30 19 * * *")  # 03:30 Beijing
 
 from tasks.wishes import auto_confirm_wishes, expire_wishes  # noqa: E402
 

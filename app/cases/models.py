@@ -88,6 +88,8 @@ class Case(Model):
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str] = mapped_column(String(200), default="")
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the retention job cut the link to the reporter (PIPL art. 19).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     category: Mapped[Category] = relationship(lazy="raise_on_sql")
