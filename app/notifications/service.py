@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from app.core.errors import NotFound
 from app.core.pagination import Page, paginate
@@ -20,16 +20,16 @@ def notify(user_ids: Iterable[int | None], kind: str, *, title: str, body: str =
            data: dict | None = None, subject: tuple[str, int] | None = None) -> list[Notification]:
     """Notify each user once. `data` holds the values for the WeChat template of `kind`
     (see app/notifications/templates.py for the keys it reads)."""
-    rows = []
     values = {k: _jsonable(v) for k, v in (data or {}).items()}
-    for user_id in dict.fromkeys(u for u in user_ids if u):
-        row = Notification(user_id=user_id, kind=kind, title=title[:100], body=body, page=page.lstrip("/"),
-                           data=values, subject_type=subject[0] if subject else None,
-                           subject_id=subject[1] if subject else None)
-        db.session.add(row)
-        rows.append(row)
-    if rows:
-        db.session.flush()
+    params = [{"user_id": user_id, "kind": kind, "title": title[:100], "body": body, "page": page.lstrip("/"),
+               "data": values, "subject_type": subject[0] if subject else None,
+               "subject_id": subject[1] if subject else None, "created_at": utcnow()}
+              for user_id in dict.fromkeys(u for u in user_ids if u)]
+    rows: list[Notification] = []
+    if params:
+        # One multi-row INSERT … RETURNING: a fan-out to thousands of users stays one statement per thousand.
+        rows = list(db.session.scalars(
+            insert(Notification).returning(Notification, sort_by_parameter_order=True), params))
         from tasks import QUEUE_NOTIFY
         from tasks.notify import RETRY, deliver_batch
 
