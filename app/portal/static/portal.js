@@ -29,3 +29,11 @@ document.addEventListener("change", function (event) {
     item.checked = box.checked;
   });
 });
+
+// Photo pickers show how many photos were chosen, in Chinese (the browser's own label may not be).
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches(".filepick input[type=file]")) { return; }
+  var label = input.parentNode.querySelector(".filenames");
+  if (label) { label.textContent = input.files.length ? "已选择 " + input.files.length + " 张照片" : "未选择照片"; }
+});
