@@ -46,7 +46,7 @@ def load_config(overrides: dict | None = None) -> dict:
         # JSON objects {"template_key": "template id"}; see app/notifications/templates.py
         "WECHAT_TEMPLATES": env.get("WECHAT_TEMPLATES") or "{}",
         "WECHAT_OA_TEMPLATES": env.get("WECHAT_OA_TEMPLATES") or "{}",
-        "NOTIFY_POOL_SIZE": _int("NOTIFY_POOL_SIZE", 8),
+        "NOTIFY_POOL_SIZE": _int("NOTIFY_POOL_SIZE", 16),
         "MEDIA_DIR": env.get("MEDIA_DIR") or str(instance_dir / "media"),
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "INSTANCE_DIR": str(instance_dir),

@@ -88,7 +88,7 @@ def deliver(notification_ids: list[int]) -> Outcome:
         attempt = _plan(gateway, row, template, users.get(row.user_id), followers, quota, outcome)
         if attempt is not None:
             attempts.append(attempt)
-    _run_all(attempts, current_app.config.get("NOTIFY_POOL_SIZE", 8))
+    _run_all(attempts, current_app.config.get("NOTIFY_POOL_SIZE", 16))
     now = utcnow()
     for attempt in attempts:
         _record(attempt, now, outcome)
