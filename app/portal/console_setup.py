@@ -171,7 +171,7 @@ def users():
             return redirect(url_for("console.users"))
     page = staffing.list_staff(actor, **web.page_args())
     return render_template("console/users.html", page=page, roles=staffing.grantable_roles(actor),
-                           grant_places=staffing.grant_places(page.items),
+                           grant_places=staffing.grant_places(page.items), phones=staffing.masked_phones(page.items),
                            role_labels=ROLE_LABELS, areas=staffing.areas_for(actor),
                            departments=staffing.departments_for(actor), form=request.form)
 

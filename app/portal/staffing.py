@@ -63,6 +63,12 @@ def grant_places(users: list[User]) -> dict[int, str]:
     return {g.id: depts.get(g.department_id) or areas.get(g.area_id) or "全域" for g in grants}
 
 
+def masked_phones(users: list[User]) -> dict[int, str]:
+    from app.core.crypto import mask_phone
+
+    return {u.id: mask_phone(accounts.phone_of(u)) for u in users if u.phone_encrypted}
+
+
 def areas_for(actor: Actor) -> list[Area]:
     """The streets, communities and grids an admin may grant roles over."""
     stmt = (select(Area).where(scope_filter(actor, Area.path, ADMIN_ROLES), Area.level.in_((STREET, COMMUNITY, GRID)))
