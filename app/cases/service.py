@@ -210,6 +210,8 @@ def follow_case(actor: Actor, case_id: int) -> Case:
     case = _load(case_id)
     if case.moderation != MODERATION_PASS and not staff_role(case, actor) and actor.user_id != case.reporter_id:
         raise NotFound("案件不存在。")
+    if is_staff(actor) and not staff_role(case, actor) and actor.user_id != case.reporter_id:
+        raise NotFound("案件不存在。")  # staff outside the case's area cannot follow it into their inbox
     if case.status not in GROUPS["open"]:
         raise Conflict("该案件已结束，无需关注。")
     if actor.user_id != case.reporter_id and not is_following(case, actor):

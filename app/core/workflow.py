@@ -38,6 +38,10 @@ class Workflow:
             if state == obj.status and step.guard(obj, actor)
         ]
 
+    def _may_ever(self, obj: Any, action: str, actor: Actor) -> bool:
+        """Whether any row of the table would let `actor` take `action` on `obj`, in some state."""
+        return any(step.guard(obj, actor) for (_state, name), step in self.table.items() if name == action)
+
     def apply(self, obj: Any, action: str, actor: Actor, *, note: str = "",
               attachments: Iterable = (), data: dict | None = None,
               target: str | None = None) -> TimelineEvent:
@@ -47,12 +51,12 @@ class Workflow:
         lists under a second key (for example verify passed/failed), without an if-chain.
         """
         step = self.table.get((obj.status, action))
-        if step is None:
-            raise InvalidTransition(action, self.labels.get(obj.status, obj.status),
-                                    self.allowed_actions(obj, actor))
-        role = step.guard(obj, actor)
+        role = step.guard(obj, actor) if step is not None else None
         if not role:
             allowed = self.allowed_actions(obj, actor)
+            if step is None and self._may_ever(obj, action, actor):
+                raise InvalidTransition(action, self.labels.get(obj.status, obj.status), allowed)
+            # Someone who may never take this action learns nothing about the object's state.
             raise Forbidden(f"您无权执行“{action}”。", errors={"allowed_actions": allowed})
         from_state = obj.status
         obj.status = target or step.target

@@ -1,0 +1,324 @@
+"""The authorization matrix: every operation of the OpenAPI document × every role, in and out of scope.
+
+Objects are made in 东城社区 by a resident (the owner). The roles then call every operation on
+them. A role the table denies must get 401, 403 or 404 — never a 2xx, and never a 409/422 that
+would reveal the object's state. A role the table allows must get past authorization (anything
+but 401/403/404). The table must list every operation, so a new endpoint cannot skip it.
+"""
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from app.core.time import to_local, utcnow
+from app.extensions import db
+
+ROLES = ("anonymous", "stranger", "owner", "east_admin", "west_admin", "grid_west1", "dept_wy")
+DENIED = {401, 403, 404}
+
+ALL = set(ROLES)
+USERS = ALL - {"anonymous"}
+OWNER = {"owner"}
+EAST = {"east_admin"}
+OWNER_OR_EAST = {"owner", "east_admin"}
+STAFF = {"east_admin", "west_admin", "grid_west1", "dept_wy"}
+ADMINS = {"east_admin", "west_admin"}
+
+# (method, path) → roles allowed past authorization on 东城 objects.
+MATRIX: dict[tuple[str, str], set[str]] = {
+    # auth and self
+    ("POST", "/auth/login"): ALL, ("POST", "/auth/password"): ALL, ("POST", "/auth/phone"): USERS,
+    ("POST", "/auth/logout"): USERS, ("GET", "/me"): USERS, ("GET", "/me/certificate"): USERS,
+    ("GET", "/inbox"): USERS, ("POST", "/inbox/read-all"): USERS,
+    ("POST", "/inbox/{notification_id}/read"): OWNER,
+    ("GET", "/subscriptions"): USERS, ("POST", "/subscriptions"): USERS, ("POST", "/uploads"): USERS,
+    # public pages of the product
+    ("GET", "/scan/{scene}"): ALL, ("GET", "/representatives"): ALL, ("GET", "/representatives/{rep_id}"): ALL,
+    ("GET", "/representatives/scan/{scene}"): ALL, ("GET", "/certificates/{code}"): ALL,
+    ("GET", "/suggestions/board"): ALL, ("GET", "/praises"): ALL, ("GET", "/praises/ranking"): ALL,
+    ("GET", "/categories"): ALL, ("GET", "/activities"): USERS, ("GET", "/activities/{activity_id}"): USERS,
+    # cases
+    ("GET", "/cases"): USERS, ("POST", "/cases"): USERS, ("GET", "/cases/similar"): USERS,
+    ("GET", "/cases/{case_id}"): OWNER_OR_EAST,
+    # following a case found as `similar` is open to residents, never to out-of-scope staff
+    ("POST", "/cases/{case_id}/follow"): {"owner", "stranger", "east_admin"},
+    ("DELETE", "/cases/{case_id}/follow"): {"owner", "stranger", "east_admin"},
+    ("POST", "/cases/{case_id}/rating"): OWNER, ("POST", "/cases/{case_id}/transitions"): OWNER_OR_EAST,
+    # categories: county-wide settings; reading is public, changing is for admins
+    ("POST", "/categories"): set(), ("PATCH", "/categories/{category_id}"): set(),  # street admins and above
+    ("POST", "/categories/{category_id}/replies"): ADMINS, ("DELETE", "/categories/replies/{reply_id}"): ADMINS,
+    # contact
+    ("GET", "/messages"): USERS, ("POST", "/messages"): USERS,
+    ("GET", "/messages/{thread_id}"): OWNER_OR_EAST, ("POST", "/messages/{thread_id}/replies"): OWNER_OR_EAST,
+    # praise
+    ("POST", "/praises"): USERS,
+    # wishes
+    ("GET", "/wishes"): USERS, ("POST", "/wishes"): USERS,
+    ("GET", "/wishes/{wish_id}"): OWNER_OR_EAST, ("PATCH", "/wishes/{wish_id}"): EAST,
+    ("POST", "/wishes/{wish_id}/transitions"): OWNER_OR_EAST, ("POST", "/wishes/{wish_id}/rating"): OWNER,
+    ("GET", "/wishes/{wish_id}/candidates"): EAST,
+    # party members
+    ("GET", "/party-members"): USERS, ("POST", "/party-members"): USERS,
+    ("GET", "/party-members/ranking"): EAST,
+    ("GET", "/party-members/{member_id}/record"): EAST | {"member"},
+    ("GET", "/party-members/{member_id}/report.csv"): EAST | {"member"},
+    ("GET", "/party-members/{member_id}/report.pdf"): EAST | {"member"},
+    ("POST", "/party-members/{member_id}/transitions"): EAST,
+    # volunteering
+    ("POST", "/activities"): EAST | {"west_admin"},
+    ("GET", "/activities/{activity_id}/code.png"): EAST,
+    ("POST", "/activities/{activity_id}/attendance"): EAST,
+    ("POST", "/activities/{activity_id}/transitions"): EAST,
+    ("GET", "/activities/{activity_id}/enrollments"): EAST,
+    ("POST", "/activities/{activity_id}/enrollments"): USERS - STAFF | {"east_admin", "west_admin", "grid_west1",
+                                                                        "dept_wy"},
+    ("DELETE", "/activities/{activity_id}/enrollments"): USERS,
+    ("POST", "/activities/{activity_id}/enrollments/cancel"): USERS,
+    ("POST", "/activities/{activity_id}/check-in"): USERS, ("POST", "/activities/{activity_id}/check-out"): USERS,
+    ("GET", "/service-hours"): USERS, ("GET", "/service-hours/export.csv"): STAFF - {"grid_west1", "dept_wy"},
+    ("GET", "/service-hours/export.xlsx"): STAFF - {"grid_west1", "dept_wy"},
+    ("GET", "/service-hours/{entry_id}"): EAST | {"member"},
+    ("POST", "/service-hours/{entry_id}/transitions"): EAST,
+    # suggestions (sent by the owner to 张代表, who covers 沁河镇)
+    ("GET", "/suggestions"): USERS, ("POST", "/suggestions"): USERS,
+    ("GET", "/suggestions/{suggestion_id}"): OWNER,  # and the addressed representative, not a community admin
+    ("POST", "/suggestions/{suggestion_id}/transitions"): set(), ("POST", "/suggestions/{suggestion_id}/rating"): OWNER,
+    # admin
+    # departments work across their street (沁河镇), so 东城's areas and places are in their scope
+    ("GET", "/admin/areas"): STAFF, ("POST", "/admin/areas"): EAST,
+    ("GET", "/admin/areas/{area_id}"): EAST | {"dept_wy"},
+    ("GET", "/admin/places"): STAFF, ("POST", "/admin/places"): EAST, ("PATCH", "/admin/places/{place_id}"): EAST,
+    ("GET", "/admin/departments"): STAFF, ("POST", "/admin/departments"): EAST,
+    ("GET", "/admin/codes"): STAFF, ("POST", "/admin/codes"): EAST, ("GET", "/admin/codes/sheet"): EAST,
+    ("POST", "/admin/codes/{code_id}/disable"): EAST, ("POST", "/admin/codes/{code_id}/rotate"): EAST,
+    ("GET", "/admin/codes/{code_id}/image"): EAST,
+    ("GET", "/admin/stats"): EAST, ("GET", "/admin/stats/export.csv"): EAST, ("GET", "/admin/stats/export.xlsx"): EAST,
+    ("GET", "/admin/stats/monthly.xlsx"): EAST, ("GET", "/admin/stats/monthly-reports"): STAFF - {"dept_wy"},
+    ("GET", "/admin/stats/monthly-reports/{report_id}/file"): EAST,
+}
+
+
+def _operations(app):
+    spec = app.test_client().get("/mp/v1/openapi.json").get_json()
+    ops = []
+    for path, methods in spec["paths"].items():
+        for method in methods:
+            if method in ("get", "post", "patch", "delete", "put"):
+                ops.append((method.upper(), path.removeprefix("/mp/v1")))
+    return sorted(ops)
+
+
+def test_the_matrix_lists_every_operation(app):
+    ops = set(_operations(app))
+    assert ops - set(MATRIX) == set(), "add the new operations to MATRIX"
+    assert set(MATRIX) - ops == set(), "MATRIX lists operations that no longer exist"
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (10, 120, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def world(app, login, areas):
+    """东城 objects owned by one resident, plus an api client for every role."""
+    from app.areas.models import Place
+    from app.cases.models import CannedReply, Category
+    from app.codes.models import Code
+    from app.members.models import PartyMember
+    from app.stats.service import generate_monthly_reports
+    from app.suggestions.models import Representative
+    from app.volunteering.models import Activity, ServiceHours
+
+    east = areas["东城社区"]
+    place = db.session.scalar(select(Place).where(Place.name == "东城小区1号楼"))
+    code = db.session.scalar(select(Code).where(Code.place_id == place.id, Code.active.is_(True)))
+    category = db.session.scalar(select(Category).order_by(Category.id))
+    reply = db.session.scalar(select(CannedReply).where(CannedReply.category_id == category.id))
+    rep = db.session.scalar(select(Representative).where(Representative.user_id.is_not(None)))
+    activity = db.session.scalar(select(Activity).where(Activity.area_path.startswith(east.path)))
+    hours = db.session.scalar(select(ServiceHours).where(ServiceHours.area_path.startswith(east.path),
+                                                         ServiceHours.status == "approved"))
+    member = db.session.scalar(select(PartyMember).where(PartyMember.area_path.startswith(east.path)))
+    report_id = generate_monthly_reports("2026-10")[0]
+
+    owner = login.resident(openid="o_matrix_owner")
+    case = owner.post("/cases", json={"place_id": place.id, "category_id": category.id,
+                                      "description": "楼道灯坏了，晚上看不见路。"}).get_json()
+    wish = owner.post("/wishes", json={
+        "title": "想请人帮忙修水龙头", "detail": "厨房水龙头漏水", "category": "repair",
+        "desired_date": (to_local(utcnow()).date() + timedelta(days=7)).isoformat(),
+        "community_id": east.id, "address": "东城小区1号楼2单元301", "contact_phone": "13700001111"}).get_json()
+    suggestion = owner.post("/suggestions", json={"representative_id": rep.id, "title": "建议增设停车位",
+                                                  "body": "小区停车难，建议规划新的车位。"}).get_json()
+    thread = owner.post("/messages", json={"scene": code.scene, "to_role": "grid_worker",
+                                           "body": "网格员您好，楼下有积水。"}).get_json()
+    from app.notifications.service import notify
+
+    notify([owner.get("/me").get_json()["id"]], "case_accepted", title="您的事件已受理")
+    inbox = owner.get("/inbox").get_json()["items"]
+    for created in (case, wish, suggestion, thread):
+        assert "id" in created, created
+    assert inbox, "the owner should have been notified of something"
+
+    member_api = login("member_east")
+    certificate = member_api.client.get("/mp/v1/me/certificate", headers=member_api.headers())
+    certificate.close()
+    from app.volunteering.models import Certificate
+
+    cert_code = db.session.scalar(select(Certificate.code).order_by(Certificate.id.desc()))
+    clients = {name: login(name) for name in ("east_admin", "west_admin", "grid_west1", "dept_wy")}
+    clients["owner"] = owner
+    clients["stranger"] = login.resident(openid="o_matrix_stranger")
+    clients["anonymous"] = login.anonymous()
+    params = {
+        "case_id": case["id"], "wish_id": wish["id"], "suggestion_id": suggestion["id"],
+        "thread_id": thread["id"], "notification_id": inbox[0]["id"], "scene": code.scene,
+        "rep_id": rep.id, "code_id": code.id, "place_id": place.id, "area_id": east.id,
+        "activity_id": activity.id, "entry_id": hours.id, "member_id": member.id, "report_id": report_id,
+        "category_id": category.id, "reply_id": reply.id if reply else 0, "code": cert_code,
+    }
+    return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
+            "activity": activity, "code": code, "member": member}
+
+
+def _body(method, path, world):
+    p, east = world["params"], world["east"]
+    bodies = {
+        "/auth/login": {"code": "not-a-real-code"},
+        "/auth/password": {"username": "nobody", "password": "wrong-password"},
+        "/auth/phone": {"code": "not-a-real-code"},
+        "/subscriptions": {"accepted": ["case_progress"]},
+        "/cases": {"place_id": p["place_id"], "category_id": p["category_id"], "description": "矩阵测试"},
+        "/cases/{case_id}/rating": {"score": 5},
+        "/cases/{case_id}/transitions": {"action": "accept"},
+        "/categories": {"name": "矩阵测试类别", "accept_hours": 24, "handle_hours": 72},
+        "/categories/{category_id}": {"accept_hours": 24},
+        "/categories/{category_id}/replies": {"title": "模板", "body": "您好，已收到。"},
+        "/messages": {"scene": p["scene"], "to_role": "grid_worker", "body": "您好"},
+        "/messages/{thread_id}/replies": {"body": "收到"},
+        "/praises": {"scene": p["scene"], "target_type": "place", "target_id": p["place_id"], "message": "干净"},
+        "/wishes": {"title": "矩阵心愿", "category": "daily", "community_id": east.id, "address": "某处", "contact_phone": "13700001111",
+                    "desired_date": (to_local(utcnow()).date() + timedelta(days=3)).isoformat()},
+        "/wishes/{wish_id}": {"public_title": "帮忙修水龙头"},
+        "/wishes/{wish_id}/transitions": {"action": "approve"},
+        "/wishes/{wish_id}/rating": {"score": 5},
+        "/party-members": {"name": "测试", "org_name": "某单位党支部", "community_id": east.id},
+        "/party-members/{member_id}/transitions": {"action": "approve"},
+        "/activities": {"title": "矩阵活动", "community_id": east.id, "capacity": 5,
+                        "starts_at": (utcnow() + timedelta(days=2)).isoformat(),
+                        "ends_at": (utcnow() + timedelta(days=2, hours=2)).isoformat()},
+        "/activities/{activity_id}/attendance": {"user_id": 1, "action": "absent", "reason": "未到"},
+        "/activities/{activity_id}/transitions": {"action": "cancel", "reason": "天气"},
+        "/activities/{activity_id}/check-in": {"scene": world["activity"].scene},
+        "/activities/{activity_id}/check-out": {"scene": world["activity"].scene},
+        "/service-hours/{entry_id}/transitions": {"action": "approve"},
+        "/suggestions": {"area_id": east.id, "title": "矩阵建议", "body": "内容"},
+        "/suggestions/{suggestion_id}/transitions": {"action": "accept"},
+        "/suggestions/{suggestion_id}/rating": {"score": 5},
+        "/admin/areas": {"name": "矩阵网格", "level": "grid", "parent_id": east.id},
+        "/admin/places": {"grid_id": world["place"].grid_id, "name": "矩阵楼", "kind": "building"},
+        "/admin/places/{place_id}": {"address": "新地址"},
+        "/admin/departments": {"name": "矩阵部门", "area_id": east.id},
+        "/admin/codes": {"place_ids": [p["place_id"]]},
+    }
+    return bodies.get(path, {}) if method in ("POST", "PATCH") else None
+
+
+QUERIES = {
+    "/cases/similar": "category_id={category_id}&place_id={place_id}",
+    "/admin/codes/sheet": "ids={code_id}",
+    "/admin/stats": "area_id={area_id}", "/admin/stats/export.csv": "area_id={area_id}",
+    "/admin/stats/export.xlsx": "area_id={area_id}", "/admin/stats/monthly.xlsx": "area_id={area_id}&month=2026-10",
+    "/party-members/ranking": "community_id={area_id}",
+}
+
+
+OWNER_BODIES = {"/cases/{case_id}/transitions": {"action": "withdraw"},
+                "/wishes/{wish_id}/transitions": {"action": "cancel"}}
+# Operations on the caller's own enrollment or following: a 404 there means "you have none".
+SELF_RELATIVE = {("DELETE", "/activities/{activity_id}/enrollments"),
+                 ("POST", "/activities/{activity_id}/enrollments/cancel"),
+                 ("DELETE", "/cases/{case_id}/follow"), ("POST", "/activities/{activity_id}/attendance"),
+                 ("DELETE", "/categories/replies/{reply_id}")}
+
+
+def _call(api, method, path, world, role=None):
+    params = dict(world["params"])
+    if path.startswith("/representatives/scan/"):
+        params["scene"] = world["rep_scene"]
+    url = re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path)
+    if path in QUERIES:
+        url += "?" + QUERIES[path].format(**params)
+    if path == "/uploads":
+        return api.client.post("/mp/v1/uploads", data={"file": (io.BytesIO(_jpeg()), "a.jpg")},
+                               headers=api.headers(), content_type="multipart/form-data")
+    body = OWNER_BODIES.get(path) if role == "owner" and path in OWNER_BODIES else _body(method, path, world)
+    res = api.client.open("/mp/v1" + url, method=method, json=body, headers=api.headers())
+    res.close()
+    return res
+
+
+OBJECT_OPS = sorted(k for k in MATRIX if "{" in k[1])
+
+
+@pytest.mark.parametrize("op", OBJECT_OPS, ids=[f"{m} {p}" for m, p in OBJECT_OPS])
+def test_object_operations_allow_exactly_the_table(world, op):
+    method, path = op
+    allowed = MATRIX[op]
+    leaks, refusals = [], []
+    # Denied roles first, so a destructive call by an allowed role cannot hide a leak.
+    for role in sorted(ROLES, key=lambda r: r in allowed):
+        res = _call(world["clients"][role], method, path, world, role)
+        assert res.status_code < 500, (role, op, res.get_data(as_text=True)[:300])
+        refused = res.status_code in ({401, 403} if op in SELF_RELATIVE else DENIED)
+        if role in allowed and refused:
+            refusals.append((role, res.status_code))
+        if role not in allowed and res.status_code not in DENIED:
+            leaks.append((role, res.status_code))
+    assert leaks == [], f"{method} {path} let through roles the table denies: {leaks}"
+    assert refusals == [], f"{method} {path} refused roles the table allows: {refusals}"
+
+
+LIST_OPS = {"/cases": "case_id", "/wishes": "wish_id", "/suggestions": "suggestion_id",
+            "/messages": "thread_id", "/admin/places": "place_id", "/admin/codes": "code_id",
+            "/admin/areas": "area_id", "/service-hours?mine=false&status=approved": "entry_id",
+            "/party-members?status=approved": "member_id"}
+STREET_WIDE = ("/admin/places", "/admin/areas", "/admin/codes")  # departments cover the whole street
+
+
+@pytest.mark.parametrize("path", sorted(LIST_OPS))
+def test_lists_show_nothing_of_another_community(world, path):
+    params = world["params"]
+    target = params[LIST_OPS[path]]
+    joiner = "&" if "?" in path else "?"
+    outsiders = ("stranger", "west_admin", "grid_west1") + (() if path in STREET_WIDE else ("dept_wy",))
+    for role in outsiders:
+        res = world["clients"][role].get(path + joiner + "limit=100")
+        assert res.status_code in (200, 403), (role, path, res.status_code)
+        if res.status_code == 200:
+            ids = [item.get("id") for item in res.get_json()["items"]]
+            assert target not in ids, f"{role} sees 东城 object {target} in {path}"
+    east = world["clients"]["east_admin"].get(path + joiner + "limit=100")
+    if path not in ("/messages", "/suggestions"):
+        assert target in [item.get("id") for item in east.get_json()["items"]], f"east_admin misses it in {path}"
+
+
+@pytest.mark.parametrize("op", sorted(k for k in MATRIX if "{" not in k[1]),
+                         ids=[f"{m} {p}" for m, p in sorted(k for k in MATRIX if "{" not in k[1])])
+def test_anonymous_callers_are_refused_everywhere_but_public_operations(world, op):
+    method, path = op
+    res = _call(world["clients"]["anonymous"], method, path, world)
+    assert res.status_code < 500
+    if path.startswith("/auth/"):
+        assert res.status_code in (401, 422), (op, res.status_code)  # credentials are checked, not a session
+    elif "anonymous" in MATRIX[op]:
+        assert res.status_code != 401, op
+    else:
+        assert res.status_code == 401, (op, res.status_code)
