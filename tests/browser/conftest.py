@@ -36,7 +36,7 @@ def _browser_database(workdir: Path) -> str:
     base, _, _name = DATABASE_URL.rpartition("/")
     admin = create_engine(f"{base}/postgres".replace("postgresql://", "postgresql+psycopg://", 1),
                           isolation_level="AUTOCOMMIT")
-    name = "gongzhi_browser_test"
+    name = f"{_name or 'gongzhi'}_browser"  # beside the test database, so parallel runs never share it
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
