@@ -28,6 +28,17 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(resident.bp)
     app.register_blueprint(console.bp, url_prefix="/console")
 
+    @app.errorhandler(404)
+    def not_found(exc):
+        # An unknown address opened in a browser gets the portal's Chinese page; API clients keep their JSON.
+        from app.core.errors import http_exception_response
+
+        if request.path.startswith("/mp/") or not request.accept_mimetypes.accept_html:
+            return http_exception_response(exc)
+        from app.portal.web import error_page
+
+        return error_page(exc)
+
     @app.after_request
     def security_headers(response):
         if request.blueprint in ("portal", "console") or request.path.startswith("/portal-static"):

@@ -33,11 +33,26 @@ def cases():
         "assigned_to_me": request.args.get("mine") == "1",
         "escalated": True if request.args.get("escalated") == "1" else None,
         "q": (request.args.get("q") or "").strip() or None,
+        "area_id": web.query_int("area_id"),
     }
     page = case_service.list_cases(actor, **filters, **web.page_args())
     page.items = [presenter.summary(c, actor) for c in page.items]
     return render_template("console/cases.html", page=page, tabs=STATUS_TABS, status=filters["status"],
-                           categories=list_categories(actor, limit=100).items, args=request.args)
+                           categories=list_categories(actor, limit=100).items, args=request.args,
+                           areas=_areas(actor))
+
+
+def _areas(actor):
+    """Communities and grids the actor covers, for the area filter (departments see theirs by dispatch)."""
+    from sqlalchemy import select
+
+    from app.areas.models import COMMUNITY, GRID, Area
+    from app.cases.states import AREA_ROLES
+    from app.core.scoping import scope_filter
+    from app.extensions import db
+
+    return list(db.session.scalars(select(Area).where(scope_filter(actor, Area.path, AREA_ROLES),
+                                                      Area.level.in_((COMMUNITY, GRID))).order_by(Area.path)))
 
 
 @bp.get("/cases/<int:case_id>")

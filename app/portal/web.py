@@ -104,7 +104,8 @@ def error_page(exc: Exception):
             message = "页面已过期，请刷新后重新提交。"
     else:
         raise exc
-    base = "console/base.html" if request.blueprint == "console" else "portal/base.html"
+    in_console = request.blueprint == "console" or request.path.startswith("/console")
+    base = "console/base.html" if in_console else "portal/base.html"
     return render_template("portal/error.html", base=base, status=status, message=message), status
 
 
