@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 from flask import current_app
+from requests.adapters import HTTPAdapter
 from wechatpy.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
@@ -63,8 +64,12 @@ class Session:
 class _Client(WeChatClient):
     """wechatpy's client pointed at a configurable base URL, with the stable token."""
 
-    def __init__(self, appid: str, secret: str, base_url: str, storage, timeout: float):
+    def __init__(self, appid: str, secret: str, base_url: str, storage, timeout: float, connections: int = 10):
         super().__init__(appid, secret, session=storage, timeout=timeout, auto_retry=False)
+        # Keep-alive for every thread of the delivery pool (requests keeps 10 connections by default).
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(10, connections))
+        self._http.mount("http://", adapter)
+        self._http.mount("https://", adapter)
         self.base_url = base_url
         self.API_BASE_URL = base_url + "cgi-bin/"
         self.wxa.API_BASE_URL = base_url
@@ -102,11 +107,13 @@ class WeChatGateway:
         self._refresh_lock = threading.Lock()
         if not self.console:
             storage = RedisStorage(redis, prefix="gongzhi:wechat") if redis is not None else MemoryStorage()
+            connections = config.get("NOTIFY_POOL_SIZE", 10)
             self.client = _Client(config["WECHAT_APPID"], config["WECHAT_SECRET"],
-                                  config["WECHAT_API_BASE_URL"], storage, config["WECHAT_TIMEOUT"])
+                                  config["WECHAT_API_BASE_URL"], storage, config["WECHAT_TIMEOUT"], connections)
             if config.get("WECHAT_OA_APPID") and config.get("WECHAT_OA_SECRET"):
                 self.oa_client = _Client(config["WECHAT_OA_APPID"], config["WECHAT_OA_SECRET"],
-                                         config["WECHAT_API_BASE_URL"], storage, config["WECHAT_TIMEOUT"])
+                                         config["WECHAT_API_BASE_URL"], storage, config["WECHAT_TIMEOUT"],
+                                         connections)
 
     # -- plumbing ---------------------------------------------------------------------------
 
