@@ -15,6 +15,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
     app.json.ensure_ascii = False
+    from werkzeug.routing import IntegerConverter
+
+    class DatabaseId(IntegerConverter):
+        """Path ids beyond a database integer cannot exist: a 404, not a database error."""
+
+        def __init__(self, url_map, **kwargs):
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(url_map, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseId
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("gongzhi").setLevel(logging.INFO)
 

@@ -129,7 +129,7 @@ def _is_chinese(text: str | None) -> bool:
 
 
 def register_error_handlers(app: Flask) -> None:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DataError, OperationalError
     from sqlalchemy.orm.exc import StaleDataError
 
     from app.extensions import db
@@ -148,6 +148,12 @@ def register_error_handlers(app: Flask) -> None:
     def _stale(exc):
         db.session.rollback()
         return error_response(409, StaleObject.message)
+
+    @app.errorhandler(DataError)
+    def _bad_value(exc):
+        # A value the database cannot store: a number beyond its range, a NUL byte in text...
+        db.session.rollback()
+        return error_response(422, "提交的数据超出允许范围或包含无效字符，请检查后重试。")
 
     @app.errorhandler(OperationalError)
     def _db_down(exc):

@@ -199,3 +199,12 @@ def test_staff_writes_are_audited_with_who_and_where(login, areas):
     row = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
     assert row.method == "POST" and row.path == "/mp/v1/admin/places" and row.ip == "10.1.2.3"
     assert row.actor_id == east.get("/me").get_json()["id"]
+
+
+def test_out_of_range_ids_and_nul_bytes_are_clean_errors(login):
+    admin = login("admin")
+    assert admin.get("/cases/99999999999999999999").status_code == 404
+    res = admin.get("/cases?category_id=9007199254740991")
+    assert res.status_code in (200, 422)
+    res = admin.post("/admin/places", json={"grid_id": 1, "name": "nul\u0000name", "kind": "building"})
+    assert res.status_code in (201, 403, 422) and res.status_code < 500
