@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, insert, select, tuple_, update
+from sqlalchemy import ARRAY, Integer, String, any_, bindparam, exists, func, insert, select, tuple_, update
 
 from app.accounts.models import User
 from app.core.time import utcnow
@@ -78,7 +78,7 @@ def deliver(notification_ids: list[int]) -> Outcome:
     if not rows:
         return outcome
     gateway = get_wechat()
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))}
+    users = {u.id: u for u in db.session.scalars(select(User).where(_among(User.id, {r.user_id for r in rows})))}
     followers = _followers(gateway, users.values())
     planned = [(row, templates.template_for(row.kind)) for row in rows]
     quota = Counter() if gateway.console else _take_quotas(Counter(
@@ -100,9 +100,21 @@ def _lock_pending(ids: list[int]) -> list[Notification]:
     if not ids:
         return []
     return list(db.session.scalars(
-        select(Notification).where(Notification.id.in_(ids), Notification.status == PENDING)
+        select(Notification).where(_among(Notification.id, ids), Notification.status == PENDING)
         .order_by(Notification.id).with_for_update(skip_locked=True)
     ))
+
+
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _among(column, values):
+    """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter however many values."""
+    values = list(values)
+    if _postgres():
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def _followers(gateway, users) -> dict[str, str]:
@@ -154,11 +166,19 @@ def _take_quotas(wanted: Counter) -> Counter:
         return Counter()
     pairs = sorted(wanted)
     key = tuple_(SubscriptionQuota.user_id, SubscriptionQuota.template_key)
+    if _postgres():
+        # Two array parameters instead of 2 × N placeholders, which psycopg is slow to parse.
+        wanted_rows = func.unnest(bindparam("quota_users", [p[0] for p in pairs], type_=ARRAY(Integer)),
+                                  bindparam("quota_keys", [p[1] for p in pairs], type_=ARRAY(String))
+                                  ).table_valued("user_id", "template_key").render_derived()
+        among = key.in_(select(wanted_rows.c.user_id, wanted_rows.c.template_key))
+    else:
+        among = key.in_(pairs)
     # Lock in one global order first, so concurrent jobs wait for each other instead of deadlocking.
-    db.session.execute(select(SubscriptionQuota.id).where(key.in_(pairs), SubscriptionQuota.remaining > 0)
+    db.session.execute(select(SubscriptionQuota.id).where(among, SubscriptionQuota.remaining > 0)
                        .order_by(SubscriptionQuota.user_id, SubscriptionQuota.template_key).with_for_update())
     taken = Counter(tuple(r) for r in db.session.execute(
-        update(SubscriptionQuota).where(key.in_(pairs), SubscriptionQuota.remaining > 0)
+        update(SubscriptionQuota).where(among, SubscriptionQuota.remaining > 0)
         .values(remaining=SubscriptionQuota.remaining - 1)
         .returning(SubscriptionQuota.user_id, SubscriptionQuota.template_key)
         .execution_options(synchronize_session=False)))

@@ -4,14 +4,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ARRAY, Integer, bindparam, func, insert, literal, select, update
 
 from app.core.errors import NotFound
 from app.core.pagination import Page, paginate
 from app.core.time import utcnow
 from app.core.uow import after_commit
 from app.extensions import db
-from app.notifications.models import Notification
+from app.notifications.models import PENDING, Notification
 
 BATCH_SIZE = 200
 
@@ -20,16 +20,14 @@ def notify(user_ids: Iterable[int | None], kind: str, *, title: str, body: str =
            data: dict | None = None, subject: tuple[str, int] | None = None) -> list[Notification]:
     """Notify each user once. `data` holds the values for the WeChat template of `kind`
     (see app/notifications/templates.py for the keys it reads)."""
-    values = {k: _jsonable(v) for k, v in (data or {}).items()}
-    params = [{"user_id": user_id, "kind": kind, "title": title[:100], "body": body, "page": page.lstrip("/"),
-               "data": values, "subject_type": subject[0] if subject else None,
-               "subject_id": subject[1] if subject else None, "created_at": utcnow()}
-              for user_id in dict.fromkeys(u for u in user_ids if u)]
+    recipients = list(dict.fromkeys(u for u in user_ids if u))
     rows: list[Notification] = []
-    if params:
-        # One multi-row INSERT … RETURNING: a fan-out to thousands of users stays one statement per thousand.
-        rows = list(db.session.scalars(
-            insert(Notification).returning(Notification, sort_by_parameter_order=True), params))
+    if recipients:
+        common = {"kind": kind, "title": title[:100], "body": body, "page": page.lstrip("/"),
+                  "data": {k: _jsonable(v) for k, v in (data or {}).items()},
+                  "subject_type": subject[0] if subject else None, "subject_id": subject[1] if subject else None,
+                  "status": PENDING, "attempts": 0, "created_at": utcnow()}
+        rows = _insert(recipients, common)
         from tasks import QUEUE_NOTIFY
         from tasks.notify import RETRY, deliver_batch
 
@@ -37,6 +35,20 @@ def notify(user_ids: Iterable[int | None], kind: str, *, title: str, body: str =
         for start in range(0, len(ids), BATCH_SIZE):
             after_commit(deliver_batch, ids[start:start + BATCH_SIZE], queue_name=QUEUE_NOTIFY, retry=RETRY)
     return rows
+
+
+def _insert(recipients: list[int], common: dict) -> list[Notification]:
+    """One INSERT … RETURNING for the whole fan-out."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return list(db.session.scalars(insert(Notification).returning(Notification, sort_by_parameter_order=True),
+                                       [{"user_id": u, **common} for u in recipients]))
+    # PostgreSQL: the user ids as one array parameter, the shared values once each.
+    users = (func.unnest(bindparam("recipients", recipients, type_=ARRAY(Integer)))
+             .table_valued("user_id").render_derived())
+    table = Notification.__table__
+    source = select(users.c.user_id, *(literal(value, table.c[name].type) for name, value in common.items()))
+    stmt = insert(Notification).from_select(["user_id", *common], source).returning(Notification)
+    return sorted(db.session.scalars(stmt), key=lambda row: row.id)
 
 
 def _jsonable(value):
