@@ -117,4 +117,10 @@ def dashboard():
 
 
 # The work queues and setup pages register their routes on `bp`.
-from app.portal import console_cases, console_people, console_setup, console_suggestions  # noqa: E402, F401
+from app.portal import (  # noqa: E402, F401
+    console_cases,
+    console_people,
+    console_setup,
+    console_stats,
+    console_suggestions,
+)

@@ -1,0 +1,85 @@
+"""Console statistics: figures for an area in scope, SVG charts, and CSV/XLSX downloads."""
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+from flask import Response, render_template, request
+from sqlalchemy import select
+
+from app.areas.models import Area
+from app.core.errors import Invalid
+from app.core.scoping import scope_filter
+from app.extensions import db
+from app.portal.auth import staff_actor
+from app.portal.console import NAV, bp, roles_required
+from app.stats import charts, exports
+from app.stats import service as stats
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NAV.append({"endpoint": "console.stats", "label": "统计报表", "roles": stats.STATS_ROLES})
+
+
+def _date(name: str) -> date | None:
+    raw = request.args.get(name) or ""
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise Invalid("日期格式应为 YYYY-MM-DD。") from exc
+
+
+def _figures() -> dict:
+    actor = staff_actor()
+    area_id = request.args.get("area_id", type=int) or stats.default_area_id(actor)
+    return stats.dashboard(actor, area_id, _date("from"), _date("to"))
+
+
+def _areas_in_scope() -> list[Area]:
+    actor = staff_actor()
+    return list(db.session.scalars(
+        select(Area).where(scope_filter(actor, Area.path, stats.STATS_ROLES), Area.level != "grid")
+        .order_by(Area.path).limit(200)))
+
+
+@bp.get("/stats", endpoint="stats")
+@roles_required(*stats.STATS_ROLES)
+def stats_page():
+    figures = _figures()
+    return render_template("console/stats.html", figures=figures, areas=_areas_in_scope(),
+                           status_labels=exports.STATUS_LABELS, query=request.args.to_dict())
+
+
+@bp.get("/stats/chart/<name>.svg")
+@roles_required(*stats.STATS_ROLES)
+def stats_chart(name: str):
+    render = charts.CHARTS.get(name)
+    if render is None:
+        raise Invalid("没有这个图表。")
+    response = Response(render(_figures()), mimetype="image/svg+xml")
+    # An SVG shown through <img> runs no script; its own inline styles must still apply.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+@bp.get("/stats/export.<fmt>")
+@roles_required(*stats.STATS_ROLES)
+def stats_export(fmt: str):
+    figures = _figures()
+    title = f"{figures['area']['name']} {figures['period']['from']} 至 {figures['period']['to']} 统计"
+    if fmt == "csv":
+        data, mimetype = exports.to_csv(title, exports.rows(figures)), "text/csv"
+    elif fmt == "xlsx":
+        data, mimetype = exports.to_xlsx(title, exports.rows(figures)), XLSX
+    else:
+        raise Invalid("只支持 CSV 或 XLSX。")
+    from app.core import audit, uow
+
+    audit.record(staff_actor().user_id, "console.stats_export", 200, {"format": fmt, "area": figures["area"]["id"]})
+    uow.commit()
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(title)}.{fmt}"
+    return response
+
