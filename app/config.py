@@ -30,6 +30,8 @@ def load_config(overrides: dict | None = None) -> dict:
     cfg: dict = {
         "ENV_NAME": env.get("GONGZHI_ENV", "development"),
         "SECRET_KEY": env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
+        # Encrypts phone numbers and session keys at rest; defaults to a key derived from SECRET_KEY.
+        "DATA_KEY": env.get("DATA_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'gongzhi.sqlite3'}"
         ),
