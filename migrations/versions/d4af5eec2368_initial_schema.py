@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 360bed6a3464
+Revision ID: d4af5eec2368
 Revises: 
-Create Date: 2026-11-22 00:32:13.350828
+Create Date: 2026-11-22 00:42:44.343568
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.db  # noqa: F401 - custom column types used below
 
 
 # revision identifiers, used by Alembic.
-revision = '360bed6a3464'
+revision = 'd4af5eec2368'
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -1,0 +1,39 @@
+"""The periodic jobs as data: read by `rq cron tasks/cron_config.py` and by `flask run-periodic`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tasks import QUEUE_DEFAULT, QUEUE_NOTIFY
+from tasks.cases import anonymise_old_reporters, sweep_deadlines
+from tasks.codes import flush_scan_counts
+from tasks.notify import sweep_outbox
+from tasks.stats import monthly_reports
+from tasks.suggestions import sweep_due as sweep_suggestions_due
+from tasks.volunteering import remind_upcoming
+from tasks.wishes import auto_confirm_wishes, expire_wishes
+
+
+@dataclass(frozen=True)
+class Periodic:
+    func: Any
+    queue: str
+    interval: int | None = None  # seconds
+    cron: str | None = None  # UTC crontab
+
+    @property
+    def name(self) -> str:
+        return self.func.__name__
+
+
+PERIODIC: list[Periodic] = [
+    Periodic(sweep_outbox, QUEUE_NOTIFY, interval=60),             # re-enqueue notifications still pending
+    Periodic(sweep_deadlines, QUEUE_DEFAULT, interval=60),         # case reminders, overdue, escalation
+    Periodic(flush_scan_counts, QUEUE_DEFAULT, interval=60),       # scan counters → database
+    Periodic(sweep_suggestions_due, QUEUE_DEFAULT, interval=15 * 60),
+    Periodic(remind_upcoming, QUEUE_DEFAULT, interval=15 * 60),    # activity reminders
+    Periodic(auto_confirm_wishes, QUEUE_DEFAULT, interval=60 * 60),
+    Periodic(expire_wishes, QUEUE_DEFAULT, interval=60 * 60),
+    Periodic(anonymise_old_reporters, QUEUE_DEFAULT, cron="30 19 * * *"),  # 03:30 Beijing
+    Periodic(monthly_reports, QUEUE_DEFAULT, cron="0 2 1 * *"),  # the 1st, 10:00 Beijing
+]
