@@ -85,10 +85,6 @@ def _serve_media(app: Flask) -> None:
 
 
 def _register_portal(app: Flask) -> None:
-    try:
-        from app.portal import init_app
-    except ModuleNotFoundError as exc:
-        if exc.name != "app.portal":
-            raise
-        return
+    from app.portal import init_app
+
     init_app(app)

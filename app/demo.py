@@ -55,6 +55,10 @@ ACCOUNTS = [
 DEPARTMENTS = [("城管执法中队", "沁河镇"), ("住建物业办", "沁河镇"), ("供水公司", "沁源县")]
 
 
+# In this order: later domains use what earlier ones created.
+DEMO_DOMAINS = ("codes", "cases", "members", "wishes", "volunteering", "suggestions", "praise")
+
+
 def _area(name: str, level: str, parent: Area | None) -> tuple[Area, bool]:
     found = db.session.scalar(select(Area).where(Area.name == name, Area.level == level))
     if found:
@@ -113,16 +117,7 @@ def seed_demo() -> list[str]:
 
 
 def _domain_seeders():
-    """Each domain that has demo data exposes `seed_demo(**context) -> list[str]` in its demo module."""
+    """Each domain with demo data has `seed_demo(**context) -> list[str]` in its demo module."""
     import importlib
 
-    seeders = []
-    for name in ("codes", "cases", "members", "wishes", "volunteering", "suggestions", "praise"):
-        try:
-            module = importlib.import_module(f"app.{name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"app.{name}", f"app.{name}.demo"):
-                raise
-            continue
-        seeders.append(module.seed_demo)
-    return seeders
+    return [importlib.import_module(f"app.{name}.demo").seed_demo for name in DEMO_DOMAINS]

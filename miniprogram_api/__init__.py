@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import importlib
 
-from flask import Flask
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask import Flask
 from flask_smorest import Api
 
 MODULES = [
@@ -54,12 +54,7 @@ def init_app(app: Flask) -> Api:
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for name in MODULES:
-        try:
-            module = importlib.import_module(f"miniprogram_api.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"miniprogram_api.{name}":
-                raise
-            continue
+        module = importlib.import_module(f"miniprogram_api.{name}")
         api.register_blueprint(module.blp, url_prefix=f"/mp/v1{getattr(module, 'PREFIX', '')}")
     app.extensions["gongzhi.api"] = api
     _serve_swagger_assets(app)

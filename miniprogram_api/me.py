@@ -2,6 +2,7 @@
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from app.members.service import registration_status
 from miniprogram_api.common import BEARER, View, current_user
 from miniprogram_api.schemas_common import UserSchema
 
@@ -13,10 +14,6 @@ class MeSchema(UserSchema):
     party_member = fields.Method("get_party_member", metadata={"description": "在职党员报到状态"})
 
     def get_party_member(self, user):
-        try:
-            from app.members.service import registration_status
-        except ModuleNotFoundError:
-            return None
         return registration_status(user)
 
 

@@ -1,7 +1,7 @@
 """In-service party members: dual registration (双报到), review, service record, employer report, ranking."""
-from urllib.parse import quote
+import io
 
-from flask import Response
+from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -114,10 +114,8 @@ class MemberRankingSchema(Schema):
 MemberPage = page_schema(PartyMemberSchema, "PartyMemberPage")
 
 
-def _download(data: bytes, mimetype: str, name: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+def _download(data: bytes, mimetype: str, name: str):
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 @blp.route("")

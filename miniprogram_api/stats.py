@@ -1,5 +1,7 @@
 """Statistics for an area in the caller's scope, and their CSV/XLSX exports (一张表 / 一表通)."""
-from flask import Response, current_app, send_from_directory
+import io
+
+from flask import current_app, send_file, send_from_directory
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -55,12 +57,8 @@ def _figures(args):
     return stats.dashboard(actor, area_id, args["date_from"], args["date_to"])
 
 
-def _download(data: bytes, mimetype: str, filename: str) -> Response:
-    from urllib.parse import quote
-
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+def _download(data: bytes, mimetype: str, filename: str):
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)
 
 
 @blp.route("")

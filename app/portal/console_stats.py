@@ -1,10 +1,10 @@
 """Console statistics: figures for an area in scope, SVG charts, and CSV/XLSX downloads."""
 from __future__ import annotations
 
+import io
 from datetime import date
-from urllib.parse import quote
 
-from flask import Response, render_template, request
+from flask import Response, render_template, request, send_file
 from sqlalchemy import select
 
 from app.areas.models import Area
@@ -79,7 +79,5 @@ def stats_export(fmt: str):
 
     audit.record(staff_actor().user_id, "console.stats_export", 200, {"format": fmt, "area": figures["area"]["id"]})
     uow.commit()
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(title)}.{fmt}"
-    return response
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=f"{title}.{fmt}")
 

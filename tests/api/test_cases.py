@@ -12,7 +12,6 @@ from sqlalchemy import event, select
 from app.core.time import travel
 from app.extensions import db
 
-
 # -- helpers ------------------------------------------------------------------------------------
 
 @pytest.fixture
