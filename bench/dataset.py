@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -261,6 +262,10 @@ class Loader:
             per_community = max(1, s.multi_wishes // s.communities)
             pool_size = 2 * s.claimers_per_wish
             community_pools = {c: [member(c) for _ in range(pool_size)] for c in w.communities}
+            # The members who served the generated history: nobody holds more than MAX_OPEN_CLAIMS (5)
+            # wishes in "claimed" at once, as the app enforces, and the claim tests' members hold none.
+            veterans = {c: [member(c) for _ in range(pool_size)] for c in w.communities}
+            open_claims: Counter[int] = Counter()
 
             first_resident = uid + 1
             residents = max(1000, s.users - uid)
@@ -276,14 +281,20 @@ class Loader:
             # Wishes: 100,000 in every state, then the ones the claim tests race for.
             wishes, wid = [], 0
             statuses = _weighted(rng, WISH_STATUSES, s.wishes)
-            member_ids = [m["user_id"] for m in members]
             for status in statuses:
                 wid += 1
-                cid, cpath = rng.choice(w.communities)
+                community = rng.choice(w.communities)
                 created = EPOCH + SPAN * (wid / (s.wishes + 1))
-                claimed = status in ("claimed", "fulfilled", "confirmed")
-                wishes.append(self._wish(wid, cid, cpath, rng.choice(w.residents), status, created,
-                                         rng.choice(member_ids) if claimed else None))
+                claimer = None
+                if status in ("claimed", "fulfilled", "confirmed"):
+                    claimer = rng.choice(veterans[community])
+                    if status == "claimed":
+                        if open_claims[claimer] >= 5:
+                            status = "fulfilled"
+                        else:
+                            open_claims[claimer] += 1
+                wishes.append(self._wish(wid, community[0], community[1], rng.choice(w.residents), status,
+                                         created, claimer))
             today = now.date()
             wid += 1
             w.rush_wish = wid
