@@ -43,6 +43,7 @@ def sweep_outbox() -> int:
     """Re-enqueue rows still pending after ~30 s: a lost enqueue, a crash, a missed retry lose nothing."""
     from app.core.uow import after_commit
 
+    delivery.give_up_in_flight()
     ids = delivery.claim_for_sweep()
     for start in range(0, len(ids), BATCH_SIZE):
         after_commit(deliver_batch, ids[start:start + BATCH_SIZE], queue_name=QUEUE_NOTIFY, retry=RETRY)

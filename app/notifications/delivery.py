@@ -25,6 +25,7 @@ from app.notifications import templates
 from app.notifications.models import (
     FAILED,
     PENDING,
+    SENDING,
     SENT,
     SKIPPED,
     DeliveryLog,
@@ -88,12 +89,51 @@ def deliver(notification_ids: list[int]) -> Outcome:
         attempt = _plan(gateway, row, template, users.get(row.user_id), followers, quota, outcome)
         if attempt is not None:
             attempts.append(attempt)
+    _mark_in_flight(attempts)
     _run_all(attempts, current_app.config.get("NOTIFY_POOL_SIZE", 16))
     now = utcnow()
     for attempt in attempts:
         _record(attempt, now, outcome)
     db.session.flush()
     return outcome
+
+
+def _mark_in_flight(attempts: list[Attempt]) -> None:
+    """Commit `sending` before calling WeChat.
+
+    This is the one job that commits twice, on purpose: WeChat cannot recognise a repeated
+    message, so a worker killed during the calls must leave rows that no retry sends again.
+    """
+    if not attempts:
+        return
+    until = utcnow() + timedelta(seconds=current_app.config["NOTIFY_IN_FLIGHT_SECONDS"])
+    for attempt in attempts:
+        attempt.row.status, attempt.row.channel = SENDING, attempt.channel
+        _log(attempt.row, attempt.channel, SENDING, attempt.template_key, None, None, until)
+    db.session.commit()
+    # One query brings the rows back after the commit expired them (not one per row).
+    db.session.scalars(select(Notification).where(_among(Notification.id, [a.row.id for a in attempts]))
+                       .execution_options(populate_existing=True)).all()
+
+
+def give_up_in_flight(limit: int = 5000) -> int:
+    """Rows still `sending` long after their call began: their worker died mid-call.
+
+    Whether WeChat took the message is unknown, so they are marked failed rather than sent
+    again: no double send. They stay in the user's inbox.
+    """
+    now = utcnow()
+    in_flight = exists().where(DeliveryLog.notification_id == Notification.id, DeliveryLog.outcome == SENDING,
+                               DeliveryLog.retry_at > now)
+    rows = list(db.session.scalars(
+        select(Notification).where(Notification.status == SENDING, ~in_flight)
+        .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)))
+    outcome = Outcome()
+    for row in rows:
+        _finish(row, FAILED, row.channel or SUBSCRIBE, None, outcome,
+                error="发送结果未知：投递进程中断，为避免重复发送不再重试（站内信已保留）")
+    db.session.flush()
+    return len(rows)
 
 
 def _lock_pending(ids: list[int]) -> list[Notification]:
@@ -236,6 +276,7 @@ def _record(attempt: Attempt, now: datetime, outcome: Outcome) -> None:
         # 43101: the user refused or has nothing left, whatever we counted. Otherwise WeChat kept nothing.
         _set_quota(attempt.quota_user, attempt.template_key, give_back=error.errcode != QUOTA_ERROR)
     if error.transient and row.attempts < MAX_ATTEMPTS:
+        row.status = PENDING
         retry_at = now + timedelta(seconds=BACKOFF[min(row.attempts, len(BACKOFF)) - 1]) + RETRY_SLACK
         row.errcode, row.error, row.channel = error.errcode, error.errmsg[:255], attempt.channel
         _log(row, attempt.channel, "retry", attempt.template_key, error.errcode, error.errmsg, retry_at)
@@ -262,7 +303,8 @@ def _log(row, channel, outcome, template_key, errcode, error, retry_at) -> None:
 def claim_for_sweep(limit: int = 5000) -> list[int]:
     """Ids of rows left pending (a lost enqueue, a crash, a missed retry), held for a while."""
     now = utcnow()
-    held = exists().where(DeliveryLog.notification_id == Notification.id, DeliveryLog.retry_at > now)
+    held = exists().where(DeliveryLog.notification_id == Notification.id, DeliveryLog.retry_at > now,
+                          DeliveryLog.outcome != SENDING)
     ids = list(db.session.scalars(
         select(Notification.id)
         .where(Notification.status == PENDING, Notification.created_at <= now - SWEEP_MIN_AGE, ~held)

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Model, UTCDateTime
 
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
+# While a WeChat call is in flight: committed before the call, so a worker killed mid-call
+# leaves a row nobody sends again (at worst one push is lost; the inbox keeps it).
+SENDING = "sending"
 
 
 class Notification(Model):
