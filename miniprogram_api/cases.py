@@ -1,4 +1,7 @@
 """Cases (事件): 我要上报, the staff queues, transitions of the closed loop, rating and following."""
+import io
+
+from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -139,6 +142,7 @@ class CaseReportResult(CaseDetail):
 
 
 CasePage = page_schema(CaseItem, "CasePage")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blp.route("")
@@ -160,6 +164,29 @@ class Cases(View):
         actor = current_actor()
         page = cases.list_cases(actor, **args)
         return {"items": [presenter.summary(c, actor) for c in page.items], "next_cursor": page.next_cursor}
+
+
+class CaseExportQuery(CaseQuery):
+    class Meta:
+        exclude = ("limit", "cursor")
+
+
+@blp.route("/export.<any(csv, xlsx):fmt>")
+class CaseExport(View):
+    @blp.arguments(CaseExportQuery, location="query")
+    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件"}})
+    def get(self, args, fmt):
+        """按列表的筛选条件导出事件（CSV 或 Excel，最多 2 万行，不含上报人身份）"""
+        from app.cases.exports import HEADER, case_rows
+        from app.stats.exports import to_csv, to_xlsx
+
+        rows = case_rows(current_actor(), **args)
+        title = f"事件列表（{len(rows)} 件）"
+        if fmt == "csv":
+            data, mimetype = to_csv(title, rows, header=HEADER), "text/csv"
+        else:
+            data, mimetype = to_xlsx(title, rows, header=HEADER, sheet="事件"), XLSX
+        return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=f"事件列表.{fmt}")
 
 
 @blp.route("/similar")

@@ -44,6 +44,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/categories"): ALL, ("GET", "/activities"): USERS, ("GET", "/activities/{activity_id}"): USERS,
     # cases
     ("GET", "/cases"): USERS, ("POST", "/cases"): USERS, ("GET", "/cases/similar"): USERS,
+    ("GET", "/cases/export.{fmt}"): USERS,  # each caller exports only what their own list shows
     ("GET", "/cases/{case_id}"): OWNER_OR_EAST,
     # following a case found as `similar` is open to residents, never to out-of-scope staff
     ("POST", "/cases/{case_id}/follow"): {"owner", "stranger", "east_admin"},
@@ -182,7 +183,7 @@ def world(app, login, areas):
         "thread_id": thread["id"], "notification_id": inbox[0]["id"], "scene": code.scene,
         "rep_id": rep.id, "code_id": code.id, "place_id": place.id, "area_id": east.id,
         "activity_id": activity.id, "entry_id": hours.id, "member_id": member.id, "report_id": report_id,
-        "category_id": category.id, "reply_id": reply.id if reply else 0, "code": cert_code,
+        "category_id": category.id, "reply_id": reply.id if reply else 0, "code": cert_code, "fmt": "csv",
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}

@@ -486,3 +486,24 @@ def test_categories_with_limits_and_canned_replies(login):
     assert street.patch(f"/categories/{cid}", json={"active": False}).status_code == 200
     names = [c["name"] for c in resident.get("/categories?limit=100").get_json()["items"]]
     assert "违章搭建" not in names
+
+
+def test_case_list_exports_with_the_list_filters_and_scope(login, places, categories):
+    import csv
+    import io as _io
+
+    from openpyxl import load_workbook
+
+    resident = login.resident()
+    report(resident, places["东城小区1号楼"], categories["环境卫生"], description="导出测试：东城垃圾")
+    report(resident, places["西园小区5号楼"], categories["环境卫生"], description="导出测试：西园垃圾")
+    east = login("east_admin")
+    text = east.get("/cases/export.csv?status=submitted").data.decode("utf-8-sig")
+    rows = list(csv.reader(_io.StringIO(text)))
+    assert rows[1][0] == "受理编号"
+    descriptions = [r[4] for r in rows[2:]]
+    assert "导出测试：东城垃圾" in descriptions and "导出测试：西园垃圾" not in descriptions
+    assert all(r[1] == "待受理" for r in rows[2:])
+    book = load_workbook(_io.BytesIO(east.get("/cases/export.xlsx?status=closed").data))
+    assert all(row[1] == "已办结" for row in book.active.iter_rows(min_row=3, values_only=True))
+    assert east.get("/cases/export.pdf").status_code == 404
