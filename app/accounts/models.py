@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import Model, UTCDateTime
+from app.core.db import AreaPath, Model, UTCDateTime
 
 SYSTEM_ADMIN = "system_admin"
 STREET_ADMIN = "street_admin"
@@ -66,12 +66,17 @@ class RoleGrant(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
-    area_path: Mapped[str] = mapped_column(String(255), default="/")
+    area_path: Mapped[str] = mapped_column(AreaPath, default="/")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
 
     user: Mapped[User] = relationship(back_populates="grants")
 
-    __table_args__ = (UniqueConstraint("user_id", "role", "area_id", "department_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "area_id", "department_id"),
+        # "who holds this role over this area": notifications to supervisors, contacts of a grid
+        Index("ix_role_grants_role_area_path", "role", "area_path"),
+        Index("ix_role_grants_role_area_id", "role", "area_id"),
+    )
 
 
 class AuthSession(Model):

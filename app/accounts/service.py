@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import ROLES, SYSTEM_ADMIN, AuthSession, RoleGrant, User
@@ -47,7 +48,11 @@ def user_for_token(token: str) -> User:
         raise TokenInvalid("登录已过期，请重新登录。") from exc
     except BadSignature as exc:
         raise TokenInvalid() from exc
-    session = db.session.scalar(select(AuthSession).where(AuthSession.token_id == payload.get("sid")))
+    # One statement for the session, its user and their grants: this runs on every request.
+    session = db.session.scalars(
+        select(AuthSession).where(AuthSession.token_id == payload.get("sid"))
+        .options(joinedload(AuthSession.user).joinedload(User.grants))
+    ).unique().one_or_none()
     if session is None or session.revoked_at is not None:
         raise TokenInvalid()
     if session.expires_at <= utcnow():

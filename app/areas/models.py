@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import Model
+from app.core.db import AreaPath, Model
 
 DISTRICT, STREET, COMMUNITY, GRID = "district", "street", "community", "grid"
 LEVELS = (DISTRICT, STREET, COMMUNITY, GRID)
@@ -22,7 +22,7 @@ class Area(Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     # "/1/4/17/": ids from the root down to this node, both ends slashed so a prefix never
     # matches a sibling whose id merely starts with the same digits.
-    path: Mapped[str] = mapped_column(String(255), default="", index=True)
+    path: Mapped[str] = mapped_column(AreaPath, default="", index=True)
 
     parent: Mapped[Area | None] = relationship(remote_side="Area.id", lazy="raise_on_sql")
 
@@ -45,7 +45,7 @@ class Place(Model):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16), default="building")
     address: Mapped[str] = mapped_column(String(200), default="")
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     grid: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
@@ -62,6 +62,6 @@ class Department(Model):
 
     name: Mapped[str] = mapped_column(String(64))
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
 
     area: Mapped[Area] = relationship(lazy="joined", innerjoin=True)

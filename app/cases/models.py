@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import Model, UTCDateTime
+from app.core.db import AreaPath, Model, UTCDateTime
 
 MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY = "pass", "review", "risky"
 
@@ -66,7 +66,7 @@ class Case(Model):
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
     # The grid's path: scoping is one indexed prefix match. On PostgreSQL the "C" collation lets
     # `LIKE '/1/2/%'` use the (area_path, status, id) index as a range whatever the database locale.
-    area_path: Mapped[str] = mapped_column(String(255).with_variant(String(255, collation="C"), "postgresql"))
+    area_path: Mapped[str] = mapped_column(AreaPath)
     category_id: Mapped[int] = mapped_column(ForeignKey("case_categories.id"))
     description: Mapped[str] = mapped_column(String(500))
     photos: Mapped[list] = mapped_column(JSON, default=list)
@@ -106,6 +106,8 @@ class Case(Model):
         Index("ix_cases_reporter_id_id", "reporter_id", "id"),
         Index("ix_cases_status_due_at", "status", "due_at"),
         Index("ix_cases_place_category_id", "place_id", "category_id", "id"),
+        # Statistics filter an area's subtree by report date.
+        Index("ix_cases_area_created", "area_path", "created_at"),
     )
 
 

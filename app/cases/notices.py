@@ -1,7 +1,7 @@
 """Who hears about a case, and the outbox rows each step writes for them."""
 from __future__ import annotations
 
-from sqlalchemy import literal, select
+from sqlalchemy import select
 
 from app.accounts.models import COMMUNITY_ADMIN, DEPARTMENT, GRID_WORKER, STREET_ADMIN, RoleGrant, User
 from app.cases.models import Case, CaseFollower
@@ -13,10 +13,11 @@ from app.notifications.service import notify
 
 def _granted(case: Case, role: str) -> list[int]:
     """Users holding `role` over the case's grid or any area above it."""
+    parts = [p for p in case.area_path.strip("/").split("/") if p]
+    ancestors = ["/" + "/".join(parts[:i]) + ("/" if i else "") for i in range(len(parts) + 1)]
     return list(db.session.scalars(
         select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
-        .where(RoleGrant.role == role, User.is_active.is_(True),
-               literal(case.area_path).startswith(RoleGrant.area_path))
+        .where(RoleGrant.role == role, User.is_active.is_(True), RoleGrant.area_path.in_(ancestors))
         .order_by(RoleGrant.user_id)
     ))
 

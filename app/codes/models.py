@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.areas.models import Place
-from app.core.db import Model, UTCDateTime
+from app.core.db import AreaPath, Model, UTCDateTime
 
 
 class Code(Model):
@@ -16,7 +16,7 @@ class Code(Model):
     # At most 32 visible ASCII characters (WeChat's limit), random: see app.core.ids.new_scene.
     scene: Mapped[str] = mapped_column(String(32), unique=True)
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     rotated_from: Mapped[int | None] = mapped_column(ForeignKey("codes.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import Model, UTCDateTime
+from app.core.db import AreaPath, Model, UTCDateTime
 
 GRID_WORKER, POLICE, PROPERTY = "grid_worker", "police", "property"
 CONTACT_ROLES = {GRID_WORKER: "网格员", POLICE: "网格民警", PROPERTY: "物业"}
@@ -18,7 +18,7 @@ class AreaContact(Model):
     __tablename__ = "area_contacts"
 
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     role: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(64))
     phone_encrypted: Mapped[str | None] = mapped_column(String(255))
@@ -36,7 +36,7 @@ class MessageThread(Model):
     __tablename__ = "message_threads"
 
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     to_role: Mapped[str] = mapped_column(String(16))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("area_contacts.id"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, TypeDecorator
+from sqlalchemy import DateTime, Integer, String, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.time import utcnow
@@ -32,6 +32,11 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# Materialised area paths ("/1/4/17/"). Scoping is a prefix match, which a PostgreSQL btree index
+# serves only under the "C" collation (databases here default to C.UTF-8, which does not count).
+AreaPath = String(255).with_variant(String(255, collation="C"), "postgresql")
 
 
 class Model(db.Model):

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Model, UTCDateTime
+from app.core.db import AreaPath, Model, UTCDateTime
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 STATUS_LABELS = {PENDING: "待审核", APPROVED: "已报到", REJECTED: "未通过"}
@@ -22,7 +22,7 @@ class PartyMember(Model):
     name: Mapped[str] = mapped_column(String(32))
     org_name: Mapped[str] = mapped_column(String(100))
     community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
-    area_path: Mapped[str] = mapped_column(String(255))
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     # The home grid, when given, lets dispatch prefer members who live near the wish.
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     skills: Mapped[list] = mapped_column(JSON, default=list)

@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Model
+from app.core.db import AreaPath, Model
 
 TARGET_TYPES = {"grid_worker": "网格员", "party_member": "党员", "merchant": "商户", "place": "场所"}
 USER_TARGETS = ("grid_worker", "party_member")
@@ -21,7 +21,7 @@ class Praise(Model):
     target_id: Mapped[int] = mapped_column(Integer)
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
     message: Mapped[str] = mapped_column(String(200), default="")
-    area_path: Mapped[str] = mapped_column(String(255))
+    area_path: Mapped[str] = mapped_column(AreaPath)
     # The Asia/Shanghai date: the unique key that makes it one per user, target and day.
     day: Mapped[date] = mapped_column(Date)
 

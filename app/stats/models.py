@@ -4,14 +4,14 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Model
+from app.core.db import AreaPath, Model
 
 
 class MonthlyReport(Model):
     __tablename__ = "monthly_reports"
 
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     month: Mapped[str] = mapped_column(String(7))
     path: Mapped[str] = mapped_column(String(200))
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import Model, UTCDateTime
+from app.core.db import AreaPath, Model, UTCDateTime
 
 NPC, CPPCC, PARTY = "npc", "cppcc", "party"
 KIND_LABELS = {NPC: "人大代表", CPPCC: "政协委员", PARTY: "党代表"}
@@ -23,7 +23,7 @@ class Representative(Model):
     kind: Mapped[str] = mapped_column(String(16))
     level: Mapped[str] = mapped_column(String(16))
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     bio: Mapped[str] = mapped_column(Text, default="")
     # The scene of their own mini-program code (码上见代表): scanning it opens a suggestion to them.
     scene: Mapped[str] = mapped_column(String(32), unique=True)
@@ -50,7 +50,7 @@ class LiaisonOffice(Model):
     __tablename__ = "liaison_offices"
 
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), unique=True)
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     name: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(200), default="")
 
@@ -71,7 +71,7 @@ class Suggestion(Model):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("liaison_offices.id"), index=True)
     # The area the suggestion is about: the representative's, or the one the resident chose.
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     status: Mapped[str] = mapped_column(String(16), default="submitted")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     answer: Mapped[str] = mapped_column(Text, default="")

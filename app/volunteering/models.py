@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import Model, UTCDateTime
+from app.core.db import AreaPath, Model, UTCDateTime
 
 HOURS = Numeric(8, 2)
 
@@ -25,7 +25,7 @@ class Activity(Model):
     capacity: Mapped[int] = mapped_column(Integer)
     enroll_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     organiser_name: Mapped[str] = mapped_column(String(100))
     # Printed on the activity's QR code; only organisers see it, so check-in needs the code on site.
     scene: Mapped[str] = mapped_column(String(32), unique=True)
@@ -76,7 +76,7 @@ class ServiceHours(Model):
     source_type: Mapped[str] = mapped_column(String(16))  # activity | wish
     source_id: Mapped[int] = mapped_column(Integer)
     hours: Mapped[Decimal] = mapped_column(HOURS)
-    area_path: Mapped[str] = mapped_column(String(255), index=True)
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     organiser_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     organiser_name: Mapped[str] = mapped_column(String(100), default="")
     description: Mapped[str] = mapped_column(String(200), default="")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Model, UTCDateTime
+from app.core.db import AreaPath, Model, UTCDateTime
 
 SUBMITTED, APPROVED, CLAIMED, FULFILLED, CONFIRMED = "submitted", "approved", "claimed", "fulfilled", "confirmed"
 REJECTED, CANCELLED, EXPIRED = "rejected", "cancelled", "expired"
@@ -47,7 +47,7 @@ class Wish(Model):
     phone_encrypted: Mapped[str | None] = mapped_column(String(255))
     community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
-    area_path: Mapped[str] = mapped_column(String(255))
+    area_path: Mapped[str] = mapped_column(AreaPath)
     # What the pool shows: the admin may edit it, e.g. to remove a phone number from the text.
     public_title: Mapped[str] = mapped_column(String(30))
     public_detail: Mapped[str] = mapped_column(Text, default="")
@@ -68,6 +68,7 @@ class Wish(Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_wishes_area_status", "area_path", "status"),
+        Index("ix_wishes_area_created", "area_path", "created_at"),
         Index("ix_wishes_status_fulfilled_at", "status", "fulfilled_at"),
     )
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d4af5eec2368
+Revision ID: 3d9799296da0
 Revises: 
-Create Date: 2026-11-22 00:42:44.343568
+Create Date: 2026-11-22 00:59:26.862426
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.core.db  # noqa: F401 - custom column types used below
 
 
 # revision identifiers, used by Alembic.
-revision = 'd4af5eec2368'
+revision = '3d9799296da0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -24,7 +24,7 @@ def upgrade():
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('level', sa.String(length=16), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
-    sa.Column('path', sa.String(length=255), nullable=False),
+    sa.Column('path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['areas.id'], name=op.f('fk_areas_parent_id_areas')),
@@ -96,7 +96,7 @@ def upgrade():
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('enroll_deadline', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('area_id', sa.Integer(), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('organiser_name', sa.String(length=100), nullable=False),
     sa.Column('scene', sa.String(length=32), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -120,7 +120,7 @@ def upgrade():
 
     op.create_table('area_contacts',
     sa.Column('area_id', sa.Integer(), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('phone_encrypted', sa.String(length=255), nullable=True),
@@ -202,7 +202,7 @@ def upgrade():
     op.create_table('departments',
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('area_id', sa.Integer(), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['area_id'], ['areas.id'], name=op.f('fk_departments_area_id_areas')),
@@ -228,7 +228,7 @@ def upgrade():
     )
     op.create_table('liaison_offices',
     sa.Column('area_id', sa.Integer(), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('address', sa.String(length=200), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
@@ -242,7 +242,7 @@ def upgrade():
 
     op.create_table('monthly_reports',
     sa.Column('area_id', sa.Integer(), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('month', sa.String(length=7), nullable=False),
     sa.Column('path', sa.String(length=200), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
@@ -284,7 +284,7 @@ def upgrade():
     sa.Column('name', sa.String(length=32), nullable=False),
     sa.Column('org_name', sa.String(length=100), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('grid_id', sa.Integer(), nullable=True),
     sa.Column('skills', sa.JSON(), nullable=False),
     sa.Column('availability', sa.String(length=200), nullable=False),
@@ -302,6 +302,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_party_members'))
     )
     with op.batch_alter_table('party_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_party_members_area_path'), ['area_path'], unique=False)
         batch_op.create_index('ix_party_members_area_status', ['area_path', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_party_members_user_id'), ['user_id'], unique=False)
 
@@ -310,7 +311,7 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('address', sa.String(length=200), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -327,7 +328,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('level', sa.String(length=16), nullable=False),
     sa.Column('area_id', sa.Integer(), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('bio', sa.Text(), nullable=False),
     sa.Column('scene', sa.String(length=32), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
@@ -348,7 +349,7 @@ def upgrade():
     sa.Column('source_type', sa.String(length=16), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('hours', sa.Numeric(precision=8, scale=2), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('organiser_area_id', sa.Integer(), nullable=True),
     sa.Column('organiser_name', sa.String(length=100), nullable=False),
     sa.Column('description', sa.String(length=200), nullable=False),
@@ -432,7 +433,7 @@ def upgrade():
     sa.Column('phone_encrypted', sa.String(length=255), nullable=True),
     sa.Column('community_id', sa.Integer(), nullable=False),
     sa.Column('grid_id', sa.Integer(), nullable=True),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('public_title', sa.String(length=30), nullable=False),
     sa.Column('public_detail', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -457,6 +458,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_wishes'))
     )
     with op.batch_alter_table('wishes', schema=None) as batch_op:
+        batch_op.create_index('ix_wishes_area_created', ['area_path', 'created_at'], unique=False)
         batch_op.create_index('ix_wishes_area_status', ['area_path', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_wishes_claimed_by'), ['claimed_by'], unique=False)
         batch_op.create_index(batch_op.f('ix_wishes_requester_id'), ['requester_id'], unique=False)
@@ -500,6 +502,7 @@ def upgrade():
     sa.UniqueConstraint('tracking_no', name=op.f('uq_cases_tracking_no'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_area_created', ['area_path', 'created_at'], unique=False)
         batch_op.create_index('ix_cases_area_status_id', ['area_path', 'status', 'id'], unique=False)
         batch_op.create_index('ix_cases_assignee_status_id', ['assignee_id', 'status', 'id'], unique=False)
         batch_op.create_index('ix_cases_department_status_id', ['department_id', 'status', 'id'], unique=False)
@@ -524,7 +527,7 @@ def upgrade():
     op.create_table('codes',
     sa.Column('scene', sa.String(length=32), nullable=False),
     sa.Column('place_id', sa.Integer(), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('rotated_from', sa.Integer(), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
@@ -567,7 +570,7 @@ def upgrade():
 
     op.create_table('message_threads',
     sa.Column('place_id', sa.Integer(), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=False),
     sa.Column('to_role', sa.String(length=16), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=True),
@@ -610,7 +613,7 @@ def upgrade():
     sa.Column('target_id', sa.Integer(), nullable=False),
     sa.Column('place_id', sa.Integer(), nullable=False),
     sa.Column('message', sa.String(length=200), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -628,7 +631,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=32), nullable=False),
     sa.Column('area_id', sa.Integer(), nullable=True),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -639,6 +642,8 @@ def upgrade():
     sa.UniqueConstraint('user_id', 'role', 'area_id', 'department_id', name=op.f('uq_role_grants_user_id_role_area_id_department_id'))
     )
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
+        batch_op.create_index('ix_role_grants_role_area_id', ['role', 'area_id'], unique=False)
+        batch_op.create_index('ix_role_grants_role_area_path', ['role', 'area_path'], unique=False)
         batch_op.create_index(batch_op.f('ix_role_grants_user_id'), ['user_id'], unique=False)
 
     op.create_table('suggestions',
@@ -650,7 +655,7 @@ def upgrade():
     sa.Column('representative_id', sa.Integer(), nullable=True),
     sa.Column('office_id', sa.Integer(), nullable=True),
     sa.Column('area_id', sa.Integer(), nullable=False),
-    sa.Column('area_path', sa.String(length=255), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('reject_reason', sa.Text(), nullable=False),
     sa.Column('answer', sa.Text(), nullable=False),
@@ -736,6 +741,8 @@ def downgrade():
     op.drop_table('suggestions')
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_role_grants_user_id'))
+        batch_op.drop_index('ix_role_grants_role_area_path')
+        batch_op.drop_index('ix_role_grants_role_area_id')
 
     op.drop_table('role_grants')
     with op.batch_alter_table('praises', schema=None) as batch_op:
@@ -776,6 +783,7 @@ def downgrade():
         batch_op.drop_index('ix_cases_department_status_id')
         batch_op.drop_index('ix_cases_assignee_status_id')
         batch_op.drop_index('ix_cases_area_status_id')
+        batch_op.drop_index('ix_cases_area_created')
 
     op.drop_table('cases')
     with op.batch_alter_table('wishes', schema=None) as batch_op:
@@ -783,6 +791,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_wishes_requester_id'))
         batch_op.drop_index(batch_op.f('ix_wishes_claimed_by'))
         batch_op.drop_index('ix_wishes_area_status')
+        batch_op.drop_index('ix_wishes_area_created')
 
     op.drop_table('wishes')
     with op.batch_alter_table('uploads', schema=None) as batch_op:
@@ -814,6 +823,7 @@ def downgrade():
     with op.batch_alter_table('party_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_party_members_user_id'))
         batch_op.drop_index('ix_party_members_area_status')
+        batch_op.drop_index(batch_op.f('ix_party_members_area_path'))
 
     op.drop_table('party_members')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
