@@ -36,5 +36,9 @@ migrate-check: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi db check
 
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache
