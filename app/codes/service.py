@@ -59,13 +59,17 @@ class ScanResult:
         return targets
 
 
+# Built once: a fresh alias per call costs column proxies and a new statement cache key.
+_GRID, _COMMUNITY = aliased(Area, name="scan_grid"), aliased(Area, name="scan_community")
+
+
 def scan(scene: str) -> ScanResult:
     """Two indexed queries (code+place+grid+community, then the contacts) and no write."""
     from app.contact.service import contacts_for
 
     if not scene or len(scene) > 32:
         raise NotFound(INVALID_SCENE)
-    grid, community = aliased(Area), aliased(Area)
+    grid, community = _GRID, _COMMUNITY
     row = db.session.execute(
         select(Code.id, Place, community)
         .join(Place, Place.id == Code.place_id)
