@@ -1,4 +1,7 @@
 """Representatives (人大代表, 政协委员, 党代表): the public list, a profile with figures, and their QR scene."""
+import io
+
+from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -76,3 +79,18 @@ class RepresentativeScan(View):
     def get(self, scene):
         """扫代表的小程序码：返回该代表，前端据此打开“向TA提建议”"""
         return {"representative": suggestions.representative_by_scene(scene), "actions": ["suggest"]}
+
+
+@blp.route("/<int:rep_id>/code")
+class RepresentativeCode(View):
+    @blp.doc(responses={"200": {"description": "小程序码（图片）", "content": {"image/jpeg": {}, "image/png": {}}}})
+    def get(self, rep_id):
+        """代表的“码上见代表”小程序码：扫码即向该代表提建议（未配置微信时返回普通二维码，并在响应头说明）"""
+        from app.codes.images import code_image
+
+        image = code_image(suggestions.get_representative(rep_id).scene)
+        response = send_file(io.BytesIO(image.data), mimetype=image.mimetype, max_age=3600)
+        response.headers["X-Code-Kind"] = image.kind
+        if image.fallback:
+            response.headers["X-Code-Fallback"] = image.fallback
+        return response

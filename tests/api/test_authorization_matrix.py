@@ -39,7 +39,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/subscriptions"): USERS, ("POST", "/subscriptions"): USERS, ("POST", "/uploads"): USERS,
     # public pages of the product
     ("GET", "/scan/{scene}"): ALL, ("GET", "/representatives"): ALL, ("GET", "/representatives/{rep_id}"): ALL,
-    ("GET", "/representatives/scan/{scene}"): ALL, ("GET", "/certificates/{code}"): ALL,
+    ("GET", "/representatives/scan/{scene}"): ALL, ("GET", "/representatives/{rep_id}/code"): ALL, ("GET", "/certificates/{code}"): ALL,
     ("GET", "/suggestions/board"): ALL, ("GET", "/praises"): ALL, ("GET", "/praises/ranking"): ALL,
     ("GET", "/categories"): ALL, ("GET", "/activities"): USERS, ("GET", "/activities/{activity_id}"): USERS,
     # cases
