@@ -1,7 +1,4 @@
 """Cases (事件): 我要上报, the staff queues, transitions of the closed loop, rating and following."""
-import io
-
-from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -9,7 +6,7 @@ from app.cases import presenter
 from app.cases import service as cases
 from app.cases.models import MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY
 from app.cases.states import ACTIONS, GROUPS, STATE_LABELS
-from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("cases", __name__, description="事件上报与闭环处置")
 PREFIX = "/cases"
@@ -142,7 +139,6 @@ class CaseReportResult(CaseDetail):
 
 
 CasePage = page_schema(CaseItem, "CasePage")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blp.route("")
@@ -178,15 +174,11 @@ class CaseExport(View):
     def get(self, args, fmt):
         """按列表的筛选条件导出事件（CSV 或 Excel，最多 2 万行，不含上报人身份）"""
         from app.cases.exports import HEADER, case_rows
-        from app.stats.exports import to_csv, to_xlsx
+        from app.stats.exports import render
 
         rows = case_rows(current_actor(), **args)
-        title = f"事件列表（{len(rows)} 件）"
-        if fmt == "csv":
-            data, mimetype = to_csv(title, rows, header=HEADER), "text/csv"
-        else:
-            data, mimetype = to_xlsx(title, rows, header=HEADER, sheet="事件"), XLSX
-        return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=f"事件列表.{fmt}")
+        data, mimetype = render(fmt, f"事件列表（{len(rows)} 件）", rows, header=HEADER, sheet="事件")
+        return download(data, mimetype, f"事件列表.{fmt}")
 
 
 @blp.route("/similar")

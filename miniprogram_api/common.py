@@ -146,3 +146,12 @@ class MessageSchema(Schema):
 
 def json_dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False)
+
+
+def download(data: bytes, mimetype: str, filename: str):
+    """A file download; send_file writes the UTF-8 filename header for Chinese names."""
+    import io
+
+    from flask import send_file
+
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)

@@ -1,14 +1,12 @@
 """In-service party members: dual registration (双报到), review, service record, employer report, ranking."""
-import io
 
-from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.members import report
 from app.members import service as members
 from app.members.models import STATUS_LABELS
-from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("party_members", __name__, description="在职党员：双报到、纪实与双报告")
 PREFIX = "/party-members"
@@ -114,8 +112,6 @@ class MemberRankingSchema(Schema):
 MemberPage = page_schema(PartyMemberSchema, "PartyMemberPage")
 
 
-def _download(data: bytes, mimetype: str, name: str):
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 @blp.route("")
@@ -162,7 +158,7 @@ class PartyMemberReportCsv(View):
     def get(self, args, member_id):
         """双报告：下载党员在某期间的服务纪实（CSV）"""
         data = members.employer_report(current_actor(), member_id, args["date_from"], args["date_to"])
-        return _download(report.to_csv(data), "text/csv; charset=utf-8", report.filename(data, "csv"))
+        return download(report.to_csv(data), "text/csv; charset=utf-8", report.filename(data, "csv"))
 
 
 @blp.route("/<int:member_id>/report.pdf")
@@ -173,7 +169,7 @@ class PartyMemberReportPdf(View):
     def get(self, args, member_id):
         """双报告：下载党员在某期间的服务纪实（PDF，供单位党组织存档）"""
         data = members.employer_report(current_actor(), member_id, args["date_from"], args["date_to"])
-        return _download(report.to_pdf(data), "application/pdf", report.filename(data, "pdf"))
+        return download(report.to_pdf(data), "application/pdf", report.filename(data, "pdf"))
 
 
 @blp.route("/ranking")

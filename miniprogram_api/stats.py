@@ -1,7 +1,6 @@
 """Statistics for an area in the caller's scope, and their CSV/XLSX exports (一张表 / 一表通)."""
-import io
 
-from flask import current_app, send_file, send_from_directory
+from flask import current_app, send_from_directory
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from app.extensions import db
 from app.stats import exports
 from app.stats import service as stats
 from app.stats.models import MonthlyReport
-from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("stats", __name__, description="统计与报表")
 PREFIX = "/admin/stats"
@@ -57,8 +56,6 @@ def _figures(args):
     return stats.dashboard(actor, area_id, args["date_from"], args["date_to"])
 
 
-def _download(data: bytes, mimetype: str, filename: str):
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)
 
 
 @blp.route("")
@@ -79,7 +76,7 @@ class StatsCsv(View):
         """导出统计为 CSV（筛选条件与统计页一致）"""
         figures = _figures(args)
         title = f"{figures['area']['name']} {figures['period']['from']} 至 {figures['period']['to']} 统计"
-        return _download(exports.to_csv(title, exports.rows(figures)), "text/csv", f"{title}.csv")
+        return download(exports.to_csv(title, exports.rows(figures)), "text/csv", f"{title}.csv")
 
 
 @blp.route("/export.xlsx")
@@ -90,7 +87,7 @@ class StatsXlsx(View):
         """导出统计为 Excel（XLSX）"""
         figures = _figures(args)
         title = f"{figures['area']['name']} {figures['period']['from']} 至 {figures['period']['to']} 统计"
-        return _download(exports.to_xlsx(title, exports.rows(figures)), XLSX, f"{title}.xlsx")
+        return download(exports.to_xlsx(title, exports.rows(figures)), XLSX, f"{title}.xlsx")
 
 
 @blp.route("/monthly.xlsx")
@@ -102,7 +99,7 @@ class MonthlyWorkbook(View):
         actor = current_actor()
         area = scoped_area(actor, args["area_id"] or stats.default_area_id(actor), stats.STATS_ROLES)
         data = stats.monthly_workbook(area, args["month"])
-        return _download(data, XLSX, f"{area.name}-{args['month']}-一表通.xlsx")
+        return download(data, XLSX, f"{area.name}-{args['month']}-一表通.xlsx")
 
 
 MonthlyReportPage = page_schema(MonthlyReportSchema, "MonthlyReportPage")

@@ -7,7 +7,7 @@ from app.core.crypto import mask_name
 from app.extensions import db
 from app.suggestions import service as suggestions
 from app.suggestions import states
-from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("suggestions", __name__, description="群众建议（两代表一委员）")
 PREFIX = "/suggestions"
@@ -147,6 +147,25 @@ class Suggestions(View):
     def get(self, args):
         """建议列表：我提的、提给我（或我所在联络站）的、交办给我部门的、我管辖区域内的"""
         return suggestions.list_suggestions(current_actor(), **args)
+
+
+class SuggestionExportQuery(SuggestionQuery):
+    class Meta:
+        exclude = ("limit", "cursor")
+
+
+@blp.route("/export.<any(csv, xlsx):fmt>")
+class SuggestionExport(View):
+    @blp.arguments(SuggestionExportQuery, location="query")
+    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件"}})
+    def get(self, args, fmt):
+        """按列表的筛选条件导出建议（不含提建议人的身份）"""
+        from app.stats.exports import render
+        from app.suggestions.exports import HEADER, suggestion_rows
+
+        rows = suggestion_rows(current_actor(), **args)
+        data, mimetype = render(fmt, f"群众建议列表（{len(rows)} 条）", rows, header=HEADER, sheet="建议")
+        return download(data, mimetype, f"群众建议列表.{fmt}")
 
 
 @blp.route("/board")

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from app.wishes import service as wishes
 from app.wishes.models import CATEGORIES, STATUS_LABELS
 from app.wishes.states import TRANSITIONS
-from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("wishes", __name__, description="微心愿：群众点单、社区派单、党员接单")
 PREFIX = "/wishes"
@@ -182,6 +182,25 @@ class Wishes(View):
     def get(self, args):
         """心愿列表：pool 心愿池、mine 我提交的、claimed_by_me 我认领的；管理员默认看管辖范围"""
         return wishes.list_wishes(current_actor(), **args)
+
+
+class WishExportQuery(WishQuery):
+    class Meta:
+        exclude = ("limit", "cursor")
+
+
+@blp.route("/export.<any(csv, xlsx):fmt>")
+class WishExport(View):
+    @blp.arguments(WishExportQuery, location="query")
+    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件"}})
+    def get(self, args, fmt):
+        """按列表的筛选条件导出心愿（只含公开标题，不含联系人、电话和住址）"""
+        from app.stats.exports import render
+        from app.wishes.exports import HEADER, wish_rows
+
+        rows = wish_rows(current_actor(), **args)
+        data, mimetype = render(fmt, f"微心愿列表（{len(rows)} 件）", rows, header=HEADER, sheet="微心愿")
+        return download(data, mimetype, f"微心愿列表.{fmt}")
 
 
 @blp.route("/<int:wish_id>")

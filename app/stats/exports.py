@@ -103,3 +103,27 @@ def month_bounds(month: str) -> tuple[date, date]:
         raise Invalid("月份格式应为 YYYY-MM。", errors={"month": ["格式应为 YYYY-MM"]}) from exc
     nxt = date(year + (mon == 12), mon % 12 + 1, 1)
     return first, date.fromordinal(nxt.toordinal() - 1)
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_ROWS = 20_000
+
+
+def collect(list_page, row, *, max_rows: int = MAX_ROWS, **filters) -> list[tuple]:
+    """Walk a keyset-paginated list with its own filters and scope; one row per item."""
+    rows: list[tuple] = []
+    cursor = None
+    while len(rows) < max_rows:
+        page = list_page(limit=100, cursor=cursor, **filters)
+        rows.extend(row(item) for item in page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return rows[:max_rows]
+
+
+def render(fmt: str, title: str, table: list[tuple], header=HEADER, sheet: str = "统计") -> tuple[bytes, str]:
+    """(file bytes, mimetype) for `csv` or `xlsx`."""
+    if fmt == "csv":
+        return to_csv(title, table, header=header), "text/csv"
+    return to_xlsx(title, table, header=header, sheet=sheet), XLSX_MIMETYPE

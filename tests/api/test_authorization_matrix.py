@@ -59,7 +59,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # praise
     ("POST", "/praises"): USERS,
     # wishes
-    ("GET", "/wishes"): USERS, ("POST", "/wishes"): USERS,
+    ("GET", "/wishes"): USERS, ("POST", "/wishes"): USERS, ("GET", "/wishes/export.{fmt}"): USERS,
     ("GET", "/wishes/{wish_id}"): OWNER_OR_EAST, ("PATCH", "/wishes/{wish_id}"): EAST,
     ("POST", "/wishes/{wish_id}/transitions"): OWNER_OR_EAST, ("POST", "/wishes/{wish_id}/rating"): OWNER,
     ("GET", "/wishes/{wish_id}/candidates"): EAST,
@@ -86,7 +86,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/service-hours/{entry_id}"): EAST | {"member"},
     ("POST", "/service-hours/{entry_id}/transitions"): EAST,
     # suggestions (sent by the owner to 张代表, who covers 沁河镇)
-    ("GET", "/suggestions"): USERS, ("POST", "/suggestions"): USERS,
+    ("GET", "/suggestions"): USERS, ("POST", "/suggestions"): USERS, ("GET", "/suggestions/export.{fmt}"): USERS,
     ("GET", "/suggestions/{suggestion_id}"): OWNER,  # and the addressed representative, not a community admin
     ("POST", "/suggestions/{suggestion_id}/transitions"): set(), ("POST", "/suggestions/{suggestion_id}/rating"): OWNER,
     # admin

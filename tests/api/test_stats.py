@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -102,3 +103,20 @@ def test_monthly_job_writes_one_workbook_per_community(app, login, areas, known_
     data = file.data
     file.close()
     assert file.status_code == 200 and load_workbook(io.BytesIO(data)).active["A1"].value.startswith("东城社区")
+
+
+def test_wish_and_suggestion_lists_export_without_personal_data(login):
+    import csv
+
+    east = login("east_admin")
+    wishes_csv = east.get("/wishes/export.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(wishes_csv)))
+    assert rows[1][:2] == ["编号", "标题（公开）"] and len(rows) > 2
+    assert re.search(r"1[3-9]\d{9}", wishes_csv) is None  # no requester phone numbers
+    rep = login("rep_npc")
+    book = load_workbook(io.BytesIO(rep.get("/suggestions/export.xlsx").data))
+    titles = [row[1] for row in book.active.iter_rows(min_row=3, values_only=True)]
+    assert titles, "the representative's suggestions are exported"
+    # a community admin of 西园 exports no 东城 wish
+    west_rows = list(csv.reader(io.StringIO(login("west_admin").get("/wishes/export.csv").data.decode("utf-8-sig"))))
+    assert {r[0] for r in west_rows[2:]}.isdisjoint({r[0] for r in rows[2:]})
