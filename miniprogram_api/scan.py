@@ -1,4 +1,7 @@
 """GET /scan/{scene}: where the resident is, who is responsible there, and what they can do."""
+import json
+
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -53,4 +56,8 @@ class Scan(View):
     @blp.response(200, ScanSchema)
     def get(self, scene):
         """扫码进入：返回场所、所属网格与社区、联系人（手机号脱敏）和可用操作；无效或已停用的码返回 404"""
-        return codes.scan(scene)
+        return Response(codes.scan_answer(scene, _render), mimetype="application/json")
+
+
+def _render(result) -> bytes:
+    return json.dumps(ScanSchema().dump(result), ensure_ascii=False).encode()

@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER
 from app.areas.models import Area, Place
-from app.codes import counter, images
+from app.codes import counter, images, scan_cache
 from app.codes.models import Code
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import new_scene
@@ -57,6 +57,19 @@ class ScanResult:
         kind = "merchant" if self.place.kind == "shop" else "place"
         targets.append({"target_type": kind, "target_id": self.place.id, "name": self.place.name})
         return targets
+
+
+def scan_answer(scene: str, render) -> bytes:
+    """The scan's JSON body: from the cache when it holds this scene, else `render(scan(scene))`."""
+    cached = scan_cache.get(scene)
+    if cached is not None:
+        code_id, body = cached
+        counter.record_scan(code_id)
+        return body
+    result = scan(scene)
+    body = render(result)
+    scan_cache.put(scene, result.code_id, body)
+    return body
 
 
 # Built once: a fresh alias per call costs column proxies and a new statement cache key.
@@ -172,6 +185,7 @@ def disable_code(actor: Actor, code_id: int) -> Code:
     code.disabled_at = utcnow()
     record("code", code.id, actor, _role_over(actor, code.area_path), "disable", "active", "disabled")
     db.session.flush()
+    scan_cache.forget_after_commit([code.scene])
     return code
 
 
@@ -184,6 +198,7 @@ def rotate_code(actor: Actor, code_id: int) -> Code:
     code.active = False
     code.disabled_at = utcnow()
     db.session.flush()
+    scan_cache.forget_after_commit([code.scene])
     fresh = _new_code(actor, code.place, rotated_from=code.id)
     record("code", code.id, actor, role, "rotate", "active", "disabled", data={"replaced_by": fresh.id})
     record("code", fresh.id, actor, role, "issue", None, "active", data={"rotated_from": code.id})

@@ -101,6 +101,9 @@ def set_contact(actor: Actor, *, area_id: int, role: str, name: str, phone: str 
     contact.phone_encrypted = crypto.encrypt(phone) if phone else None
     contact.user_id = user_id
     db.session.flush()
+    from app.codes import scan_cache
+
+    scan_cache.forget_after_commit(scan_cache.scenes_under(area.path))
     return contact
 
 

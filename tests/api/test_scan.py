@@ -74,11 +74,12 @@ def test_scan_of_a_deactivated_place_is_404(login, client):
     assert client.get(f"/mp/v1/scan/{scene}").status_code == 404
 
 
-def test_scan_runs_two_selects_and_writes_nothing(app, client):
-    from app.codes import counter
+def test_scan_runs_two_selects_then_none_and_writes_nothing(app, client):
+    from app.codes import counter, scan_cache
 
     scene = scene_of("日晷公园东门")
     client.get(f"/mp/v1/scan/{scene}")  # warm up: the first request may load metadata
+    scan_cache.forget([scene])
     statements = []
 
     def capture(conn, cursor, statement, *args):
@@ -86,12 +87,38 @@ def test_scan_runs_two_selects_and_writes_nothing(app, client):
 
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
-        assert client.get(f"/mp/v1/scan/{scene}").status_code == 200
+        first = client.get(f"/mp/v1/scan/{scene}")
+        counted_first = list(statements)
+        statements.clear()
+        again = client.get(f"/mp/v1/scan/{scene}")
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
-    assert 1 <= statements.count("SELECT") <= 2, statements
-    assert not {"INSERT", "UPDATE", "DELETE"} & set(statements), statements
+    assert first.status_code == again.status_code == 200
+    assert first.get_json() == again.get_json()
+    assert 1 <= counted_first.count("SELECT") <= 2, counted_first
+    assert not {"INSERT", "UPDATE", "DELETE"} & set(counted_first), counted_first
+    assert statements == [], "a cached scan touches no database"
     counter.flush()
+
+
+def test_cached_scans_follow_disabling_and_contact_changes_at_once(login, client):
+    from app.accounts.models import User
+    from app.accounts.service import actor_for
+    from app.contact.service import set_contact
+    from app.core import uow
+
+    scene = scene_of("东城小区1号楼")
+    assert client.get(f"/mp/v1/scan/{scene}").status_code == 200  # now cached
+    admin = db.session.scalar(select(User).where(User.username == "east_admin"))
+    grid_id = client.get(f"/mp/v1/scan/{scene}").get_json()["grid"]["id"]
+    set_contact(actor_for(admin), area_id=grid_id, role="police", name="新民警", phone="13900001111")
+    uow.commit()
+    contacts = client.get(f"/mp/v1/scan/{scene}").get_json()["contacts"]
+    assert any(c["role"] == "police" and c["name"] == "新民警" for c in contacts)
+    east = login("east_admin")
+    code_id = next(c["id"] for c in east.get("/admin/codes?limit=100").get_json()["items"] if c["scene"] == scene)
+    assert east.post(f"/admin/codes/{code_id}/disable").status_code == 200
+    assert client.get(f"/mp/v1/scan/{scene}").status_code == 404
 
 
 def test_scans_are_counted_then_flushed_by_the_periodic_job(app, client):

@@ -1,0 +1,121 @@
+"""Scan answers cached by scene, so a scan of a known code touches no database.
+
+The scan is the hottest path in the product, and its answer changes only when a code, a
+place or a contact changes. With REDIS_URL the cache is shared by every process (one GET),
+otherwise it lives in this process. Entries expire after TTL seconds; the services that change
+a code, a place or a contact forget the scenes they touch, in the request and again after
+their commit, so a disabled code stops answering at once.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import current_app
+
+log = logging.getLogger("gongzhi.codes")
+
+TTL = 60
+PREFIX = "gongzhi:scan:"
+
+
+class _Local:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.items: dict[str, tuple[float, bytes]] = {}
+
+    def get(self, scene: str) -> bytes | None:
+        item = self.items.get(scene)
+        if item is None or item[0] < time.monotonic():
+            return None
+        return item[1]
+
+    def put(self, scene: str, value: bytes) -> None:
+        with self.lock:
+            if len(self.items) > 10_000:
+                self.items.clear()
+            self.items[scene] = (time.monotonic() + TTL, value)
+
+    def forget(self, scenes) -> None:
+        with self.lock:
+            for scene in scenes:
+                self.items.pop(scene, None)
+
+
+def _local() -> _Local:
+    return current_app.extensions.setdefault("gongzhi.scan_cache", _Local())
+
+
+def _redis():
+    from tasks import redis_connection
+
+    return redis_connection()
+
+
+def get(scene: str) -> tuple[int, bytes] | None:
+    """(code id, JSON body) of a cached answer, or None."""
+    redis = _redis()
+    if redis is None:
+        value = _local().get(scene)
+    else:
+        from redis.exceptions import RedisError
+
+        try:
+            value = redis.get(PREFIX + scene)
+        except RedisError:
+            return None  # the cache is an optimisation: answer from the database
+    if not value:
+        return None
+    code_id, _, body = value.partition(b":")
+    return int(code_id), body
+
+
+def put(scene: str, code_id: int, body: bytes) -> None:
+    value = f"{code_id}:".encode() + body
+    redis = _redis()
+    if redis is None:
+        _local().put(scene, value)
+        return
+    from redis.exceptions import RedisError
+
+    try:
+        redis.set(PREFIX + scene, value, ex=TTL)
+    except RedisError as exc:
+        log.warning("scan answer not cached: %s", exc.__class__.__name__)
+
+
+def forget(scenes) -> None:
+    scenes = [s for s in scenes if s]
+    if not scenes:
+        return
+    _local().forget(scenes)
+    redis = _redis()
+    if redis is not None:
+        from redis.exceptions import RedisError
+
+        try:
+            redis.delete(*(PREFIX + s for s in scenes))
+        except RedisError as exc:
+            log.warning("scan answers not forgotten (they expire in %s s): %s", TTL, exc.__class__.__name__)
+
+
+def forget_after_commit(scenes) -> None:
+    """Forget now, and again once the change is committed (a scan in between may have re-cached it)."""
+    from app.core.uow import after_commit
+    from tasks.codes import forget_scans
+
+    scenes = sorted({s for s in scenes if s})
+    if scenes:
+        forget(scenes)
+        after_commit(forget_scans, scenes)
+
+
+def scenes_under(area_path: str) -> list[str]:
+    from sqlalchemy import select
+
+    from app.codes.models import Code
+    from app.extensions import db
+
+    return list(db.session.scalars(select(Code.scene).where(
+        Code.area_path.startswith(area_path, autoescape=True), Code.active.is_(True))))
