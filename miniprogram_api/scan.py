@@ -60,4 +60,4 @@ class Scan(View):
 
 
 def _render(result) -> bytes:
-    return json.dumps(ScanSchema().dump(result), ensure_ascii=False).encode()
+    return json.dumps(ScanSchema().dump(result), ensure_ascii=False, separators=(",", ":")).encode()
