@@ -1,7 +1,7 @@
 """Console: wish review and dispatch, party-member approvals, volunteer activities and approval of hours."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from app.accounts.models import ADMIN_ROLES
 from app.core.errors import Invalid
@@ -159,3 +159,31 @@ def hours_action(entry_id):
                                                       evaluation=web.text("evaluation")),
                 success=done.get(action))
     return redirect(url_for("console.hours", status=request.form.get("status") or "pending"))
+
+
+@bp.route("/activities/<int:activity_id>", methods=["GET", "POST"])
+@roles_required(*ADMIN_ROLES)
+def activity_roster(activity_id):
+    """The organiser's roster: who enrolled, who checked in and out, and attendance corrections."""
+    from decimal import Decimal, InvalidOperation
+
+    from app.volunteering import service as volunteering
+    from app.volunteering.states import ENROLLMENT_LABELS
+
+    actor = staff_actor()
+    if request.method == "POST":
+        raw_hours = (request.form.get("hours") or "").strip()
+        try:
+            hours = Decimal(raw_hours) if raw_hours else None
+        except InvalidOperation:
+            hours = None
+            flash("时长应为数字，如 2.5。", "error")
+        else:
+            web.attempt(lambda: volunteering.correct_attendance(
+                actor, activity_id, user_id=web.number("user_id"), action=request.form.get("action", ""),
+                reason=web.text("reason", 200), hours=hours), success="考勤已更正，并记入活动纪实。")
+        return redirect(url_for("console.activity_roster", activity_id=activity_id))
+    activity = volunteering.get_activity(activity_id)
+    page = volunteering.list_enrollments(actor, activity_id, **web.page_args())
+    return render_template("console/activity_roster.html", activity=activity, page=page,
+                           labels=ENROLLMENT_LABELS)
