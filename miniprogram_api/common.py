@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
 import time
 
-from flask import Response, g, request
+from flask import Response, g, request, send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import IntegrityError
@@ -150,8 +151,4 @@ def json_dumps(obj) -> str:
 
 def download(data: bytes, mimetype: str, filename: str):
     """A file download; send_file writes the UTF-8 filename header for Chinese names."""
-    import io
-
-    from flask import send_file
-
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)

@@ -176,7 +176,6 @@ def activity_roster(activity_id):
         try:
             hours = Decimal(raw_hours) if raw_hours else None
         except InvalidOperation:
-            hours = None
             flash("时长应为数字，如 2.5。", "error")
         else:
             web.attempt(lambda: volunteering.correct_attendance(

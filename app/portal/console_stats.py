@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from flask import Response, render_template, request, send_file
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from app.areas.models import Area
 from app.core.errors import Invalid
 from app.core.scoping import scope_filter
 from app.extensions import db
+from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import NAV, bp, roles_required
 from app.stats import charts, exports
@@ -20,20 +20,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAV.append({"endpoint": "console.stats", "label": "统计报表", "roles": stats.STATS_ROLES})
 
 
-def _date(name: str) -> date | None:
-    raw = request.args.get(name) or ""
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise Invalid("日期格式应为 YYYY-MM-DD。") from exc
-
-
-def _figures() -> dict:
+def _figures(sections: tuple[str, ...] | None = None) -> dict:
     actor = staff_actor()
     area_id = request.args.get("area_id", type=int) or stats.default_area_id(actor)
-    return stats.dashboard(actor, area_id, _date("from"), _date("to"))
+    return stats.dashboard(actor, area_id, web.local_date("from", request.args), web.local_date("to", request.args),
+                           sections)
 
 
 def _areas_in_scope() -> list[Area]:
@@ -57,7 +48,7 @@ def stats_chart(name: str):
     render = charts.CHARTS.get(name)
     if render is None:
         raise Invalid("没有这个图表。")
-    response = Response(render(_figures()), mimetype="image/svg+xml")
+    response = Response(render(_figures(charts.NEEDS[name])), mimetype="image/svg+xml")
     # An SVG shown through <img> runs no script; its own inline styles must still apply.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["Cache-Control"] = "private, max-age=60"

@@ -65,8 +65,8 @@ def local_datetime(name: str) -> datetime | None:
         raise Invalid("请填写有效的日期和时间。", errors={name: ["格式不正确"]}) from exc
 
 
-def local_date(name: str) -> date | None:
-    raw = (request.form.get(name) or "").strip()
+def local_date(name: str, source=None) -> date | None:
+    raw = ((source if source is not None else request.form).get(name) or "").strip()
     if not raw:
         return None
     try:

@@ -59,3 +59,5 @@ def cases_by_category(figures: dict) -> str:
 
 
 CHARTS = {"status": cases_by_status, "trend": weekly_trend, "hours": hours_by_month, "category": cases_by_category}
+# The figures each chart reads, so a chart request computes only those sections.
+NEEDS = {"status": ("cases",), "trend": ("cases",), "hours": ("volunteering",), "category": ("cases",)}

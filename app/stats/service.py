@@ -45,18 +45,20 @@ def period(date_from: date | None, date_to: date | None) -> Period:
     return Period(start=start, end=end, first_day=first, last_day=last)
 
 
-def dashboard(actor: Actor, area_id: int, date_from: date | None = None, date_to: date | None = None) -> dict:
+def dashboard(actor: Actor, area_id: int, date_from: date | None = None, date_to: date | None = None,
+              sections: tuple[str, ...] | None = None) -> dict:
+    """Every section's figures, or only `sections` (a chart needs one or two, not all five)."""
     area = scoped_area(actor, area_id, STATS_ROLES)
     span = period(date_from, date_to)
     return {
         "area": {"id": area.id, "name": area.name, "level": area.level},
         "period": {"from": span.first_day.isoformat(), "to": span.last_day.isoformat()},
-        "cases": case_figures(area.path, span),
-        "wishes": wish_figures(area.path, span),
-        "volunteering": volunteering_figures(area.path, span),
-        "praise": praise_figures(area.path, span),
-        "suggestions": suggestion_figures(area.path, span),
+        **figures_for(area.path, span, sections),
     }
+
+
+def figures_for(path: str, span: Period, sections: tuple[str, ...] | None = None) -> dict:
+    return {name: SECTIONS[name](path, span) for name in (sections or SECTIONS)}
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -287,6 +289,10 @@ def suggestion_figures(path: str, span: Period) -> dict:
     return {"total": total, "representatives": reps, "departments": departments}
 
 
+SECTIONS = {"cases": case_figures, "wishes": wish_figures, "volunteering": volunteering_figures,
+            "praise": praise_figures, "suggestions": suggestion_figures}
+
+
 # -- defaults, monthly workbooks ------------------------------------------------------------
 
 def default_area_id(actor: Actor) -> int:
@@ -306,14 +312,7 @@ def default_area_id(actor: Actor) -> int:
 def monthly_workbook(area: Area, month: str) -> bytes:
     from app.stats import exports
 
-    first, last = exports.month_bounds(month)
-    figures = {
-        "cases": case_figures(area.path, period(first, last)),
-        "wishes": wish_figures(area.path, period(first, last)),
-        "volunteering": volunteering_figures(area.path, period(first, last)),
-        "praise": praise_figures(area.path, period(first, last)),
-        "suggestions": suggestion_figures(area.path, period(first, last)),
-    }
+    figures = figures_for(area.path, period(*exports.month_bounds(month)))
     title = f"{area.name} {month} 基层治理“一表通”"
     return exports.to_xlsx(title, exports.rows(figures), sheet=f"{month} 一表通")
 
