@@ -6,6 +6,7 @@ import importlib
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from flask_smorest import Api
 
 MODULES = [
@@ -45,7 +46,17 @@ class GongzhiApi(Api):
         """Errors are rendered by app.core.errors, in Chinese and in one shape."""
 
 
+class PortalSessions(SecureCookieSessionInterface):
+    """The API authenticates by bearer token: its requests never read or write the portal's cookie."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/mp/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> Api:
+    app.session_interface = PortalSessions()
     api = GongzhiApi(spec_kwargs={
         "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_namer()),
         "info": {"description": "共治小程序接口。认证：`Authorization: Bearer <token>`。错误统一为 "

@@ -60,4 +60,18 @@ class Scan(View):
 
 
 def _render(result) -> bytes:
-    return json.dumps(ScanSchema().dump(result), ensure_ascii=False, separators=(",", ":")).encode()
+    """The body ScanSchema documents, built by hand: the scan is the hottest path, and a nested
+    marshmallow dump cost more than the queries (tests/api/test_scan.py checks the two agree)."""
+    place = result.place
+    body = {
+        "scene": result.scene,
+        "place": {"id": place.id, "name": place.name, "kind": place.kind, "kind_label": place.kind_label,
+                  "address": place.address},
+        "grid": {"id": result.grid.id, "name": result.grid.name},
+        "community": {"id": result.community.id, "name": result.community.name},
+        "contacts": [{"role": c.role, "role_label": c.role_label, "name": c.name, "phone": c.phone,
+                      "user_id": c.user_id} for c in result.contacts],
+        "praise_targets": result.praise_targets,
+        "actions": list(result.actions),
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

@@ -53,8 +53,29 @@ def _redis():
     return redis_connection()
 
 
-def get(scene: str) -> tuple[int, bytes] | None:
-    """(code id, JSON body) of a cached answer, or None."""
+# One round trip for a cached scan: read the answer and, when there is one, count the scan
+# under the code id the answer starts with.
+_GET_AND_COUNT = """
+local value = redis.call('GET', KEYS[1])
+if value then
+  local code_id = string.match(value, '^(%d+):')
+  if code_id then redis.call('HINCRBY', KEYS[2], code_id, 1) end
+end
+return value
+"""
+
+
+def _script(redis):
+    scripts = current_app.extensions.setdefault("gongzhi.scan_scripts", {})
+    if id(redis) not in scripts:
+        scripts[id(redis)] = redis.register_script(_GET_AND_COUNT)
+    return scripts[id(redis)]
+
+
+def get(scene: str, *, count: bool = False) -> tuple[int, bytes] | None:
+    """(code id, JSON body) of a cached answer, or None; with `count`, a hit also counts the scan."""
+    from app.codes import counter
+
     redis = _redis()
     if redis is None:
         value = _local().get(scene)
@@ -62,27 +83,41 @@ def get(scene: str) -> tuple[int, bytes] | None:
         from redis.exceptions import RedisError
 
         try:
-            value = redis.get(PREFIX + scene)
+            if count:
+                value = _script(redis)(keys=[PREFIX + scene, counter.REDIS_KEY])
+            else:
+                value = redis.get(PREFIX + scene)
         except RedisError:
             return None  # the cache is an optimisation: answer from the database
     if not value:
         return None
     code_id, _, body = value.partition(b":")
+    if count and redis is None:
+        counter.record_scan(int(code_id))
     return int(code_id), body
 
 
-def put(scene: str, code_id: int, body: bytes) -> None:
+def put(scene: str, code_id: int, body: bytes, *, count: bool = False) -> None:
+    """Cache an answer; with `count`, count the scan too (in the same round trip to Redis)."""
+    from app.codes import counter
+
     value = f"{code_id}:".encode() + body
     redis = _redis()
     if redis is None:
         _local().put(scene, value)
+        if count:
+            counter.record_scan(code_id)
         return
     from redis.exceptions import RedisError
 
     try:
-        redis.set(PREFIX + scene, value, ex=TTL)
+        pipe = redis.pipeline(transaction=False)
+        pipe.set(PREFIX + scene, value, ex=TTL)
+        if count:
+            pipe.hincrby(counter.REDIS_KEY, str(code_id), 1)
+        pipe.execute()
     except RedisError as exc:
-        log.warning("scan answer not cached: %s", exc.__class__.__name__)
+        log.warning("scan answer not cached%s: %s", " nor counted" if count else "", exc.__class__.__name__)
 
 
 def forget(scenes) -> None:

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy import bindparam, select
 
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER
-from app.areas.models import Area, Place
+from app.areas.models import PLACE_KINDS, Area, Place
 from app.codes import counter, images, scan_cache
 from app.codes.models import Code
 from app.core.errors import Conflict, Invalid, NotFound
@@ -40,13 +39,32 @@ def place_for_scene(scene: str) -> Place:
 
 # -- scan: the hottest path -----------------------------------------------------------------
 
+@dataclass(frozen=True)
+class ScanPlace:
+    id: int
+    name: str
+    kind: str
+    address: str
+    area_path: str
+
+    @property
+    def kind_label(self) -> str:
+        return PLACE_KINDS.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class ScanArea:
+    id: int
+    name: str
+
+
 @dataclass
 class ScanResult:
     code_id: int
     scene: str
-    place: Place
-    grid: Area
-    community: Area
+    place: ScanPlace
+    grid: ScanArea
+    community: ScanArea
     contacts: list = field(default_factory=list)
     actions: list[str] = field(default_factory=lambda: list(ACTIONS))
 
@@ -60,43 +78,54 @@ class ScanResult:
 
 
 def scan_answer(scene: str, render) -> bytes:
-    """The scan's JSON body: from the cache when it holds this scene, else `render(scan(scene))`."""
-    cached = scan_cache.get(scene)
+    """The scan's JSON body: from the cache when it holds this scene, else `render(lookup(scene))`.
+
+    Either way the scan is counted, and with Redis each way costs one round trip to it: a cached
+    answer is read and counted by one script, a fresh one is stored and counted in one pipeline.
+    """
+    cached = scan_cache.get(scene, count=True)
     if cached is not None:
-        code_id, body = cached
-        counter.record_scan(code_id)
-        return body
-    result = scan(scene)
+        return cached[1]
+    result = lookup(scene)
     body = render(result)
-    scan_cache.put(scene, result.code_id, body)
+    scan_cache.put(scene, result.code_id, body, count=True)
     return body
 
 
-# Built once: a fresh alias per call costs column proxies and a new statement cache key.
-_GRID, _COMMUNITY = aliased(Area, name="scan_grid"), aliased(Area, name="scan_community")
-
-
 def scan(scene: str) -> ScanResult:
-    """Two indexed queries (code+place+grid+community, then the contacts) and no write."""
+    """A counted scan, for the portal's pages (the API goes through `scan_answer`)."""
+    result = lookup(scene)
+    counter.record_scan(result.code_id)
+    return result
+
+
+# Built once, as Core statements over the tables: building a statement per call and loading ORM
+# objects cost several times the queries themselves (see bench/RESULTS.md).
+_codes, _places = Code.__table__, Place.__table__
+_grids, _communities = Area.__table__.alias("scan_grid"), Area.__table__.alias("scan_community")
+_LOOKUP = (
+    select(_codes.c.id, _places.c.id, _places.c.name, _places.c.kind, _places.c.address, _places.c.area_path,
+           _grids.c.id, _grids.c.name, _communities.c.id, _communities.c.name)
+    .select_from(_codes.join(_places, _places.c.id == _codes.c.place_id)
+                 .join(_grids, _grids.c.id == _places.c.grid_id)
+                 .join(_communities, _communities.c.id == _grids.c.parent_id))
+    .where(_codes.c.scene == bindparam("scene"), _codes.c.active.is_(True), _places.c.active.is_(True))
+)
+
+
+def lookup(scene: str) -> ScanResult:
+    """Two indexed queries (code+place+grid+community, then the contacts), no ORM objects, no write."""
     from app.contact.service import contacts_for
 
     if not scene or len(scene) > 32:
         raise NotFound(INVALID_SCENE)
-    grid, community = _GRID, _COMMUNITY
-    row = db.session.execute(
-        select(Code.id, Place, community)
-        .join(Place, Place.id == Code.place_id)
-        .join(grid, grid.id == Place.grid_id)
-        .join(community, community.id == grid.parent_id)
-        .options(contains_eager(Place.grid.of_type(grid)))
-        .where(Code.scene == scene, Code.active.is_(True), Place.active.is_(True))
-    ).first()
+    row = db.session.execute(_LOOKUP, {"scene": scene}).first()
     if row is None:
         raise NotFound(INVALID_SCENE)
-    code_id, place, community_area = row
-    counter.record_scan(code_id)
-    return ScanResult(code_id=code_id, scene=scene, place=place, grid=place.grid, community=community_area,
-                      contacts=contacts_for(place.area_path))
+    code_id, place_id, name, kind, address, area_path, grid_id, grid_name, community_id, community_name = row
+    return ScanResult(code_id=code_id, scene=scene, place=ScanPlace(place_id, name, kind, address, area_path),
+                      grid=ScanArea(grid_id, grid_name), community=ScanArea(community_id, community_name),
+                      contacts=contacts_for(area_path))
 
 
 # -- admin ----------------------------------------------------------------------------------

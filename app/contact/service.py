@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal, null, or_, select, union_all
+from sqlalchemy import bindparam, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import COMMUNITY_ADMIN, GRID_WORKER, STREET_ADMIN, RoleGrant, User
@@ -41,22 +41,27 @@ def _ancestor_ids(area_path: str) -> list[int]:
     return [int(part) for part in area_path.strip("/").split("/") if part]
 
 
+_contacts, _users, _grants = AreaContact.__table__, User.__table__, RoleGrant.__table__
+# Built once (the scan runs it on every uncached scan): named contacts of the grid or its
+# ancestors, plus the users holding grid_worker over it.
+_CONTACTS = union_all(
+    select(_contacts.c.role, _contacts.c.name, _contacts.c.phone_encrypted, _contacts.c.user_id,
+           _contacts.c.id.label("contact_id"), func.length(_contacts.c.area_path).label("depth"))
+    .where(_contacts.c.area_id.in_(bindparam("ids", expanding=True))),
+    select(literal(GRID_WORKER).label("role"),
+           func.coalesce(func.nullif(_users.c.display_name, ""), _users.c.username).label("name"),
+           _users.c.phone_encrypted, _users.c.id.label("user_id"), null().label("contact_id"),
+           func.length(_grants.c.area_path).label("depth"))
+    .select_from(_users.join(_grants, _grants.c.user_id == _users.c.id))
+    .where(_grants.c.role == GRID_WORKER, _grants.c.area_id.in_(bindparam("ids", expanding=True)),
+           _users.c.is_active.is_(True)),
+)
+
+
 def contacts_for(area_path: str) -> list[Contact]:
     """The grid's contacts in one query: named contacts of the grid or its ancestors, plus the
     users holding grid_worker over it. For each role the contacts set nearest the grid win."""
-    ids = _ancestor_ids(area_path)
-    named = select(
-        AreaContact.role, AreaContact.name, AreaContact.phone_encrypted, AreaContact.user_id,
-        AreaContact.id.label("contact_id"), func.length(AreaContact.area_path).label("depth"),
-    ).where(AreaContact.area_id.in_(ids))
-    workers = select(
-        literal(GRID_WORKER).label("role"),
-        func.coalesce(func.nullif(User.display_name, ""), User.username).label("name"),
-        User.phone_encrypted, User.id.label("user_id"), null().label("contact_id"),
-        func.length(RoleGrant.area_path).label("depth"),
-    ).join(RoleGrant, RoleGrant.user_id == User.id).where(
-        RoleGrant.role == GRID_WORKER, RoleGrant.area_id.in_(ids), User.is_active.is_(True))
-    rows = db.session.execute(union_all(named, workers)).all()
+    rows = db.session.execute(_CONTACTS, {"ids": _ancestor_ids(area_path)}).all()
     deepest: dict[str, int] = {}
     for row in rows:
         if row.contact_id is not None or row.role == GRID_WORKER:

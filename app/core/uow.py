@@ -25,7 +25,9 @@ def discard_pending() -> None:
 
 def commit() -> None:
     """Commit the session, then dispatch the jobs queued during this unit of work."""
-    db.session.commit()
+    session = db.session()
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        session.commit()
     dispatch_pending()
 
 

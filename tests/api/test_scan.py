@@ -210,3 +210,15 @@ def test_with_redis_scans_are_counted_in_redis(app, client, redis_url):
         app.config["REDIS_URL"] = None
         app.extensions.pop("gongzhi.redis", None)
     assert scan_count(scene) == before + 2
+
+
+@pytest.mark.parametrize("place", ["东城小区1号楼", "老王便民超市"])
+def test_the_hand_built_scan_body_is_what_the_schema_documents(app, place):
+    import json
+
+    from app.codes import service as codes
+    from miniprogram_api.scan import ScanSchema, _render
+
+    result = codes.lookup(scene_of(place))
+    assert result.contacts, "the demo place should have contacts to compare"
+    assert json.loads(_render(result)) == ScanSchema().dump(result)
