@@ -1,18 +1,40 @@
 """The rq worker class: `rq worker -w tasks.worker.AppWorker notify default`.
 
-Plain `rq worker notify default` works too (each job creates the app it runs in), but it
-builds the app again in every forked work horse. AppWorker builds it once in the parent,
-so a horse starts ready, and it always runs rq's scheduler, which rq's `Retry` with
-intervals needs to put retried jobs back on their queue.
+Plain `rq worker notify default` works too (each job creates the app it runs in, in a forked
+work horse), but AppWorker is what production runs:
+
+- It builds the app once, in the parent, so a forked horse starts ready.
+- Notification batches (the `notify` queue) run in the worker process itself, like rq's
+  SimpleWorker: they are short, frequent and mostly wait on WeChat, and a fork per batch, with
+  new database and Redis connections in every horse, cost more CPU than the batch (see
+  bench/RESULTS.md). The job timeout still holds (rq's SIGALRM death penalty), and a worker
+  killed mid-batch loses nothing: rows are marked `sending` before the WeChat call and the
+  outbox sweep settles them (tests/tasks/test_notify.py).
+- Every other job (exports, reports, sweeps) runs in a forked horse as usual.
+- It always runs rq's scheduler, which rq's `Retry` with intervals needs to put retried jobs
+  back on their queue.
 """
 from __future__ import annotations
 
-from rq.worker import Worker
+from rq.worker import SimpleWorker, Worker, WorkerStatus
 
 import tasks
 
 
 class AppWorker(Worker):
+    def execute_job(self, job, queue):
+        if queue.name != tasks.QUEUE_NOTIFY:
+            return super().execute_job(job, queue)
+        execution = self.prepare_execution(job)
+        with tasks._app().app_context():
+            self.perform_job(job, queue, execution)
+        self.set_state(WorkerStatus.IDLE)
+
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        if job.origin == tasks.QUEUE_NOTIFY:  # inline: no monitoring loop renews the heartbeat meanwhile
+            return SimpleWorker.get_heartbeat_ttl(self, job, working_time)
+        return super().get_heartbeat_ttl(job, working_time)
+
     def work(self, *args, **kwargs):
         kwargs["with_scheduler"] = True
         return super().work(*args, **kwargs)

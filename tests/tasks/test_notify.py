@@ -22,7 +22,7 @@ from app.accounts.models import User
 from app.core import uow
 from app.core.time import travel
 from app.extensions import db
-from app.notifications import delivery, subscriptions
+from app.notifications import subscriptions
 from app.notifications.models import FAILED, PENDING, SENT, SKIPPED, Notification, SubscriptionQuota
 from app.notifications.service import notify
 from tasks import QUEUE_NOTIFY, QUEUES
@@ -483,15 +483,9 @@ def test_two_real_workers_on_postgres_deliver_each_row_once(app, fake_wechat, re
     assert len(arrived) == 600 and sorted(arrived) == sorted(openids)
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
-def test_a_worker_killed_mid_send_is_retried_without_a_double_send(fake_wechat, redis_url, tmp_path):
-    """SIGKILL the work horse while WeChat is answering; rq retries the job; the message goes out once."""
+def test_a_worker_killed_mid_send_sends_nothing_twice(fake_wechat, redis_url, tmp_path):
+    """SIGKILL the worker while WeChat is answering: the batch runs in the worker process itself,
+    so the whole worker dies. Its job, run again, and the sweep must not send a second time."""
     url = f"sqlite:///{tmp_path / 'killed.sqlite3'}"
     ids, openids = _seed_file_database(url, 1)
     fake_wechat.fail_next("cgi-bin/message/subscribe/send", {"sleep": 3})  # slow answer: time to kill
@@ -499,35 +493,25 @@ def test_a_worker_killed_mid_send_is_retried_without_a_double_send(fake_wechat, 
     env = worker_env(url, redis_url, fake_wechat, tmp_path) | {"NOTIFY_IN_FLIGHT_SECONDS": "1"}
     log_file = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed in finally, after the worker
     worker = subprocess.Popen([RQ, "worker", "-w", "tasks.worker.AppWorker", QUEUE_NOTIFY, "--url", redis_url],
-                              env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
+                              env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        # The worker's scheduler is a child process too: only the work horse forked for the job dies.
         deadline = time.monotonic() + 60
-        while "Scheduler for notify started" not in (tmp_path / "worker.log").read_text():
-            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
-            time.sleep(0.1)
-        before = set(_children(worker.pid))
-        job = queue.enqueue("tasks.notify.deliver_batch", ids, retry=RETRY)
+        queue.enqueue("tasks.notify.deliver_batch", ids, retry=RETRY)
         while fake_wechat.state.calls["cgi-bin/message/subscribe/send"] == 0:
             assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
             time.sleep(0.05)
-        horses = [pid for pid in _children(worker.pid) if pid not in before]
-        assert horses, "the worker should be running the job in a work horse"
-        for pid in horses:
-            os.kill(pid, signal.SIGKILL)
-        # rq notices the dead horse and schedules the retry (5 s); the retry must not send again.
-        deadline = time.monotonic() + 60
-        while True:
-            job.refresh()
-            if job.get_status() in ("finished", "failed") and job.retries_left < len(delivery.BACKOFF):
-                break
-            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
-            time.sleep(0.2)
-        assert job.get_status() == "finished"  # the retry ran, and found nothing left to send
-    finally:
-        worker.terminate()
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker, its scheduler, everything
         worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
         log_file.close()
+    # The same batch again, as rq's retry of the abandoned job or the sweep's re-enqueue would run it.
+    queue.enqueue("tasks.notify.deliver_batch", ids, retry=RETRY)
+    again = subprocess.run([RQ, "worker", "--burst", "-w", "tasks.worker.AppWorker", QUEUE_NOTIFY, "--url", redis_url],
+                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
     time.sleep(3.5)  # the killed call's answer still completes on WeChat's side
     assert [m["touser"] for m in fake_wechat.state.subscribe_messages] == openids
     # The sweep gives up on the in-flight row instead of sending it a second time.
@@ -540,3 +524,19 @@ def test_a_worker_killed_mid_send_is_retried_without_a_double_send(fake_wechat, 
     engine.dispose()
     assert status == FAILED and "发送结果未知" in error
     assert len(fake_wechat.state.subscribe_messages) == 1
+
+
+def test_the_app_worker_runs_notify_batches_itself_and_forks_for_other_jobs(redis_url, tmp_path, fake_wechat):
+    connection = Redis.from_url(redis_url)
+    inline = Queue(QUEUE_NOTIFY, connection=connection).enqueue("os.getpid")
+    forked = Queue("default", connection=connection).enqueue("os.getpid")
+    env = worker_env(f"sqlite:///{tmp_path / 'pids.sqlite3'}", redis_url, fake_wechat, tmp_path)
+    worker = subprocess.Popen([RQ, "worker", "--burst", "-w", "tasks.worker.AppWorker", QUEUE_NOTIFY, "default",
+                               "--url", redis_url], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    output = worker.communicate(timeout=120)[0]
+    assert worker.returncode == 0, output
+    inline.refresh()
+    forked.refresh()
+    assert inline.return_value() == worker.pid  # no fork, no new connections per batch
+    assert forked.return_value() not in (None, worker.pid)
