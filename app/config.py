@@ -71,7 +71,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/mp/v1/docs/static/",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: on PostgreSQL a checkout listener discards connections the server closed,
+        # without a round trip (app/core/db.py).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "JSON_AS_ASCII": False,
     }
     if overrides:

@@ -9,6 +9,7 @@ from app.accounts.models import ADMIN_ROLES, GRID_WORKER
 from app.areas.models import PLACE_KINDS, Area, Place
 from app.codes import counter, images, scan_cache
 from app.codes.models import Code
+from app.core.db import read_only_connection
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import new_scene
 from app.core.pagination import Page, paginate
@@ -114,18 +115,20 @@ _LOOKUP = (
 
 
 def lookup(scene: str) -> ScanResult:
-    """Two indexed queries (code+place+grid+community, then the contacts), no ORM objects, no write."""
+    """Two indexed queries (code+place+grid+community, then the contacts), no ORM objects, no write,
+    and on PostgreSQL no transaction around them."""
     from app.contact.service import contacts_for
 
     if not scene or len(scene) > 32:
         raise NotFound(INVALID_SCENE)
-    row = db.session.execute(_LOOKUP, {"scene": scene}).first()
+    connection = read_only_connection()
+    row = connection.execute(_LOOKUP, {"scene": scene}).first()
     if row is None:
         raise NotFound(INVALID_SCENE)
     code_id, place_id, name, kind, address, area_path, grid_id, grid_name, community_id, community_name = row
     return ScanResult(code_id=code_id, scene=scene, place=ScanPlace(place_id, name, kind, address, area_path),
                       grid=ScanArea(grid_id, grid_name), community=ScanArea(community_id, community_name),
-                      contacts=contacts_for(area_path))
+                      contacts=contacts_for(area_path, connection))
 
 
 # -- admin ----------------------------------------------------------------------------------

@@ -58,10 +58,10 @@ _CONTACTS = union_all(
 )
 
 
-def contacts_for(area_path: str) -> list[Contact]:
+def contacts_for(area_path: str, connection=None) -> list[Contact]:
     """The grid's contacts in one query: named contacts of the grid or its ancestors, plus the
     users holding grid_worker over it. For each role the contacts set nearest the grid win."""
-    rows = db.session.execute(_CONTACTS, {"ids": _ancestor_ids(area_path)}).all()
+    rows = (connection or db.session).execute(_CONTACTS, {"ids": _ancestor_ids(area_path)}).all()
     deepest: dict[str, int] = {}
     for row in rows:
         if row.contact_id is not None or row.role == GRID_WORKER:

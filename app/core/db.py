@@ -39,6 +39,25 @@ class UTCDateTime(TypeDecorator):
 AreaPath = String(255).with_variant(String(255, collation="C"), "postgresql")
 
 
+def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
+    """Hand out no pooled connection the server has closed (a restart, a terminated backend).
+
+    An idle connection has nothing to read; when the server ends a session it sends an error
+    and closes the socket, which then reads as ready. Raising DisconnectionError makes the pool
+    discard this connection and check out a new one, as `pool_pre_ping` would, but without a
+    `SELECT 1` round trip on every checkout (tests/api/test_faults.py covers the recovery).
+    """
+    import select
+
+    from sqlalchemy.exc import DisconnectionError
+
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("connection closed")
+    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    if readable:
+        raise DisconnectionError("connection closed by the server")
+
+
 class Model(db.Model):
     __abstract__ = True
 
@@ -47,9 +66,13 @@ class Model(db.Model):
 
 
 def configure_engine(engine) -> None:
-    """SQLite needs help for real transactions: SAVEPOINT, foreign keys and concurrent readers."""
+    """PostgreSQL: a liveness check at checkout without a round trip. SQLite: real transactions
+    (SAVEPOINT), foreign keys and concurrent readers."""
     from sqlalchemy import event
 
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "checkout", _discard_if_closed_by_server)
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -66,3 +89,20 @@ def configure_engine(engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn):
         conn.exec_driver_sql("BEGIN")
+
+
+def read_only_connection():
+    """The session's connection for a read-only request that may skip BEGIN and COMMIT.
+
+    On PostgreSQL, a session that has not begun yet takes its connection in autocommit mode:
+    each SELECT stands alone, with no BEGIN before and no COMMIT after, two round trips fewer.
+    The connection goes back to the pool reset to the usual isolation level. Inside a transaction
+    already begun (a job, a test's enclosing transaction) the session's connection is used as it is.
+    """
+    from sqlalchemy.engine import Engine
+
+    session = db.session()
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session.connection()

@@ -37,6 +37,6 @@ def test_dropped_connections_recover_without_restart(app, client):
         )).scalar()
     killer.dispose()
     assert killed >= 1
-    # The pool notices the dead connections (pre-ping) and reconnects: no 5xx, no restart.
+    # The pool notices the dead connections at checkout and reconnects: no 5xx, no restart.
     for _ in range(3):
         assert client.get("/mp/v1/me", headers=headers).status_code == 200
