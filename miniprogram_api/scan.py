@@ -56,7 +56,7 @@ class Scan(View):
     @blp.response(200, ScanSchema)
     def get(self, scene):
         """扫码进入：返回场所、所属网格与社区、联系人（手机号脱敏）和可用操作；无效或已停用的码返回 404"""
-        return Response(codes.scan_answer(scene, _render), mimetype="application/json")
+        return Response(_render(codes.scan(scene)), mimetype="application/json")
 
 
 def _render(result) -> bytes:

@@ -10,12 +10,3 @@ def flush_scan_counts() -> int:
     from app.codes import counter
 
     return counter.flush()
-
-
-@job
-def forget_scans(scenes: list[str]) -> int:
-    """Drop cached scan answers after the change that made them stale is committed."""
-    from app.codes import scan_cache
-
-    scan_cache.forget(scenes)
-    return len(scenes)

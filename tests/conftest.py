@@ -118,7 +118,6 @@ def _isolation(request, app, fake_wechat):
 
     fake_wechat.reset()
     app.extensions.pop("gongzhi.wechat", None)
-    app.extensions.pop("gongzhi.scan_cache", None)  # cached answers belong to the rolled-back data
     if "browser" in request.keywords or "own_app" in request.keywords:
         # These tests run an app with a database of its own, which must see the real session.
         yield

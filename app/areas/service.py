@@ -90,10 +90,6 @@ def update_place(actor: Actor, place_id: int, **changes) -> Place:
     for key in ("name", "address", "kind", "active"):
         if changes.get(key) is not None:
             setattr(place, key, changes[key])
-    from app.codes import scan_cache
-    from app.codes.models import Code
-
-    scan_cache.forget_after_commit(db.session.scalars(select(Code.scene).where(Code.place_id == place.id)))
     return place
 
 

@@ -1,11 +1,15 @@
 """Scan counts kept out of the scan request's database work.
 
-With REDIS_URL every process adds to one Redis hash (HINCRBY); without it each process keeps
-its own tally. `flush()` moves both into `codes.scan_count`, run by the periodic job
-`tasks.codes.flush_scan_counts` (and, without Redis, queued after a scan at most once a minute).
+Each process tallies its scans in memory. With REDIS_URL the tally is pushed into one Redis hash
+(HINCRBY, one pipeline) at most every SCAN_PUSH_SECONDS (5) and when the process exits; without
+Redis a flush job is queued after a scan at most every SCAN_FLUSH_SECONDS (60). `flush()` moves
+the Redis hash and this process's tally into `codes.scan_count`; the periodic job
+`tasks.codes.flush_scan_counts` runs it. A process killed outright loses at most its last few
+seconds of counts: they are a statistic, and the scan stays one database query.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -23,17 +27,19 @@ log = logging.getLogger("gongzhi.codes")
 
 REDIS_KEY = "gongzhi:scan_counts"
 DEFAULT_FLUSH_SECONDS = 60
+DEFAULT_PUSH_SECONDS = 5
 
 
 class _Tally:
-    def __init__(self):
+    def __init__(self, app):
+        self.app = app
         self.lock = threading.Lock()
         self.counts: Counter[int] = Counter()
         self.last_flush = time.monotonic()
+        atexit.register(self.push_at_exit)
 
-    def add(self, code_id: int) -> bool:
-        """Count one scan; True when a flush is due."""
-        interval = current_app.config.get("SCAN_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS)
+    def add(self, code_id: int, interval: float) -> bool:
+        """Count one scan; True when the tally is due to leave this process."""
         with self.lock:
             self.counts[code_id] += 1
             return time.monotonic() - self.last_flush >= interval
@@ -44,29 +50,61 @@ class _Tally:
             self.last_flush = time.monotonic()
             return counts
 
+    def push_at_exit(self) -> None:
+        if not self.counts:
+            return
+        try:
+            with self.app.app_context():
+                push()
+        except Exception:  # noqa: BLE001 - an exiting process must not fail on a statistic
+            log.warning("scan counts lost at exit: %s", dict(self.counts))
+
 
 def _tally() -> _Tally:
-    return current_app.extensions.setdefault("gongzhi.scan_tally", _Tally())
+    tally = current_app.extensions.get("gongzhi.scan_tally")
+    if tally is None:
+        tally = current_app.extensions.setdefault("gongzhi.scan_tally", _Tally(current_app._get_current_object()))
+    return tally
 
 
 def record_scan(code_id: int) -> None:
-    """Count a scan without touching the database."""
+    """Count a scan without touching the database (and, most of the time, without Redis)."""
     from tasks import redis_connection
 
     redis = redis_connection()
+    config = current_app.config
     if redis is not None:
-        from redis.exceptions import RedisError
-
-        try:
-            redis.hincrby(REDIS_KEY, str(code_id), 1)
-        except RedisError as exc:  # a statistic must never break a scan
-            log.warning("scan count lost, Redis unavailable: %s", exc.__class__.__name__)
+        if _tally().add(code_id, config.get("SCAN_PUSH_SECONDS", DEFAULT_PUSH_SECONDS)):
+            push()
         return
-    if _tally().add(code_id):
+    if _tally().add(code_id, config.get("SCAN_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS)):
         from app.core.uow import after_commit
         from tasks.codes import flush_scan_counts
 
         after_commit(flush_scan_counts)
+
+
+def push() -> int:
+    """Move this process's tally into the shared Redis hash; returns the scans moved."""
+    from tasks import redis_connection
+
+    redis = redis_connection()
+    counts = _tally().drain()
+    if redis is None or not counts:
+        return 0
+    from redis.exceptions import RedisError
+
+    try:
+        pipe = redis.pipeline(transaction=False)
+        for code_id, n in counts.items():
+            pipe.hincrby(REDIS_KEY, str(code_id), n)
+        pipe.execute()
+    except RedisError as exc:  # a statistic must never break a scan: keep the counts for next time
+        with _tally().lock:
+            _tally().counts.update(counts)
+        log.warning("scan counts kept in this process, Redis unavailable: %s", exc.__class__.__name__)
+        return 0
+    return sum(counts.values())
 
 
 def pending_counts() -> Counter[int]:

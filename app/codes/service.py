@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, null, select, union_all
 
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER
 from app.areas.models import PLACE_KINDS, Area, Place
-from app.codes import counter, images, scan_cache
+from app.codes import counter, images
 from app.codes.models import Code
-from app.core.db import read_only_connection
+from app.contact.service import CONTACT_COLUMNS, people_on, pick_contacts
+from app.core.db import read_only_queries
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import new_scene
 from app.core.pagination import Page, paginate
@@ -78,57 +79,56 @@ class ScanResult:
         return targets
 
 
-def scan_answer(scene: str, render) -> bytes:
-    """The scan's JSON body: from the cache when it holds this scene, else `render(lookup(scene))`.
-
-    Either way the scan is counted, and with Redis each way costs one round trip to it: a cached
-    answer is read and counted by one script, a fresh one is stored and counted in one pipeline.
-    """
-    cached = scan_cache.get(scene, count=True)
-    if cached is not None:
-        return cached[1]
-    result = lookup(scene)
-    body = render(result)
-    scan_cache.put(scene, result.code_id, body, count=True)
-    return body
-
-
 def scan(scene: str) -> ScanResult:
-    """A counted scan, for the portal's pages (the API goes through `scan_answer`)."""
+    """Resolve a scanned scene and count the scan (the count reaches the database later)."""
     result = lookup(scene)
     counter.record_scan(result.code_id)
     return result
 
 
-# Built once, as Core statements over the tables: building a statement per call and loading ORM
-# objects cost several times the queries themselves (see bench/RESULTS.md).
-_codes, _places = Code.__table__, Place.__table__
-_grids, _communities = Area.__table__.alias("scan_grid"), Area.__table__.alias("scan_community")
-_LOOKUP = (
-    select(_codes.c.id, _places.c.id, _places.c.name, _places.c.kind, _places.c.address, _places.c.area_path,
-           _grids.c.id, _grids.c.name, _communities.c.id, _communities.c.name)
+# Built once, as one Core statement over the tables: building a statement per call, loading ORM
+# objects and a second round trip for the contacts cost several times the query (bench/RESULTS.md).
+# A place hangs on a grid; above it come its community, street and district (app.areas.models),
+# whose contacts and grid workers the scan shows too. The answer: the place's row with no contact,
+# then one row per contact, each repeating the place's columns.
+_codes, _places, _areas = Code.__table__, Place.__table__, Area.__table__
+_grid, _community, _street = _areas.alias("scan_grid"), _areas.alias("scan_community"), _areas.alias("scan_street")
+_SCANNED = (
+    select(_codes.c.id.label("code_id"), _places.c.id.label("place_id"), _places.c.name.label("place_name"),
+           _places.c.kind, _places.c.address, _places.c.area_path, _grid.c.id.label("grid_id"),
+           _grid.c.name.label("grid_name"), _community.c.id.label("community_id"),
+           _community.c.name.label("community_name"), _street.c.id.label("street_id"),
+           _street.c.parent_id.label("district_id"))
     .select_from(_codes.join(_places, _places.c.id == _codes.c.place_id)
-                 .join(_grids, _grids.c.id == _places.c.grid_id)
-                 .join(_communities, _communities.c.id == _grids.c.parent_id))
+                 .join(_grid, _grid.c.id == _places.c.grid_id)
+                 .join(_community, _community.c.id == _grid.c.parent_id)
+                 .join(_street, _street.c.id == _community.c.parent_id))
     .where(_codes.c.scene == bindparam("scene"), _codes.c.active.is_(True), _places.c.active.is_(True))
+    .cte("scanned")
+)
+_PLACE_COLUMNS = [_SCANNED.c[name] for name in ("code_id", "place_id", "place_name", "kind", "address", "area_path",
+                                                 "grid_id", "grid_name", "community_id", "community_name")]
+_ANCESTORS = union_all(*(select(column) for column in (
+    _SCANNED.c.grid_id, _SCANNED.c.community_id, _SCANNED.c.street_id, _SCANNED.c.district_id)))
+_LOOKUP = union_all(
+    select(*_PLACE_COLUMNS, *(null().label(name) for name in CONTACT_COLUMNS)),
+    *(people.with_only_columns(*_PLACE_COLUMNS, *people.selected_columns) for people in people_on(_ANCESTORS)),
 )
 
 
 def lookup(scene: str) -> ScanResult:
-    """Two indexed queries (code+place+grid+community, then the contacts), no ORM objects, no write,
-    and on PostgreSQL no transaction around them."""
-    from app.contact.service import contacts_for
-
+    """One indexed query on the driver's connection: no ORM objects, no write, and outside a
+    transaction no BEGIN/COMMIT either."""
     if not scene or len(scene) > 32:
         raise NotFound(INVALID_SCENE)
-    connection = read_only_connection()
-    row = connection.execute(_LOOKUP, {"scene": scene}).first()
-    if row is None:
+    with read_only_queries() as run:
+        rows = run(_LOOKUP, scene=scene)
+    if not rows:
         raise NotFound(INVALID_SCENE)
-    code_id, place_id, name, kind, address, area_path, grid_id, grid_name, community_id, community_name = row
+    code_id, place_id, name, kind, address, area_path, grid_id, grid_name, community_id, community_name = rows[0][:10]
     return ScanResult(code_id=code_id, scene=scene, place=ScanPlace(place_id, name, kind, address, area_path),
                       grid=ScanArea(grid_id, grid_name), community=ScanArea(community_id, community_name),
-                      contacts=contacts_for(area_path, connection))
+                      contacts=pick_contacts(row[10:] for row in rows))
 
 
 # -- admin ----------------------------------------------------------------------------------
@@ -217,7 +217,6 @@ def disable_code(actor: Actor, code_id: int) -> Code:
     code.disabled_at = utcnow()
     record("code", code.id, actor, _role_over(actor, code.area_path), "disable", "active", "disabled")
     db.session.flush()
-    scan_cache.forget_after_commit([code.scene])
     return code
 
 
@@ -230,7 +229,6 @@ def rotate_code(actor: Actor, code_id: int) -> Code:
     code.active = False
     code.disabled_at = utcnow()
     db.session.flush()
-    scan_cache.forget_after_commit([code.scene])
     fresh = _new_code(actor, code.place, rotated_from=code.id)
     record("code", code.id, actor, role, "rotate", "active", "disabled", data={"replaced_by": fresh.id})
     record("code", fresh.id, actor, role, "issue", None, "active", data={"rotated_from": code.id})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, literal, null, or_, select, union_all
+from sqlalchemy import Integer, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import COMMUNITY_ADMIN, GRID_WORKER, STREET_ADMIN, RoleGrant, User
@@ -42,43 +42,55 @@ def _ancestor_ids(area_path: str) -> list[int]:
 
 
 _contacts, _users, _grants = AreaContact.__table__, User.__table__, RoleGrant.__table__
-# Built once (the scan runs it on every uncached scan): named contacts of the grid or its
-# ancestors, plus the users holding grid_worker over it.
-_CONTACTS = union_all(
-    select(_contacts.c.role, _contacts.c.name, _contacts.c.phone_encrypted, _contacts.c.user_id,
-           _contacts.c.id.label("contact_id"), func.length(_contacts.c.area_path).label("depth"))
-    .where(_contacts.c.area_id.in_(bindparam("ids", expanding=True))),
-    select(literal(GRID_WORKER).label("role"),
-           func.coalesce(func.nullif(_users.c.display_name, ""), _users.c.username).label("name"),
-           _users.c.phone_encrypted, _users.c.id.label("user_id"), null().label("contact_id"),
-           func.length(_grants.c.area_path).label("depth"))
-    .select_from(_users.join(_grants, _grants.c.user_id == _users.c.id))
-    .where(_grants.c.role == GRID_WORKER, _grants.c.area_id.in_(bindparam("ids", expanding=True)),
-           _users.c.is_active.is_(True)),
-)
 
 
-def contacts_for(area_path: str, connection=None) -> list[Contact]:
+def people_on(area_ids) -> list:
+    """SELECTs (to UNION ALL) of everyone who is a contact on one of `area_ids`: named contacts, and
+    the active users holding grid_worker there. Their columns are `CONTACT_COLUMNS`."""
+    return [
+        select(_contacts.c.role, _contacts.c.name, _contacts.c.phone_encrypted, _contacts.c.user_id,
+               _contacts.c.id.label("contact_id"), func.length(_contacts.c.area_path).label("depth"))
+        .where(_contacts.c.area_id.in_(area_ids)),
+        select(literal(GRID_WORKER).label("role"),
+               func.coalesce(func.nullif(_users.c.display_name, ""), _users.c.username).label("name"),
+               _users.c.phone_encrypted, _users.c.id.label("user_id"),
+               cast(null(), Integer).label("contact_id"), func.length(_grants.c.area_path).label("depth"))
+        .select_from(_users.join(_grants, _grants.c.user_id == _users.c.id))
+        .where(_grants.c.role == GRID_WORKER, _grants.c.area_id.in_(area_ids), _users.c.is_active.is_(True)),
+    ]
+
+
+CONTACT_COLUMNS = ("role", "name", "phone_encrypted", "user_id", "contact_id", "depth")
+
+
+def contacts_for(area_path: str) -> list[Contact]:
     """The grid's contacts in one query: named contacts of the grid or its ancestors, plus the
     users holding grid_worker over it. For each role the contacts set nearest the grid win."""
-    rows = (connection or db.session).execute(_CONTACTS, {"ids": _ancestor_ids(area_path)}).all()
+    rows = db.session.execute(union_all(*people_on(_ancestor_ids(area_path))))
+    return pick_contacts(tuple(row) for row in rows)
+
+
+def pick_contacts(rows) -> list[Contact]:
+    """Contacts from (role, name, phone_encrypted, user_id, contact_id, depth) rows: for each named
+    role the contacts set nearest the grid, and every grid worker once."""
+    rows = [row for row in rows if row[0] is not None]
     deepest: dict[str, int] = {}
-    for row in rows:
-        if row.contact_id is not None or row.role == GRID_WORKER:
-            deepest[row.role] = max(deepest.get(row.role, 0), row.depth)
+    for role, _name, _phone, _user_id, contact_id, depth in rows:
+        if contact_id is not None or role == GRID_WORKER:
+            deepest[role] = max(deepest.get(role, 0), depth)
     contacts: list[Contact] = []
     seen_users: set[int] = set()
     order = {role: i for i, role in enumerate(CONTACT_ROLES)}
-    for row in sorted(rows, key=lambda r: (order.get(r.role, 9), -r.depth, r.contact_id is None)):
-        if row.role != GRID_WORKER and row.depth != deepest[row.role]:
+    for role, name, phone, user_id, contact_id, depth in sorted(
+            rows, key=lambda r: (order.get(r[0], 9), -r[5], r[4] is None)):
+        if role != GRID_WORKER and depth != deepest[role]:
             continue
-        if row.user_id is not None and row.role == GRID_WORKER:
-            if row.user_id in seen_users:
+        if user_id is not None and role == GRID_WORKER:
+            if user_id in seen_users:
                 continue
-            seen_users.add(row.user_id)
-        contacts.append(Contact(role=row.role, name=row.name or "", user_id=row.user_id,
-                                phone=crypto.mask_phone(crypto.decrypt(row.phone_encrypted)),
-                                contact_id=row.contact_id))
+            seen_users.add(user_id)
+        contacts.append(Contact(role=role, name=name or "", user_id=user_id,
+                                phone=crypto.mask_phone(crypto.decrypt(phone)), contact_id=contact_id))
     return contacts
 
 
@@ -106,9 +118,6 @@ def set_contact(actor: Actor, *, area_id: int, role: str, name: str, phone: str 
     contact.phone_encrypted = crypto.encrypt(phone) if phone else None
     contact.user_id = user_id
     db.session.flush()
-    from app.codes import scan_cache
-
-    scan_cache.forget_after_commit(scan_cache.scenes_under(area.path))
     return contact
 
 

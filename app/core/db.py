@@ -1,9 +1,12 @@
 """Column types and mixins shared by every model."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Integer, String, TypeDecorator
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.time import utcnow
@@ -91,18 +94,60 @@ def configure_engine(engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def read_only_connection():
-    """The session's connection for a read-only request that may skip BEGIN and COMMIT.
+@contextmanager
+def read_only_queries():
+    """Run prebuilt Core SELECTs straight on the driver's connection: `run(statement, **params)`
+    gives the rows as tuples. For the hottest read (the scan), where SQLAlchemy's session,
+    connection and result machinery cost several times the queries themselves (bench/RESULTS.md).
 
-    On PostgreSQL, a session that has not begun yet takes its connection in autocommit mode:
-    each SELECT stands alone, with no BEGIN before and no COMMIT after, two round trips fewer.
-    The connection goes back to the pool reset to the usual isolation level. Inside a transaction
-    already begun (a job, a test's enclosing transaction) the session's connection is used as it is.
+    Outside a transaction (a request that has not touched the session yet) the connection comes
+    from the engine's pool, in autocommit on PostgreSQL: no BEGIN, no COMMIT, no session. Inside
+    one (a job, a service mid-request, a test's enclosing transaction) the session's own connection
+    is used, so the queries see what the transaction has written. Statements are compiled once per
+    dialect; driver errors become SQLAlchemy's, so a lost database still answers 503.
     """
-    from sqlalchemy.engine import Engine
-
     session = db.session()
     bind = session.get_bind()
-    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
-        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return session.connection()
+    if isinstance(bind, Engine) and not session.in_transaction():
+        pooled = bind.raw_connection()
+        driver = pooled.driver_connection
+        autocommit = bind.dialect.name == "postgresql"
+        try:
+            if autocommit:
+                driver.autocommit = True
+            yield _Runner(driver, bind.dialect, pooled)
+        finally:
+            if autocommit and not (driver.closed or driver.broken):
+                driver.autocommit = False
+            pooled.close()
+    else:
+        connection = session.connection()
+        yield _Runner(connection.connection.driver_connection, connection.dialect, None)
+
+
+class _Runner:
+    _compiled: dict = {}
+
+    def __init__(self, driver, dialect, pooled):
+        self.driver, self.dialect, self.pooled = driver, dialect, pooled
+
+    def __call__(self, statement, **params) -> list[tuple]:
+        key = (id(statement), self.dialect.name)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled.setdefault(key, statement.compile(dialect=self.dialect))
+        values = compiled.construct_params(params)
+        if compiled.positional:
+            values = tuple(values[name] for name in compiled.positiontup)
+        dbapi = self.dialect.loaded_dbapi
+        try:
+            cursor = self.driver.cursor()
+            try:
+                cursor.execute(compiled.string, values)
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        except dbapi.Error as exc:
+            if self.pooled is not None and isinstance(exc, dbapi.OperationalError):
+                self.pooled.invalidate(exc)
+            raise DBAPIError.instance(compiled.string, values, exc, dbapi.Error) from exc

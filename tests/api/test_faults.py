@@ -29,6 +29,9 @@ def test_dropped_connections_recover_without_restart(app, client):
                         json={"username": "east_admin", "password": DEMO_PASSWORD}).get_json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/mp/v1/me", headers=headers).status_code == 200
+    scene = client.get("/mp/v1/admin/codes?limit=1", headers=headers).get_json()["items"][0]["scene"]
+    for _ in range(3):  # the scan checks connections out of the pool itself, outside the session
+        assert client.get(f"/mp/v1/scan/{scene}").status_code == 200
     killer = create_engine(DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     with killer.connect() as conn:
         killed = conn.execute(text(
@@ -40,3 +43,4 @@ def test_dropped_connections_recover_without_restart(app, client):
     # The pool notices the dead connections at checkout and reconnects: no 5xx, no restart.
     for _ in range(3):
         assert client.get("/mp/v1/me", headers=headers).status_code == 200
+        assert client.get(f"/mp/v1/scan/{scene}").status_code == 200
