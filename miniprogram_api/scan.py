@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 
 from app.areas.models import PLACE_KINDS
 from app.codes import service as codes
-from miniprogram_api.common import View
+from app.core import uow
 
 blp = Blueprint("scan", __name__, description="扫码：场所、网格、联系人与可用操作")
 PREFIX = "/scan"
@@ -52,11 +52,14 @@ class ScanSchema(Schema):
 
 
 @blp.route("/<string:scene>")
-class Scan(View):
-    @blp.response(200, ScanSchema)
-    def get(self, scene):
-        """扫码进入：返回场所、所属网格与社区、联系人（手机号脱敏）和可用操作；无效或已停用的码返回 404"""
-        return Response(_render(codes.scan(scene)), mimetype="application/json")
+@blp.response(200, ScanSchema)
+def scan(scene):
+    """扫码进入：返回场所、所属网格与社区、联系人（手机号脱敏）和可用操作；无效或已停用的码返回 404"""
+    # A plain function view, not a View: a scan writes nothing, so it needs no unit of work
+    # beyond handing over a due scan-count flush (without Redis), which uow.commit() does.
+    body = _render(codes.scan(scene))
+    uow.commit()
+    return Response(body, mimetype="application/json")
 
 
 def _render(result) -> bytes:

@@ -106,9 +106,14 @@ def read_only_queries():
     is used, so the queries see what the transaction has written. Statements are compiled once per
     dialect; driver errors become SQLAlchemy's, so a lost database still answers 503.
     """
-    session = db.session()
-    bind = session.get_bind()
-    if isinstance(bind, Engine) and not session.in_transaction():
+    registry = db.session.registry
+    if registry.has():
+        session = registry()
+        bind, busy = session.get_bind(), session.in_transaction()
+    else:  # no session yet in this context: none is created just to find the engine
+        session = None
+        bind, busy = db.session.session_factory.kw.get("bind") or db.engine, False
+    if isinstance(bind, Engine) and not busy:
         pooled = bind.raw_connection()
         driver = pooled.driver_connection
         autocommit = bind.dialect.name == "postgresql"
@@ -121,7 +126,7 @@ def read_only_queries():
                 driver.autocommit = False
             pooled.close()
     else:
-        connection = session.connection()
+        connection = (session or db.session()).connection()
         yield _Runner(connection.connection.driver_connection, connection.dialect, None)
 
 

@@ -25,9 +25,10 @@ def discard_pending() -> None:
 
 def commit() -> None:
     """Commit the session, then dispatch the jobs queued during this unit of work."""
-    session = db.session()
-    if session.in_transaction() or session.new or session.dirty or session.deleted:
-        session.commit()
+    if db.session.registry.has():  # a request that never touched the session has nothing to commit
+        session = db.session()
+        if session.in_transaction() or session.new or session.dirty or session.deleted:
+            session.commit()
     dispatch_pending()
 
 
@@ -37,6 +38,8 @@ def rollback() -> None:
 
 
 def dispatch_pending() -> None:
+    if not db.session.registry.has():
+        return
     from tasks import dispatch
 
     # Inline jobs may queue more jobs of their own; keep draining until none are left.
