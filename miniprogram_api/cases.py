@@ -1,4 +1,5 @@
 """Cases (事件): 我要上报, the staff queues, transitions of the closed loop, rating and following."""
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -159,7 +160,9 @@ class Cases(View):
         """事件列表：居民看自己上报/关注的；工作人员看管辖范围内的（待办、派给我、超时、按编号查）"""
         actor = current_actor()
         page = cases.list_cases(actor, **args)
-        return {"items": [presenter.summary(c, actor) for c in page.items], "next_cursor": page.next_cursor}
+        # Already what CasePage documents: sent as it is, not dumped through the schema again.
+        return current_app.json.response(
+            {"items": [presenter.summary_json(c, actor) for c in page.items], "next_cursor": page.next_cursor})
 
 
 class CaseExportQuery(CaseQuery):

@@ -507,3 +507,29 @@ def test_case_list_exports_with_the_list_filters_and_scope(login, places, catego
     book = load_workbook(_io.BytesIO(east.get("/cases/export.xlsx?status=closed").data))
     assert all(row[1] == "已办结" for row in book.active.iter_rows(min_row=3, values_only=True))
     assert east.get("/cases/export.pdf").status_code == 404
+
+
+def test_the_case_list_sends_exactly_what_its_schema_documents(login, places, categories, departments):
+    """The list is built by hand for speed (presenter.summary_json); it must equal the schema's dump."""
+    from app.accounts.models import User
+    from app.accounts.service import actor_for
+    from app.cases import presenter
+    from app.cases import service as cases_service
+    from miniprogram_api.cases import CasePage
+
+    resident = login.resident()
+    photo = upload_photo(resident)
+    with_photo = report(resident, places["东城小区1号楼"], categories["环境卫生"], photo_ids=[photo["id"]])
+    accepted = report(resident, places["东城小区1号楼"], categories["环境卫生"], description="路灯坏了，晚上很黑。")
+    east = login("east_admin")
+    act(east, accepted["id"], "accept")
+    sent = east.get("/cases?limit=50").get_json()
+    ids = [item["id"] for item in sent["items"]]
+    assert with_photo["id"] in ids and accepted["id"] in ids
+    admin = db.session.scalar(select(User).where(User.username == "east_admin"))
+    page = cases_service.list_cases(actor_for(admin), limit=50)
+    documented = CasePage().dump({"items": [presenter.summary(c, actor_for(admin)) for c in page.items],
+                                  "next_cursor": page.next_cursor})
+    assert sent == documented
+    item = next(i for i in sent["items"] if i["id"] == with_photo["id"])
+    assert item["photos"] == [{"id": photo["id"], "url": photo["url"], "thumb_url": photo["thumb_url"]}]
