@@ -38,19 +38,20 @@ def _hash(key: str) -> str:
 
 
 def find(owner: str, key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.owner == owner, IdempotencyRecord.key_hash == _hash(key),
-        IdempotencyRecord.created_at > utcnow() - WINDOW,
-    ))
+    """The live record of this key, if any. An expired one (it has served its 24 h) is deleted here,
+    in the rare case it is still there, so that `remember()` is a plain INSERT."""
+    record = db.session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.owner == owner, IdempotencyRecord.key_hash == _hash(key)))
+    if record is not None and record.created_at <= utcnow() - WINDOW:
+        db.session.delete(record)
+        db.session.flush()
+        return None
+    return record
 
 
 def remember(owner: str, key: str, user_id: int | None, method: str, path: str, status_code: int,
              body: str) -> None:
-    # An expired record with the same key would block the insert; it has served its 24 h.
-    db.session.execute(delete(IdempotencyRecord).where(
-        IdempotencyRecord.owner == owner, IdempotencyRecord.key_hash == _hash(key),
-        IdempotencyRecord.created_at <= utcnow() - WINDOW,
-    ))
+    """Record the answer to replay; `find()` was called first in the same transaction."""
     db.session.add(IdempotencyRecord(owner=owner, key_hash=_hash(key), user_id=user_id, method=method,
                                      path=path, status_code=status_code, body=body))
 

@@ -134,6 +134,19 @@ def test_idempotent_report_creates_one_case(login, places, categories):
     assert len(resident.get("/cases?mine=true").get_json()["items"]) == 1
 
 
+def test_an_idempotency_key_is_remembered_for_24_hours_only(login, places, categories):
+    resident = login.resident("openid-idempotent-24h")
+    body = {"place_id": places["东城小区1号楼"], "category_id": categories["环境卫生"], "description": "垃圾满了"}
+    first = resident.post("/cases", json=body, headers={"Idempotency-Key": "k-day"})
+    travel(timedelta(hours=25))
+    resident = login.resident("openid-idempotent-24h")  # the old token has expired too
+    later = resident.post("/cases", json=body, headers={"Idempotency-Key": "k-day"})
+    assert first.status_code == later.status_code == 201
+    assert first.get_json()["tracking_no"] != later.get_json()["tracking_no"]  # a new report, not a replay
+    again = resident.post("/cases", json=body, headers={"Idempotency-Key": "k-day"})
+    assert again.get_json()["tracking_no"] == later.get_json()["tracking_no"]
+
+
 # -- the paths through the loop -------------------------------------------------------------------
 
 def test_small_matter_accepted_handled_verified_and_rated(login, places, categories, users):
