@@ -1,15 +1,17 @@
 """Scan counts kept out of the scan request's database work.
 
-Each process tallies its scans in memory. With REDIS_URL the tally is pushed into one Redis hash
-(HINCRBY, one pipeline) at most every SCAN_PUSH_SECONDS (5) and when the process exits; without
+Each process tallies its scans in memory. With REDIS_URL the tally is pushed to Redis as one
+JSON entry of a list (one RPUSH, however many codes it counts: a HINCRBY per code stalled the
+request that pushed) at most every SCAN_PUSH_SECONDS (5) and when the process exits; without
 Redis a flush job is queued after a scan at most every SCAN_FLUSH_SECONDS (60). `flush()` moves
-the Redis hash and this process's tally into `codes.scan_count`; the periodic job
+the pushed tallies and this process's tally into `codes.scan_count`; the periodic job
 `tasks.codes.flush_scan_counts` runs it. A process killed outright loses at most its last few
 seconds of counts: they are a statistic, and the scan stays one database query.
 """
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import threading
 import time
@@ -25,7 +27,7 @@ from app.extensions import db
 
 log = logging.getLogger("gongzhi.codes")
 
-REDIS_KEY = "gongzhi:scan_counts"
+REDIS_KEY = "gongzhi:scan_tallies"
 DEFAULT_FLUSH_SECONDS = 60
 DEFAULT_PUSH_SECONDS = 5
 
@@ -95,10 +97,7 @@ def push() -> int:
     from redis.exceptions import RedisError
 
     try:
-        pipe = redis.pipeline(transaction=False)
-        for code_id, n in counts.items():
-            pipe.hincrby(REDIS_KEY, str(code_id), n)
-        pipe.execute()
+        redis.rpush(REDIS_KEY, json.dumps(counts, separators=(",", ":")))
     except RedisError as exc:  # a statistic must never break a scan: keep the counts for next time
         with _tally().lock:
             _tally().counts.update(counts)
@@ -108,7 +107,8 @@ def push() -> int:
 
 
 def pending_counts() -> Counter[int]:
-    """Take every count not yet written: Redis's (atomically, by renaming the hash) and this process's."""
+    """Take every count not yet written: the tallies pushed to Redis (atomically, by renaming the
+    list) and this process's own."""
     counts = _tally().drain()
     from tasks import redis_connection
 
@@ -121,8 +121,9 @@ def pending_counts() -> Counter[int]:
             redis.rename(REDIS_KEY, taken)
         except ResponseError:  # no such key: nobody scanned since the last flush
             return counts
-        for key, value in redis.hgetall(taken).items():
-            counts[int(key)] += int(value)
+        for entry in redis.lrange(taken, 0, -1):
+            for code_id, n in json.loads(entry).items():
+                counts[int(code_id)] += int(n)
         redis.delete(taken)
     return counts
 

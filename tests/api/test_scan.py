@@ -1,6 +1,7 @@
 """Scanning a code on a place: what the resident sees, what is hidden, and how scans are counted."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
@@ -210,7 +211,8 @@ def test_with_redis_scans_are_counted_in_redis(app, client, redis_url):
         assert not Redis.from_url(redis_url).exists(counter.REDIS_KEY)  # tallied in this process first
         app.config["SCAN_PUSH_SECONDS"] = 0
         assert client.get(f"/mp/v1/scan/{scene}").status_code == 200  # due: the tally goes to Redis
-        assert Redis.from_url(redis_url).hget(counter.REDIS_KEY, str(code_id)) == b"3"
+        pushed = Redis.from_url(redis_url).lrange(counter.REDIS_KEY, 0, -1)
+        assert [json.loads(entry) for entry in pushed] == [{str(code_id): 3}]  # one entry for the whole tally
         assert scan_count(scene) == before
         assert flush_scan_counts() == 3
         assert not Redis.from_url(redis_url).exists(counter.REDIS_KEY)
