@@ -96,7 +96,7 @@ def configure_engine(engine) -> None:
 
 @contextmanager
 def read_only_queries():
-    """Run prebuilt Core SELECTs straight on the driver's connection: `run(statement, **params)`
+    """Run prebuilt (module-level) Core SELECTs straight on the driver's connection: `run(statement, **params)`
     gives the rows as tuples. For the hottest read (the scan), where SQLAlchemy's session,
     connection and result machinery cost several times the queries themselves (bench/RESULTS.md).
 
@@ -131,13 +131,15 @@ def read_only_queries():
 
 
 class _Runner:
+    # Compiled forms of the module-level statements given to it, by statement and dialect. Keyed by
+    # the statement itself (held here), so a statement built per call would only grow this: don't.
     _compiled: dict = {}
 
     def __init__(self, driver, dialect, pooled):
         self.driver, self.dialect, self.pooled = driver, dialect, pooled
 
     def __call__(self, statement, **params) -> list[tuple]:
-        key = (id(statement), self.dialect.name)
+        key = (statement, self.dialect.name)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled.setdefault(key, statement.compile(dialect=self.dialect))
