@@ -1,12 +1,13 @@
 """Column types and mixins shared by every model."""
 from __future__ import annotations
 
+import select
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Integer, String, TypeDecorator
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.time import utcnow
@@ -50,10 +51,6 @@ def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
     discard this connection and check out a new one, as `pool_pre_ping` would, but without a
     `SELECT 1` round trip on every checkout (tests/api/test_faults.py covers the recovery).
     """
-    import select
-
-    from sqlalchemy.exc import DisconnectionError
-
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("connection closed")
     readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
