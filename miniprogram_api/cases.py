@@ -150,8 +150,9 @@ class Cases(View):
     def post(self, args):
         """我要上报：提交问题，返回受理编号；附同一地点的同类事件（similar）"""
         actor = current_actor()
-        case, similar = cases.report_case(actor, **args)
-        return {**presenter.detail(case, actor), "similar": [presenter.summary(c, actor) for c in similar]}
+        filed = cases.report_case(actor, **args)
+        return {**presenter.detail(filed.case, actor, filed.timeline),
+                "similar": [presenter.summary(c, actor) for c in filed.similar]}
 
     @blp.arguments(CaseQuery, location="query")
     @blp.response(200, CasePage)

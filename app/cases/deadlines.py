@@ -24,6 +24,16 @@ class WorkCalendar:
 
     def __init__(self):
         self._years: dict[int, dict[dt.date, bool]] = {}
+        self._window: tuple[dt.date, dt.date] | None = None
+        self._known: dict[dt.date, bool] = {}
+
+    @classmethod
+    def preloaded(cls, overrides: dict[dt.date, bool], *, first: dt.date, last: dt.date) -> WorkCalendar:
+        """A calendar that already knows the overrides from `first` up to (not including) `last`;
+        days outside that window are read from the table as usual."""
+        calendar = cls()
+        calendar._window, calendar._known = (first, last), dict(overrides)
+        return calendar
 
     def _year(self, year: int) -> dict[dt.date, bool]:
         if year not in self._years:
@@ -33,7 +43,10 @@ class WorkCalendar:
         return self._years[year]
 
     def is_workday(self, day: dt.date) -> bool:
-        override = self._year(day.year).get(day)
+        if self._window and self._window[0] <= day < self._window[1]:
+            override = self._known.get(day)
+        else:
+            override = self._year(day.year).get(day)
         if override is not None:
             return override
         return day.weekday() < 5

@@ -107,7 +107,7 @@ def _seed_cases(categories: dict[str, Category], places, users, departments) -> 
     for place_name, category_name, text, anonymous, steps, rating in DEMO_CASES:
         if db.session.scalar(select(Case.id).where(Case.description == text)):
             continue
-        case, _ = service.report_case(reporter, place_id=by_name[place_name].id,
+        case, _, _ = service.report_case(reporter, place_id=by_name[place_name].id,
                                       category_id=categories[category_name].id, description=text,
                                       anonymous=anonymous)
         for username, action, args in steps:

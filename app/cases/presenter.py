@@ -62,10 +62,11 @@ def summary_json(case: Case, actor: Actor) -> dict:
     return item
 
 
-def detail(case: Case, actor: Actor) -> dict:
+def detail(case: Case, actor: Actor, events: list | None = None) -> dict:
+    """The case with its timeline (read here unless the caller already holds its `events`)."""
     viewer = viewer_of(case, actor)
     item = summary(case, actor)
-    item["timeline"] = timeline_items(case, actor, viewer)
+    item["timeline"] = timeline_items(case, actor, viewer, events)
     item["reporter"] = _reporter(case) if viewer == "staff" and not case.anonymous else None
     item["is_reporter"] = actor.user_id == case.reporter_id
     item["following"] = viewer == "follower"
@@ -79,8 +80,9 @@ def _reporter(case: Case) -> dict:
             "phone": crypto.mask_phone(crypto.decrypt(user.phone_encrypted))}
 
 
-def timeline_items(case: Case, actor: Actor, viewer: str | None) -> list[dict]:
-    events = timeline("case", case.id)
+def timeline_items(case: Case, actor: Actor, viewer: str | None, events: list | None = None) -> list[dict]:
+    if events is None:
+        events = timeline("case", case.id)
     staff = viewer == "staff"
     names = {}
     if staff:

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
 from app.areas.models import Place
-from app.cases import notices
-from app.cases.deadlines import due_after
+from app.cases import filing, notices
+from app.cases.deadlines import WorkCalendar, due_after
 from app.cases.models import (
     MODERATION_PASS,
     MODERATION_REVIEW,
@@ -31,18 +32,19 @@ from app.cases.states import (
     VERIFY_FAILED,
     role_over,
 )
+from app.codes.models import INVALID_SCENE
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope, Unauthorized
 from app.core.ids import new_tracking_no
 from app.core.pagination import Page, paginate
 from app.core.scoping import Actor, scope_filter
 from app.core.time import utcnow
-from app.core.workflow import record
+from app.core.workflow import event_values, record
 from app.extensions import db
 from app.media.service import photo_refs, resolve_photos
 
 log = logging.getLogger("gongzhi.cases")
 
-SIMILAR_WINDOW = timedelta(hours=72)
+SIMILAR_WINDOW = filing.SIMILAR_WINDOW
 SIMILAR_LIMIT = 5
 MAX_DESCRIPTION = 500
 # Relationships every case read needs: loaded in the same query, never one by one.
@@ -140,11 +142,16 @@ def moderate(actor: Actor, text: str) -> str:
     return suggestion if suggestion in (MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY) else MODERATION_REVIEW
 
 
+def _deadline(hours: int, now: datetime, working_days: bool,
+              calendar: WorkCalendar | None = None) -> tuple[datetime, datetime]:
+    """A time limit from `now`: the deadline, and the one reminder before it."""
+    due_at = due_after(now, hours, working_days, calendar)
+    return due_at, due_at - min((due_at - now) / 4, timedelta(hours=24))
+
+
 def _set_deadline(case: Case, hours: int, now: datetime) -> None:
     """A new time limit: a fresh deadline, one reminder before it, and no overdue mark yet."""
-    case.due_at = due_after(now, hours, case.category.working_days)
-    lead = min((case.due_at - now) / 4, timedelta(hours=24))
-    case.remind_at = case.due_at - lead
+    case.due_at, case.remind_at = _deadline(hours, now, case.category.working_days)
     case.overdue = False
 
 
@@ -154,42 +161,69 @@ def _clear_deadline(case: Case) -> None:
     case.overdue = False
 
 
+class Filed(NamedTuple):
+    """A filed report: the case (a detached instance of the row just written), the open similar
+    cases at the same place, and the case's timeline so far (its report event)."""
+
+    case: Case
+    similar: list[Case]
+    timeline: list
+
+
 def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: list[int] | None = None,
-                anonymous: bool = False, place_id: int | None = None,
-                scene: str | None = None) -> tuple[Case, list[Case]]:
-    """我要上报: file a case at a place; returns it with the open similar cases found there."""
+                anonymous: bool = False, place_id: int | None = None, scene: str | None = None) -> Filed:
+    """我要上报: file a case at a place; returns it with the open similar cases found there.
+
+    The busiest write, done in prebuilt Core statements (app/cases/filing.py): one read, one
+    INSERT per row written (case, timeline event, the outbox rows of the notification).
+    """
     if not actor.is_authenticated:
         raise Unauthorized()
-    place = _place(place_id, scene)
-    category = _category(category_id)
+    if scene and len(scene) > 32:
+        raise NotFound(INVALID_SCENE)
+    if not scene and place_id is None:
+        raise Invalid("请扫码或选择上报地点。", errors={"place_id": ["scene 与 place_id 须提供其一。"]})
+    now = utcnow()
+    context = filing.read_context(scene=scene, place_id=place_id, category_id=category_id, now=now)
+    place, category = context.place, context.category
+    if place is None:
+        raise NotFound(INVALID_SCENE if scene else "场所不存在。")
+    if not place.active:
+        raise Invalid("该场所已停用，无法上报。", errors={"place_id": ["场所已停用"]})
+    if category is None or not category.active:
+        raise Invalid("问题类别不存在或已停用。", errors={"category_id": ["类别无效"]})
     text = (description or "").strip()
     if not text:
         raise Invalid("请描述遇到的问题。", errors={"description": ["不能为空"]})
     if len(text) > MAX_DESCRIPTION:
         raise Invalid(f"问题描述不能超过 {MAX_DESCRIPTION} 字。", errors={"description": ["过长"]})
-    uploads = resolve_photos(actor, photo_ids)
-    now = utcnow()
-    case = Case(tracking_no=new_tracking_no(), place_id=place.id, place=place, area_path=place.area_path,
-                category_id=category.id, category=category, description=text, photos=photo_refs(uploads),
-                anonymous=bool(anonymous), reporter_id=actor.user_id, status=SUBMITTED,
-                moderation=moderate(actor, text), escalated=False, overdue=False, reopen_count=0)
-    _set_deadline(case, category.accept_hours, now)
-    db.session.add(case)
-    db.session.flush()
+    photos = photo_refs(resolve_photos(actor, photo_ids))
+    due_at, remind_at = _deadline(category.accept_hours, now, category.working_days, context.calendar)
+    case = filing.insert_case({
+        "tracking_no": new_tracking_no(), "place_id": place.id, "area_path": place.area_path,
+        "category_id": category.id, "description": text, "photos": photos, "anonymous": bool(anonymous),
+        "reporter_id": actor.user_id, "status": SUBMITTED, "assignee_id": None, "department_id": None,
+        "handler_id": None, "escalated": False, "due_at": due_at, "remind_at": remind_at, "accepted_at": None,
+        "closed_at": None, "overdue": False, "reopen_count": 0, "moderation": moderate(actor, text),
+        "rating": None, "rating_comment": "", "rated_at": None, "anonymised_at": None, "version": 1,
+        "created_at": now,
+    }, category=category, place=place)
     role = role_over(actor, case.area_path, AREA_ROLES) or REPORTER
-    record("case", case.id, actor, role, "report", None, SUBMITTED, attachments=case.photos)
+    event = filing.insert_event(event_values("case", case.id, actor, role, "report", None, SUBMITTED,
+                                             attachments=photos, at=now))
     held = case.moderation != MODERATION_PASS
-    notices.send(notices.responsible(case), "case_submitted", case,
+    # A new case has no assignee, department or escalation yet: whoever must act is the grid's
+    # workers (read with the place), else the community (notices.responsible for later steps).
+    notices.send(context.grid_workers or notices.supervisors(case), "case_submitted", case,
                  "有待审核的居民上报" if held else "有新的居民上报待受理", body=f"{place.name}：{category.name}")
-    return case, similar_cases(case.place_id, case.category_id, exclude_id=case.id)
+    similar = similar_cases(place.id, category.id, exclude_id=case.id) if context.similar else []
+    return Filed(case, similar, [event])
 
 
 def similar_cases(place_id: int, category_id: int, exclude_id: int | None = None) -> list[Case]:
     """Open, publicly visible cases of the same category at the same place from the last 72 hours."""
     stmt = (select(Case).options(*LOAD)
-            .where(Case.place_id == place_id, Case.category_id == category_id,
-                   Case.status.in_(GROUPS["open"]), Case.moderation == MODERATION_PASS,
-                   Case.created_at >= utcnow() - SIMILAR_WINDOW)
+            .where(*filing.similar_filter(place_id, category_id, utcnow() - SIMILAR_WINDOW))
             .order_by(Case.id.desc()).limit(SIMILAR_LIMIT))
     if exclude_id is not None:
         stmt = stmt.where(Case.id != exclude_id)

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.areas.models import Place
 from app.core.db import AreaPath, Model, UTCDateTime
 
+# What anyone scanning an unknown, disabled or inactive-place scene is told (404).
+INVALID_SCENE = "二维码无效或已停用。"
+
 
 class Code(Model):
     __tablename__ = "codes"

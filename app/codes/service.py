@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, null, select, union_all
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER
 from app.areas.models import PLACE_KINDS, Area, Place
 from app.codes import counter, images
-from app.codes.models import Code
+from app.codes.models import INVALID_SCENE, Code
 from app.contact.service import CONTACT_COLUMNS, people_on, pick_contacts
 from app.core.db import read_only_queries
 from app.core.errors import Conflict, Invalid, NotFound
@@ -19,7 +19,6 @@ from app.core.time import utcnow
 from app.core.workflow import record
 from app.extensions import db
 
-INVALID_SCENE = "二维码无效或已停用。"
 READ_ROLES = (*ADMIN_ROLES, GRID_WORKER)
 MAX_BATCH = 200
 MAX_SHEET = 120

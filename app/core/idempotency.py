@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import NamedTuple
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, delete, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Model
@@ -37,23 +38,38 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def find(owner: str, key: str) -> IdempotencyRecord | None:
-    """The live record of this key, if any. An expired one (it has served its 24 h) is deleted here,
-    in the rare case it is still there, so that `remember()` is a plain INSERT."""
-    record = db.session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.owner == owner, IdempotencyRecord.key_hash == _hash(key)))
-    if record is not None and record.created_at <= utcnow() - WINDOW:
-        db.session.delete(record)
-        db.session.flush()
+class Replay(NamedTuple):
+    status_code: int
+    body: str
+
+
+_table = IdempotencyRecord.__table__
+# Prebuilt: every POST with a key runs both (Core, no ORM objects; see bench/RESULTS.md).
+_FIND = select(_table.c.id, _table.c.status_code, _table.c.body, _table.c.created_at).where(
+    _table.c.owner == bindparam("owner"), _table.c.key_hash == bindparam("key_hash"))
+_REMEMBER = insert(_table)
+_FORGET = delete(_table).where(_table.c.id == bindparam("record_id"))
+
+
+def find(owner: str, key: str) -> Replay | None:
+    """The answer recorded for this key, if it is still live. An expired record (it has served its
+    24 h) is deleted here, in the rare case it is still there, so that `remember()` is a plain INSERT."""
+    row = db.session.execute(_FIND, {"owner": owner, "key_hash": _hash(key)}).first()
+    if row is None:
         return None
-    return record
+    if row.created_at <= utcnow() - WINDOW:
+        db.session.execute(_FORGET, {"record_id": row.id})
+        return None
+    return Replay(row.status_code, row.body)
 
 
 def remember(owner: str, key: str, user_id: int | None, method: str, path: str, status_code: int,
              body: str) -> None:
-    """Record the answer to replay; `find()` was called first in the same transaction."""
-    db.session.add(IdempotencyRecord(owner=owner, key_hash=_hash(key), user_id=user_id, method=method,
-                                     path=path, status_code=status_code, body=body))
+    """Record the answer to replay; `find()` was called first in the same transaction. A concurrent
+    request with the same key makes this INSERT fail on the unique index (IntegrityError)."""
+    db.session.execute(_REMEMBER, {"owner": owner, "key_hash": _hash(key), "user_id": user_id, "method": method,
+                                   "path": path, "status_code": status_code, "body": body,
+                                   "created_at": utcnow()})
 
 
 def purge_expired() -> int:

@@ -68,13 +68,22 @@ def record(subject_type: str, subject_id: int, actor: Actor, role: str, action: 
            from_state: str | None, to_state: str, *, note: str = "", attachments: Iterable = (),
            data: dict | None = None) -> TimelineEvent:
     """Append one timeline event (also used for the creation step, which has no table row)."""
-    event = TimelineEvent(
-        subject_type=subject_type, subject_id=subject_id, actor_id=actor.user_id, actor_role=role,
-        action=action, from_state=from_state, to_state=to_state, note=note or "",
-        attachments=list(attachments), data=data or {},
-    )
+    event = TimelineEvent(**event_values(subject_type, subject_id, actor, role, action, from_state, to_state,
+                                         note=note, attachments=attachments, data=data))
     db.session.add(event)
     return event
+
+
+def event_values(subject_type: str, subject_id: int, actor: Actor, role: str, action: str,
+                 from_state: str | None, to_state: str, *, note: str = "", attachments: Iterable = (),
+                 data: dict | None = None, at=None) -> dict:
+    """The columns of one timeline event; `at` defaults to the time the row is written."""
+    values = {"subject_type": subject_type, "subject_id": subject_id, "actor_id": actor.user_id,
+              "actor_role": role, "action": action, "from_state": from_state, "to_state": to_state,
+              "note": note or "", "attachments": list(attachments), "data": data or {}}
+    if at is not None:
+        values["created_at"] = at
+    return values
 
 
 def timeline(subject_type: str, subject_id: int) -> list[TimelineEvent]:

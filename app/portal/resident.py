@@ -71,7 +71,7 @@ def report(scene):
 
         ok, result = web.attempt(file_case)
         if ok:
-            case, similar = result
+            case, similar, _ = result
             _remember(case.id)
             flash(f"上报成功！受理编号 {case.tracking_no}，请记下编号，凭编号和手机号后四位查询进度。", "success")
             if similar:

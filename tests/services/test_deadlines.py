@@ -81,3 +81,17 @@ def test_reporting_during_the_national_day_holiday_through_the_api(login, place_
     accepted = grid.post(f"/cases/{res.get_json()['id']}/transitions", json={"action": "accept"})
     assert accepted.status_code == 200, accepted.get_json()
     assert accepted.get_json()["due_at"].startswith("2026-10-13T09:00:00")
+
+
+def test_a_preloaded_calendar_knows_its_window_and_reads_the_table_beyond_it():
+    """A report reads the coming weeks' overrides with the place (app/cases/filing.py); a limit that
+    runs past them falls back to the table."""
+    from app.cases.deadlines import WorkCalendar
+
+    db.session.add(Holiday(date=dt.date(2030, 1, 7), is_workday=False, name="测试假日"))
+    db.session.flush()
+    short = WorkCalendar.preloaded({}, first=dt.date(2030, 1, 1), last=dt.date(2030, 1, 6))
+    assert local(due_after(FRIDAY_3PM, 24, working_days=True, calendar=short)) == datetime(2030, 1, 8, 15, 0)
+    # Inside its window the calendar answers from what it was given, not from the table.
+    given = WorkCalendar.preloaded({dt.date(2030, 1, 5): True}, first=dt.date(2030, 1, 1), last=dt.date(2030, 2, 1))
+    assert local(due_after(FRIDAY_3PM, 24, working_days=True, calendar=given)) == datetime(2030, 1, 5, 15, 0)
