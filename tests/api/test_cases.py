@@ -546,3 +546,22 @@ def test_the_case_list_sends_exactly_what_its_schema_documents(login, places, ca
     assert sent == documented
     item = next(i for i in sent["items"] if i["id"] == with_photo["id"])
     assert item["photos"] == [{"id": photo["id"], "url": photo["url"], "thumb_url": photo["thumb_url"]}]
+
+
+@pytest.mark.parametrize("reporter", ["resident", "grid_east1"])
+def test_a_report_answers_what_the_case_page_then_shows(login, places, categories, reporter):
+    """The report is written and answered from prebuilt statements and detached rows
+    (app/cases/filing.py); what it answers must be what reading the case back shows, for a resident
+    and for a grid worker reporting in their own grid (who sees it as staff)."""
+    api = login.resident() if reporter == "resident" else login(reporter)
+    photo = upload_photo(api)
+    filed = report(api, places["东城小区1号楼"], categories["设施损坏"], photo_ids=[photo["id"]])
+    similar = filed.pop("similar")
+    assert similar == []
+    shown = api.get(f"/cases/{filed['id']}").get_json()
+    assert filed == shown
+    assert filed["timeline"][0]["photos"][0]["id"] == photo["id"]
+    assert (filed["moderation"] == "pass") == (reporter != "resident")  # staff see it, residents do not
+    # A second report there finds the first one as similar, as the list would show it.
+    again = report(api, places["东城小区1号楼"], categories["设施损坏"], description="道闸还是坏的。")
+    assert [c["id"] for c in again["similar"]] == [filed["id"]]
