@@ -67,10 +67,49 @@ def queue(name: str = QUEUE_DEFAULT):
     return Queue(name, connection=redis_connection())
 
 
+# A coalesced job is queued at most once at a time: `dispatch(..., coalesce=name)` sets this key
+# (NX) and enqueues only if it was not set; the job releases it before it reads anything. The TTL
+# only bounds the damage of a job that is lost before it runs (the outbox sweep catches its rows).
+NUDGE_KEY = "gongzhi:nudge:"
+NUDGE_SECONDS = 30
+
+
 def dispatch(fn: Callable, *args, queue_name: str = QUEUE_DEFAULT, retry=None, job_id: str | None = None,
-             **_ignored) -> None:
-    """Enqueue on rq, or run inline when Redis is not configured (the embedded default)."""
-    if current_app.config.get("REDIS_URL"):
-        queue(queue_name).enqueue(fn, *args, retry=retry, job_id=job_id)
-    else:
+             coalesce: str | None = None, **_ignored) -> None:
+    """Enqueue on rq, or run inline when Redis is not configured (the embedded default).
+
+    With `coalesce`, the job is enqueued only if no job of that name is already waiting: the
+    waiting one will see whatever this one would have (see `release_nudge`). Inline, it just runs.
+    """
+    if not current_app.config.get("REDIS_URL"):
         fn(*args)
+        return
+    if coalesce is None:
+        queue(queue_name).enqueue(fn, *args, retry=retry, job_id=job_id)
+        return
+    redis = redis_connection()
+    if not redis.set(NUDGE_KEY + coalesce, 1, nx=True, ex=NUDGE_SECONDS):
+        return  # one is queued and has not started yet: it will see what this one would have
+    try:
+        queue(queue_name).enqueue(fn, *args, retry=retry, job_id=job_id)
+    except BaseException:
+        _release(redis, coalesce)  # let the next nudge try again instead of waiting for the TTL
+        raise
+
+
+def release_nudge(coalesce: str) -> None:
+    """Called by a coalesced job before it reads anything: from here on a new nudge queues a new job.
+
+    Race-free: work committed before this call is seen by the reads that follow; work committed
+    after it finds the key free and queues another job. A no-op without Redis.
+    """
+    redis = redis_connection()
+    if redis is not None:
+        _release(redis, coalesce)
+
+
+def _release(redis, coalesce: str) -> None:
+    try:
+        redis.delete(NUDGE_KEY + coalesce)
+    except Exception:  # noqa: BLE001 - the key expires on its own after NUDGE_SECONDS
+        current_app.logger.warning("could not release the nudge %r; it expires in %s s", coalesce, NUDGE_SECONDS)

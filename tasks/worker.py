@@ -4,12 +4,12 @@ Plain `rq worker notify default` works too (each job creates the app it runs in,
 work horse), but AppWorker is what production runs:
 
 - It builds the app once, in the parent, so a forked horse starts ready.
-- Notification batches (the `notify` queue) run in the worker process itself, like rq's
-  SimpleWorker: they are short, frequent and mostly wait on WeChat, and a fork per batch, with
-  new database and Redis connections in every horse, cost more CPU than the batch (see
-  bench/RESULTS.md). The job timeout still holds (rq's SIGALRM death penalty), and a worker
-  killed mid-batch loses nothing: rows are marked `sending` before the WeChat call and the
-  outbox sweep settles them (tests/tasks/test_notify.py).
+- Notification jobs (the `notify` queue: the coalesced outbox pump, up to 10 batches of 200
+  a run, and the batches retried by id) run in the worker process itself, like rq's SimpleWorker:
+  they mostly wait on WeChat, and a fork per job, with new database and Redis connections in
+  every horse, cost more CPU than the job (see bench/RESULTS.md). The job timeout still holds
+  (rq's SIGALRM death penalty), and a worker killed mid-batch loses nothing: rows are marked
+  `sending` before the WeChat call and the outbox sweep settles them (tests/tasks/test_notify.py).
 - Every other job (exports, reports, sweeps) runs in a forked horse as usual.
 - It always runs rq's scheduler, which rq's `Retry` with intervals needs to put retried jobs
   back on their queue.

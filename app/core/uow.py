@@ -1,8 +1,10 @@
 """Commit once, at the edge; then hand the queued side effects to the job runner.
 
-Services call `after_commit(job, *args)` to queue a job. Nothing is queued anywhere
-until the edge (a request, a CLI command, a job) calls `commit()`: a rolled-back change
-leaves no job behind, and a job never sees uncommitted data.
+Services call `after_commit(job, *args)` to queue a job, or `after_commit_once(job, *args)`
+for a job that one run per unit of work is enough for (it looks for its own work, like the
+notification pump). Nothing is queued anywhere until the edge (a request, a CLI command, a
+job) calls `commit()`: a rolled-back change leaves no job behind, and a job never sees
+uncommitted data.
 """
 from __future__ import annotations
 
@@ -17,6 +19,13 @@ _KEY = "gongzhi.after_commit"
 
 def after_commit(job: Callable, *args, **options) -> None:
     db.session.info.setdefault(_KEY, []).append((job, args, options))
+
+
+def after_commit_once(job: Callable, *args, **options) -> None:
+    """`after_commit`, unless this unit of work has already queued the same job with the same arguments."""
+    pending = db.session.info.setdefault(_KEY, [])
+    if (job, args, options) not in pending:
+        pending.append((job, args, options))
 
 
 def discard_pending() -> None:

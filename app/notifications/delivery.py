@@ -1,8 +1,14 @@
 """Delivering outbox rows: lock them, pick a channel, spend quota, call WeChat on a bounded pool.
 
+Rows are taken in one of two ways. The pump (`tasks.notify.pump_outbox`, queued once per unit
+of work that wrote notifications, and coalesced across them) takes the next fresh rows:
+pending, not held by a retry or a sweep, oldest first, `BATCH_SIZE` at a time. The sweep and
+the retries of transient failures name their rows by id (`tasks.notify.deliver_batch`).
+
 Exactly once: a row is handled only while its status is `pending`, under a row lock
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), so a job that runs
-twice, or two jobs holding the same id, send it once. Quota units are taken before the
+twice, two jobs holding the same id, or two pumps running at once, send it once: concurrent
+pumps skip each other's locked rows and take disjoint ones. Quota units are taken before the
 calls, for the whole batch, by one conditional UPDATE over rows locked in a fixed order,
 and a unit is given back if WeChat did not take the message.
 The WeChat calls run on a thread pool; every database write stays on the calling thread.
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,6 +70,7 @@ class Attempt:
 
 @dataclass
 class Outcome:
+    taken: int = 0  # rows locked for this delivery (the pump's "was the batch full?")
     sent: int = 0
     skipped: int = 0
     failed: int = 0
@@ -72,12 +80,21 @@ class Outcome:
         return {"sent": self.sent, "skipped": self.skipped, "failed": self.failed, "retry": self.retry}
 
 
-def deliver(notification_ids: list[int]) -> Outcome:
-    """Deliver the rows among `notification_ids` still pending; flush, never commit."""
+def deliver(notification_ids: list[int] | None = None, *, fresh: int = 0,
+            on_full: Callable[[], object] | None = None) -> Outcome:
+    """Deliver the rows among `notification_ids` still pending or, with `fresh=n` and no ids, the
+    next n fresh rows (see `_lock_pending`); flush, never commit.
+
+    `on_full` is called as soon as `fresh` rows are locked when that is a full batch: more may be
+    waiting, and whoever called can wake more help (the pump nudges a second worker).
+    """
     outcome = Outcome()
-    rows = _lock_pending(notification_ids)
+    rows = _lock_pending(notification_ids, fresh=fresh)
+    outcome.taken = len(rows)
     if not rows:
         return outcome
+    if notification_ids is None and on_full is not None and len(rows) == fresh:
+        on_full()
     gateway = get_wechat()
     users = {u.id: u for u in db.session.scalars(select(User).where(_among(User.id, {r.user_id for r in rows})))}
     followers = _followers(gateway, users.values())
@@ -136,13 +153,29 @@ def give_up_in_flight(limit: int = 5000) -> int:
     return len(rows)
 
 
-def _lock_pending(ids: list[int]) -> list[Notification]:
-    if not ids:
+def _lock_pending(ids: list[int] | None, *, fresh: int = 0) -> list[Notification]:
+    """Lock, in one statement, the rows among `ids` still pending, or (ids=None) the `fresh` oldest
+    pending rows that no retry or sweep holds. Rows another transaction has locked are skipped
+    (PostgreSQL), so two jobs running at once take disjoint rows."""
+    stmt = select(Notification).where(Notification.status == PENDING)
+    if ids is not None:
+        if not ids:
+            return []
+        stmt = stmt.where(_among(Notification.id, ids))
+    elif fresh > 0:
+        # Held rows belong to the deliver_batch job or the retry that holds them (and would come
+        # straight back to a pump that retried them, were they not excluded).
+        stmt = stmt.where(~_held(utcnow())).limit(fresh)
+    else:
         return []
-    return list(db.session.scalars(
-        select(Notification).where(_among(Notification.id, ids), Notification.status == PENDING)
-        .order_by(Notification.id).with_for_update(skip_locked=True)
-    ))
+    return list(db.session.scalars(stmt.order_by(Notification.id).with_for_update(skip_locked=True)))
+
+
+def _held(now: datetime):
+    """A row held off until a later time: a retry that is not due yet, or a batch the sweep re-enqueued.
+    (`sending` entries are the in-flight marks that `give_up_in_flight` reads, not holds.)"""
+    return exists().where(DeliveryLog.notification_id == Notification.id, DeliveryLog.retry_at > now,
+                          DeliveryLog.outcome != SENDING)
 
 
 def _postgres() -> bool:
@@ -303,11 +336,9 @@ def _log(row, channel, outcome, template_key, errcode, error, retry_at) -> None:
 def claim_for_sweep(limit: int = 5000) -> list[int]:
     """Ids of rows left pending (a lost enqueue, a crash, a missed retry), held for a while."""
     now = utcnow()
-    held = exists().where(DeliveryLog.notification_id == Notification.id, DeliveryLog.retry_at > now,
-                          DeliveryLog.outcome != SENDING)
     ids = list(db.session.scalars(
         select(Notification.id)
-        .where(Notification.status == PENDING, Notification.created_at <= now - SWEEP_MIN_AGE, ~held)
+        .where(Notification.status == PENDING, Notification.created_at <= now - SWEEP_MIN_AGE, ~_held(now))
         .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)))
     if ids:
         db.session.execute(insert(DeliveryLog), [

@@ -43,7 +43,7 @@ class Notification(Model):
 class DeliveryLog(Model):
     """One line per delivery decision or WeChat call: the per-channel record of a notification.
 
-    `retry_at` holds the sweep off a row until then: while rq's own Retry is due, or while a
+    `retry_at` holds the sweep and the pump off a row until then: while rq's own Retry is due, or while a
     batch the sweep just re-enqueued is still waiting in the queue.
     """
 

@@ -1,4 +1,9 @@
-"""notify(): write outbox rows in the caller's transaction; delivery is queued for after commit. And the inbox."""
+"""notify(): write outbox rows in the caller's transaction; delivery is queued for after commit. And the inbox.
+
+Delivery is one coalesced pump (tasks.notify.pump_outbox), queued once per unit of work however
+many notify() calls it makes, and not at all while a pump is already waiting in the queue: the
+waiting pump takes every fresh pending row, BATCH_SIZE at a time.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -9,7 +14,7 @@ from sqlalchemy import ARRAY, Integer, bindparam, func, insert, literal, select,
 from app.core.errors import NotFound
 from app.core.pagination import Page, paginate
 from app.core.time import utcnow
-from app.core.uow import after_commit
+from app.core.uow import after_commit_once
 from app.extensions import db
 from app.notifications.models import PENDING, Notification
 
@@ -29,11 +34,9 @@ def notify(user_ids: Iterable[int | None], kind: str, *, title: str, body: str =
                   "status": PENDING, "attempts": 0, "created_at": utcnow()}
         rows = _insert(recipients, common)
         from tasks import QUEUE_NOTIFY
-        from tasks.notify import RETRY, deliver_batch
+        from tasks.notify import PUMP, pump_outbox
 
-        ids = [r.id for r in rows]
-        for start in range(0, len(ids), BATCH_SIZE):
-            after_commit(deliver_batch, ids[start:start + BATCH_SIZE], queue_name=QUEUE_NOTIFY, retry=RETRY)
+        after_commit_once(pump_outbox, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
     return rows
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
@@ -22,11 +22,12 @@ from app.accounts.models import User
 from app.core import uow
 from app.core.time import travel
 from app.extensions import db
-from app.notifications import subscriptions
+from app.notifications import delivery, subscriptions
 from app.notifications.models import FAILED, PENDING, SENT, SKIPPED, Notification, SubscriptionQuota
 from app.notifications.service import notify
 from tasks import QUEUE_NOTIFY, QUEUES
-from tasks.notify import RETRY, deliver_batch, sweep_outbox
+from tasks import notify as notify_tasks
+from tasks.notify import RETRY, deliver_batch, pump_outbox, sweep_outbox
 from tests.conftest import IN_CI
 from tests.fake_wechat import APPID, OA_APPID, OA_SECRET, SECRET, validate_subscribe
 
@@ -199,20 +200,66 @@ def test_running_a_delivery_twice_sends_once(fake_wechat):
     assert remaining(user, "wish_progress") == 4
 
 
-def test_fan_out_to_many_users_in_batches(fake_wechat):
+def test_fan_out_to_many_users_in_batches(fake_wechat, monkeypatch):
     users = [make_resident() for _ in range(450)]
     for user in users[::2]:
         grant(user, "activity_notice")
+    batches = []
+    lock_pending = delivery._lock_pending
+
+    def counted(*args, **kwargs):
+        batches.append(lock_pending(*args, **kwargs))
+        return batches[-1]
+
+    monkeypatch.setattr(delivery, "_lock_pending", counted)
     notify([u.id for u in users], "activity.published", title="周六上午社区义务清扫活动开始报名",
            page="pages/activity/detail?id=5", data={"place": "东城社区党群服务中心"})
-    pending_batches = len(db.session.info.get("gongzhi.after_commit", []))
+    notify([users[1].id], "activity.reminder", title="活动明天开始", page="pages/activity/detail?id=5")
+    pending = db.session.info.get("gongzhi.after_commit", [])
     uow.commit()
-    assert pending_batches == 3
+    assert [job for job, _, _ in pending] == [pump_outbox]  # one pump per unit of work, not one job per batch
+    assert [len(batch) for batch in batches] == [200, 200, 51]  # then nothing left: the pump stops
     arrived = [m["touser"] for m in fake_wechat.state.subscribe_messages]
     assert sorted(arrived) == sorted(u.openid for u in users[::2])
     statuses = db.session.execute(select(Notification.status).where(
         Notification.user_id.in_([u.id for u in users]))).scalars().all()
-    assert statuses.count(SENT) == 225 and statuses.count(SKIPPED) == 225
+    assert statuses.count(SENT) == 225 and statuses.count(SKIPPED) == 226  # users[1] has no quota
+
+
+def test_a_pump_leaves_rows_held_by_a_retry_or_by_the_sweep_alone(fake_wechat):
+    retried, swept, fresh = make_resident(), make_resident(), make_resident()
+    for user in (retried, swept, fresh):
+        grant(user)
+    fake_wechat.fail_next("cgi-bin/message/subscribe/send", {"errcode": -1, "errmsg": "system busy"})
+    first = case_notice(retried)
+    assert (first.status, first.attempts) == (PENDING, 1)
+    [queued] = notify([swept.id], "case.accepted", title="已受理", page="pages/case/detail?id=7")
+    uow.discard_pending()  # its pump is lost: the sweep finds the row
+    travel(timedelta(seconds=31))
+    assert delivery.claim_for_sweep() == [queued.id]  # held for the deliver_batch the sweep queues
+    row = case_notice(fresh)  # a new pump: takes the fresh row only
+    assert row.status == SENT
+    assert [m["touser"] for m in fake_wechat.state.subscribe_messages] == [fresh.openid]
+    for held in (first, queued):
+        db.session.refresh(held)
+        assert held.status == PENDING
+
+
+@pytest.mark.parametrize(("batches", "seconds", "pumps_expected"), [(2, 60, 3), (10, 0, 5)])
+def test_a_pump_hands_over_to_a_new_one_after_its_share(fake_wechat, monkeypatch, batches, seconds,
+                                                        pumps_expected):
+    monkeypatch.setattr(notify_tasks, "BATCH_SIZE", 10)
+    monkeypatch.setattr(notify_tasks, "PUMP_BATCHES", batches)  # a share: so many batches, or so long
+    monkeypatch.setattr(notify_tasks, "PUMP_SECONDS", seconds)
+    pumps = []
+    monkeypatch.setattr(notify_tasks, "release_nudge", pumps.append)
+    users = [make_resident() for _ in range(45)]
+    for user in users:
+        grant(user)
+    notify([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=8")
+    uow.commit()  # inline: each pump delivers its share of batches of 10, then the next one runs right after
+    assert len(pumps) == pumps_expected
+    assert sorted(m["touser"] for m in fake_wechat.state.subscribe_messages) == sorted(u.openid for u in users)
 
 
 def test_console_mode_logs_and_says_so(fake_wechat, app, monkeypatch, caplog):
@@ -276,8 +323,12 @@ def _empty(connection) -> None:
         queue.empty()
         for job_id in queue.scheduled_job_registry.get_job_ids():
             queue.scheduled_job_registry.remove(job_id)
-    for key in connection.scan_iter("gongzhi:wechat*"):
-        connection.delete(key)
+        for registry in (queue.finished_job_registry, queue.failed_job_registry):
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
+    for pattern in ("gongzhi:wechat*", "gongzhi:nudge:*"):
+        for key in connection.scan_iter(pattern):
+            connection.delete(key)
 
 
 def closed_port_url() -> str:
@@ -353,6 +404,103 @@ def test_rq_retries_a_transient_failure_with_backoff(app, fake_wechat, redis_url
     db.session.refresh(row)
     assert (row.status, row.attempts) == (SENT, 2)
     assert len(messages_to(fake_wechat, user)) == 1
+    connection.close()
+
+
+def test_a_burst_of_units_of_work_queues_one_pump(app, fake_wechat, redis_url, monkeypatch):
+    use_redis(app, monkeypatch, redis_url)
+    users = [make_resident() for _ in range(50)]
+    for user in users:
+        grant(user)
+    uow.commit()
+    for user in users:  # 50 reports, each its own unit of work notifying one grid worker
+        notify([user.id], "case.submitted", title="您的上报已提交", page="pages/case/detail?id=1",
+               data={"status": "已提交"})
+        uow.commit()
+    connection = Redis.from_url(redis_url)
+    queue = Queue(QUEUE_NOTIFY, connection=connection)
+    assert [job.func_name for job in queue.get_jobs()] == ["tasks.notify.pump_outbox"]
+    work_in_process(redis_url)
+    [job_id] = queue.finished_job_registry.get_job_ids()
+    assert Job.fetch(job_id, connection=connection).return_value()["sent"] == 50
+    assert sorted(m["touser"] for m in fake_wechat.state.subscribe_messages) == sorted(u.openid for u in users)
+    assert set(db.session.scalars(select(Notification.status).where(
+        Notification.user_id.in_([u.id for u in users])))) == {SENT}
+    # The pump released its nudge before it looked: the next notification queues the next pump.
+    grant(users[0])
+    notify([users[0].id], "case.accepted", title="已受理", page="pages/case/detail?id=1")
+    uow.commit()
+    assert queue.count == 1
+    work_in_process(redis_url)
+    assert len(fake_wechat.state.subscribe_messages) == 51
+    connection.close()
+
+
+def test_a_full_batch_wakes_a_second_pump_at_once(app, fake_wechat, redis_url, monkeypatch):
+    use_redis(app, monkeypatch, redis_url)
+    monkeypatch.setattr(notify_tasks, "BATCH_SIZE", 10)
+    connection = Redis.from_url(redis_url)
+    queue = Queue(QUEUE_NOTIFY, connection=connection)
+    waiting = []
+    run_all = delivery._run_all
+
+    def sending(attempts, pool_size):
+        waiting.append([job.func_name for job in queue.get_jobs()])  # what waits while WeChat is called
+        return run_all(attempts, pool_size)
+
+    monkeypatch.setattr(delivery, "_run_all", sending)
+    users = [make_resident() for _ in range(25)]
+    for user in users:
+        grant(user)
+    notify([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=6")
+    uow.commit()
+    work_in_process(redis_url)
+    # The first batch was full: a second pump was queued before its calls (another worker would take it).
+    assert waiting[0] == ["tasks.notify.pump_outbox"]
+    assert sorted(m["touser"] for m in fake_wechat.state.subscribe_messages) == sorted(u.openid for u in users)
+    assert len(queue.finished_job_registry.get_job_ids()) == 2  # the second found nothing left
+    connection.close()
+
+
+def test_a_transient_failure_in_a_pump_is_retried_by_deliver_batch_not_by_the_pump(
+        app, fake_wechat, redis_url, monkeypatch):
+    use_redis(app, monkeypatch, redis_url)
+    user = make_resident()
+    grant(user)
+    fake_wechat.fail_next("cgi-bin/message/subscribe/send", *[{"errcode": -1, "errmsg": "system busy"}] * 6)
+    [row] = notify([user.id], "case.dispatched", title="事件已派遣", page="pages/case/detail?id=2")
+    uow.commit()
+    connection = Redis.from_url(redis_url)
+    queue = Queue(QUEUE_NOTIFY, connection=connection)
+    registry = queue.scheduled_job_registry
+    work_in_process(redis_url)
+    # The pump committed what went out and ended well: rq has nothing of the pump's to run again.
+    [pump_id] = queue.finished_job_registry.get_job_ids()
+    assert Job.fetch(pump_id, connection=connection).func_name == "tasks.notify.pump_outbox"
+    assert queue.failed_job_registry.get_job_ids() == []
+    db.session.refresh(row)
+    assert (row.status, row.attempts) == (PENDING, 1)
+    [job_id] = registry.get_job_ids()
+    job = Job.fetch(job_id, connection=connection)
+    assert (job.func_name, job.args) == ("tasks.notify.deliver_batch", ([row.id],))
+    assert (job.retries_left, job.retry_intervals) == (len(delivery.BACKOFF) - 1, list(delivery.BACKOFF[1:]))
+    delay = (registry.get_scheduled_time(job) - datetime.now(UTC)).total_seconds()
+    assert delivery.BACKOFF[0] - 2 < delay <= delivery.BACKOFF[0]
+    runs = 0
+    while registry.get_job_ids():  # the scheduler's turns, without waiting for them
+        [job_id] = registry.get_job_ids()
+        assert job_id == job.id  # the same deliver_batch, retried by rq
+        registry.remove(job_id)
+        queue.enqueue_job(Job.fetch(job_id, connection=connection))
+        work_in_process(redis_url)
+        runs += 1
+    db.session.refresh(row)
+    assert (row.status, row.errcode, row.attempts) == (FAILED, -1, delivery.MAX_ATTEMPTS)
+    assert runs == delivery.MAX_ATTEMPTS - 1
+    assert fake_wechat.state.calls["cgi-bin/message/subscribe/send"] == 1 + runs
+    assert [Job.fetch(i, connection=connection).func_name for i in queue.finished_job_registry.get_job_ids()
+            ].count("tasks.notify.pump_outbox") == 1
+    assert fake_wechat.state.subscribe_messages == [] and remaining(user) == 1
     connection.close()
 
 
@@ -481,6 +629,100 @@ def test_two_real_workers_on_postgres_deliver_each_row_once(app, fake_wechat, re
     assert [w.returncode for w in workers] == [0, 0], outputs
     arrived = [m["touser"] for m in fake_wechat.state.subscribe_messages]
     assert len(arrived) == 600 and sorted(arrived) == sorted(openids)
+
+
+@pytest.mark.postgres
+def test_two_pumps_at_once_take_disjoint_rows(app, fake_wechat, monkeypatch):
+    with app.app_context():
+        users = [make_resident() for _ in range(600)]
+        for user in users:
+            grant(user)
+        rows = notify([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=5")
+        ids, openids = [r.id for r in rows], [u.openid for u in users]
+        uow.discard_pending()
+        db.session.commit()
+        db.session.remove()
+    monkeypatch.setattr(fake_wechat.state, "latency", 0.05)  # both pumps are mid-batch at the same time
+    taken: dict[str, list[int]] = {}
+    lock_pending = delivery._lock_pending
+
+    def recorded(*args, **kwargs):
+        locked = lock_pending(*args, **kwargs)
+        taken.setdefault(threading.current_thread().name, []).extend(r.id for r in locked)
+        return locked
+
+    monkeypatch.setattr(delivery, "_lock_pending", recorded)
+    start, results = threading.Barrier(2), {}
+
+    def run():
+        with app.app_context():
+            start.wait()
+            results[threading.current_thread().name] = pump_outbox()
+            db.session.remove()
+
+    threads = [threading.Thread(target=run, name=f"pump{i}") for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    first, second = taken.values()
+    assert first and second and not set(first) & set(second)  # both worked, on different rows
+    assert sorted(first + second) == ids
+    assert sum(r["sent"] for r in results.values()) == 600
+    arrived = [m["touser"] for m in fake_wechat.state.subscribe_messages]
+    assert len(arrived) == 600 and sorted(arrived) == sorted(openids)
+    with app.app_context():
+        assert set(db.session.scalars(select(Notification.status).where(Notification.id.in_(ids)))) == {SENT}
+        db.session.remove()
+
+
+@pytest.mark.postgres
+def test_a_burst_of_reports_wakes_a_handful_of_pumps_on_real_workers(app, fake_wechat, redis_url, tmp_path,
+                                                                     monkeypatch):
+    with app.app_context():
+        users = [make_resident() for _ in range(50)]
+        for user in users:
+            grant(user)
+        user_ids, openids = [u.id for u in users], [u.openid for u in users]
+        db.session.commit()
+        db.session.remove()
+    monkeypatch.setattr(fake_wechat.state, "latency", 0.2)
+    connection = Redis.from_url(redis_url)
+    env = worker_env(os.environ["DATABASE_URL"], redis_url, fake_wechat, tmp_path)
+    names = [f"burst-{i}-{secrets.token_hex(4)}" for i in range(2)]  # not the workers other tests left behind
+    logs = [open(tmp_path / f"{name}.log", "w") for name in names]  # noqa: SIM115 - closed in finally
+    workers = [subprocess.Popen([RQ, "worker", "-w", "tasks.worker.AppWorker", "--name", name, QUEUE_NOTIFY,
+                                 "--url", redis_url], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+               for name, log in zip(names, logs, strict=True)]
+    use_redis(app, monkeypatch, redis_url)
+    try:
+        deadline = time.monotonic() + 30
+        while [w.get_state() for w in Worker.all(connection=connection) if w.name in names] != ["idle", "idle"]:
+            assert time.monotonic() < deadline and all(w.poll() is None for w in workers)  # ready: app built
+            time.sleep(0.05)
+        for user_id in user_ids:  # 50 reports, each a request of its own
+            with app.app_context():
+                notify([user_id], "case.submitted", title="您的上报已提交", page="pages/case/detail?id=1",
+                       data={"status": "已提交"})
+                uow.commit()
+        while len(fake_wechat.state.subscribe_messages) < 50 or Queue(QUEUE_NOTIFY, connection=connection).count:
+            assert time.monotonic() < deadline, [(tmp_path / f"{name}.log").read_text() for name in names]
+            time.sleep(0.05)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+        for log in logs:
+            log.close()
+    queue = Queue(QUEUE_NOTIFY, connection=connection)
+    jobs = [Job.fetch(i, connection=connection) for i in queue.finished_job_registry.get_job_ids()]
+    assert queue.failed_job_registry.get_job_ids() == []
+    assert {job.func_name for job in jobs} == {"tasks.notify.pump_outbox"}
+    assert len(jobs) <= 10  # one job per report would be 50
+    arrived = [m["touser"] for m in fake_wechat.state.subscribe_messages]
+    assert len(arrived) == 50 and sorted(arrived) == sorted(openids)
+    connection.close()
 
 
 def test_a_worker_killed_mid_send_sends_nothing_twice(fake_wechat, redis_url, tmp_path):
