@@ -50,6 +50,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "WECHAT_OA_TEMPLATES": env.get("WECHAT_OA_TEMPLATES") or "{}",
         "NOTIFY_POOL_SIZE": _int("NOTIFY_POOL_SIZE", 16),
         "NOTIFY_IN_FLIGHT_SECONDS": _int("NOTIFY_IN_FLIGHT_SECONDS", 600),
+        # How long a queued delivery pump waits before it takes the outbox, so that a burst of
+        # reports is delivered by a few pumps rather than one job per report (tasks/notify.py).
+        "NOTIFY_PUMP_LINGER_MS": _int("NOTIFY_PUMP_LINGER_MS", 250),
         "MEDIA_DIR": env.get("MEDIA_DIR") or str(instance_dir / "media"),
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "INSTANCE_DIR": str(instance_dir),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import ARRAY, Integer, bindparam, func, insert, literal, select, update
+from sqlalchemy import ARRAY, Integer, bindparam, func, insert, select, update
 
 from app.core.errors import NotFound
 from app.core.pagination import Page, paginate
@@ -22,36 +22,42 @@ BATCH_SIZE = 200
 
 
 def notify(user_ids: Iterable[int | None], kind: str, *, title: str, body: str = "", page: str = "",
-           data: dict | None = None, subject: tuple[str, int] | None = None) -> list[Notification]:
-    """Notify each user once. `data` holds the values for the WeChat template of `kind`
-    (see app/notifications/templates.py for the keys it reads)."""
+           data: dict | None = None, subject: tuple[str, int] | None = None) -> list[int]:
+    """Notify each user once; returns the ids of the outbox rows written. `data` holds the values
+    for the WeChat template of `kind` (see app/notifications/templates.py for the keys it reads)."""
     recipients = list(dict.fromkeys(u for u in user_ids if u))
-    rows: list[Notification] = []
-    if recipients:
-        common = {"kind": kind, "title": title[:100], "body": body, "page": page.lstrip("/"),
-                  "data": {k: _jsonable(v) for k, v in (data or {}).items()},
-                  "subject_type": subject[0] if subject else None, "subject_id": subject[1] if subject else None,
-                  "status": PENDING, "attempts": 0, "created_at": utcnow()}
-        rows = _insert(recipients, common)
-        from tasks import QUEUE_NOTIFY
-        from tasks.notify import PUMP, pump_outbox
+    if not recipients:
+        return []
+    common = {"kind": kind, "title": title[:100], "body": body, "page": page.lstrip("/"),
+              "data": {k: _jsonable(v) for k, v in (data or {}).items()},
+              "subject_type": subject[0] if subject else None, "subject_id": subject[1] if subject else None,
+              "status": PENDING, "attempts": 0, "created_at": utcnow()}
+    ids = _insert(recipients, common)
+    from tasks import QUEUE_NOTIFY
+    from tasks.notify import PUMP, pump_outbox
 
-        after_commit_once(pump_outbox, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
-    return rows
+    after_commit_once(pump_outbox, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
+    return ids
 
 
-def _insert(recipients: list[int], common: dict) -> list[Notification]:
-    """One INSERT … RETURNING for the whole fan-out."""
+_table = Notification.__table__
+_COMMON = ("kind", "title", "body", "page", "data", "subject_type", "subject_id", "status", "attempts", "created_at")
+# Prebuilt (every report and every step of a case writes some): Core, ids back, no ORM objects.
+# On PostgreSQL the recipients go as one array parameter and the shared values once each.
+_INSERT_MANY = insert(_table).returning(_table.c.id, sort_by_parameter_order=True)
+_recipients = (func.unnest(bindparam("recipients", type_=ARRAY(Integer))).table_valued("user_id")
+               .render_derived())
+_INSERT_FANOUT = insert(_table).from_select(
+    ["user_id", *_COMMON],
+    select(_recipients.c.user_id, *(bindparam(name, type_=_table.c[name].type) for name in _COMMON)),
+).returning(_table.c.id)
+
+
+def _insert(recipients: list[int], common: dict) -> list[int]:
+    """One INSERT … RETURNING for the whole fan-out; the new ids in recipient order."""
     if db.session.get_bind().dialect.name != "postgresql":
-        return list(db.session.scalars(insert(Notification).returning(Notification, sort_by_parameter_order=True),
-                                       [{"user_id": u, **common} for u in recipients]))
-    # PostgreSQL: the user ids as one array parameter, the shared values once each.
-    users = (func.unnest(bindparam("recipients", recipients, type_=ARRAY(Integer)))
-             .table_valued("user_id").render_derived())
-    table = Notification.__table__
-    source = select(users.c.user_id, *(literal(value, table.c[name].type) for name, value in common.items()))
-    stmt = insert(Notification).from_select(["user_id", *common], source).returning(Notification)
-    return sorted(db.session.scalars(stmt), key=lambda row: row.id)
+        return list(db.session.scalars(_INSERT_MANY, [{"user_id": u, **common} for u in recipients]))
+    return sorted(db.session.scalars(_INSERT_FANOUT, {"recipients": recipients, **common}))
 
 
 def _jsonable(value):

@@ -49,9 +49,14 @@ def remaining(user: User, key: str = "case_progress") -> int:
         SubscriptionQuota.user_id == user.id, SubscriptionQuota.template_key == key)) or 0
 
 
+def notified(*args, **kwargs) -> list[Notification]:
+    """notify(), with the rows it wrote (it returns their ids)."""
+    return [db.session.get(Notification, i) for i in notify(*args, **kwargs)]
+
+
 def case_notice(user: User, **data) -> Notification:
     values = {"tracking_no": "QY20261121-0001", "status": "已受理", "subject": "楼道堆放杂物"} | data
-    [row] = notify([user.id], "case.accepted", title="您上报的事件已受理", body="社区已受理，将尽快派单处置。",
+    [row] = notified([user.id], "case.accepted", title="您上报的事件已受理", body="社区已受理，将尽快派单处置。",
                    page="/pages/case/detail?id=12", data=values, subject=("case", 12))
     uow.commit()  # no REDIS_URL: delivery runs inline right after the commit
     db.session.refresh(row)
@@ -189,7 +194,7 @@ def test_40001_refreshes_the_token_once_and_retries(fake_wechat):
 def test_running_a_delivery_twice_sends_once(fake_wechat):
     user = make_resident()
     grant(user, "wish_progress", times=5)
-    rows = notify([user.id], "wish.claimed", title="您的心愿已被认领", page="pages/wish/detail?id=3",
+    rows = notified([user.id], "wish.claimed", title="您的心愿已被认领", page="pages/wish/detail?id=3",
                   data={"status": "已认领"})
     db.session.flush()
     ids = [r.id for r in rows]
@@ -233,7 +238,7 @@ def test_a_pump_leaves_rows_held_by_a_retry_or_by_the_sweep_alone(fake_wechat):
     fake_wechat.fail_next("cgi-bin/message/subscribe/send", {"errcode": -1, "errmsg": "system busy"})
     first = case_notice(retried)
     assert (first.status, first.attempts) == (PENDING, 1)
-    [queued] = notify([swept.id], "case.accepted", title="已受理", page="pages/case/detail?id=7")
+    [queued] = notified([swept.id], "case.accepted", title="已受理", page="pages/case/detail?id=7")
     uow.discard_pending()  # its pump is lost: the sweep finds the row
     travel(timedelta(seconds=31))
     assert delivery.claim_for_sweep() == [queued.id]  # held for the deliver_batch the sweep queues
@@ -385,7 +390,7 @@ def test_rq_retries_a_transient_failure_with_backoff(app, fake_wechat, redis_url
     user = make_resident()
     grant(user)
     fake_wechat.fail_next("cgi-bin/message/subscribe/send", {"errcode": -1, "errmsg": "system busy"})
-    [row] = notify([user.id], "case.dispatched", title="事件已派遣", page="pages/case/detail?id=2")
+    [row] = notified([user.id], "case.dispatched", title="事件已派遣", page="pages/case/detail?id=2")
     uow.commit()
     connection = Redis.from_url(redis_url)
     queue = Queue(QUEUE_NOTIFY, connection=connection)
@@ -468,7 +473,7 @@ def test_a_transient_failure_in_a_pump_is_retried_by_deliver_batch_not_by_the_pu
     user = make_resident()
     grant(user)
     fake_wechat.fail_next("cgi-bin/message/subscribe/send", *[{"errcode": -1, "errmsg": "system busy"}] * 6)
-    [row] = notify([user.id], "case.dispatched", title="事件已派遣", page="pages/case/detail?id=2")
+    [row] = notified([user.id], "case.dispatched", title="事件已派遣", page="pages/case/detail?id=2")
     uow.commit()
     connection = Redis.from_url(redis_url)
     queue = Queue(QUEUE_NOTIFY, connection=connection)
@@ -575,7 +580,7 @@ def test_concurrent_deliveries_of_the_same_rows_send_once(app, fake_wechat):
         users = [make_resident() for _ in range(40)]
         for user in users:
             grant(user)
-        rows = notify([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=3")
+        rows = notified([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=3")
         ids, openids = [r.id for r in rows], [u.openid for u in users]
         uow.discard_pending()
         db.session.commit()
@@ -605,7 +610,7 @@ def test_two_real_workers_on_postgres_deliver_each_row_once(app, fake_wechat, re
         users = [make_resident() for _ in range(600)]
         for user in users:
             grant(user)
-        rows = notify([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=4")
+        rows = notified([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=4")
         ids, openids = [r.id for r in rows], [u.openid for u in users]
         uow.discard_pending()
         db.session.commit()
@@ -637,7 +642,7 @@ def test_two_pumps_at_once_take_disjoint_rows(app, fake_wechat, monkeypatch):
         users = [make_resident() for _ in range(600)]
         for user in users:
             grant(user)
-        rows = notify([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=5")
+        rows = notified([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=5")
         ids, openids = [r.id for r in rows], [u.openid for u in users]
         uow.discard_pending()
         db.session.commit()
