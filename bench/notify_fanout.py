@@ -142,8 +142,8 @@ def main() -> int:
         ("delivery only", f"{len(received) / (finished - queued):.0f} messages/s (after the commit)"),
     ]
     if durations:
-        report.append(("batch job", f"median {durations[len(durations) // 2]:.2f} s, max {durations[-1]:.2f} s "
-                                    f"({len(durations)} jobs of up to 200)"))
+        report.append(("delivery job", f"median {durations[len(durations) // 2]:.2f} s, max {durations[-1]:.2f} s "
+                                       f"({len(durations)} pump jobs, each up to 10 batches of 200)"))
     report += [("arrived", f"{sum(received.values())}"), ("lost", f"{lost}"), ("sent twice", f"{twice}"),
                ("row statuses", f"{statuses}"), ("load average", Path("/proc/loadavg").read_text().strip()),
                ("worker logs", f"{workdir}/worker*.log")]

@@ -220,6 +220,23 @@ class Wrk:
         return result
 
 
+def outbox_after(url: str, since: datetime, timeout: float = 120) -> dict:
+    """What became of the notifications written since `since` (the report run's): polled until none
+    is pending or in flight, so the delivery backlog a burst leaves behind is measured, not hidden."""
+    import psycopg
+
+    started = time.monotonic()
+    with psycopg.connect(url, autocommit=True) as conn:
+        while True:
+            statuses = dict(conn.execute("SELECT status, count(*) FROM notifications WHERE created_at >= %s "
+                                         "GROUP BY status", (since,)).fetchall())
+            if not statuses.get("pending", 0) + statuses.get("sending", 0) or time.monotonic() - started > timeout:
+                break
+            time.sleep(0.2)
+        cases = conn.execute("SELECT count(*) FROM cases WHERE created_at >= %s", (since,)).fetchone()[0]
+    return {"cases": cases, "statuses": statuses, "drained_s": round(time.monotonic() - started, 1)}
+
+
 def post_json(port: int, path: str, token: str, body: dict, timeout: float = 60, with_body: bool = False):
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
@@ -524,7 +541,12 @@ def main() -> int:
         log(f"scan: {results['scan']['rps']:.0f} req/s, p99 {results['scan']['p99_ms']:.1f} ms, "
             f"errors {results['scan']['errors']}")
         cats = ",".join(str(c) for c in world.categories)
+        report_since = datetime.now(UTC)
+        jobs_before = redis.Redis.from_url(REDIS_URL).zcard("rq:finished:notify")
         results["report"] = wrk.run(args.port, "report.lua", scenes_file, str(workdir / "tokens.txt"), cats)
+        results["report_outbox"] = outbox_after(url, report_since)
+        results["report_outbox"]["jobs"] = redis.Redis.from_url(REDIS_URL).zcard("rq:finished:notify") - jobs_before
+        log(f"report outbox: {results['report_outbox']}")
         log(f"report: {results['report']['rps']:.0f} req/s, p99 {results['report']['p99_ms']:.1f} ms, "
             f"errors {results['report']['errors']}")
 
@@ -721,6 +743,14 @@ def write_results(path: Path, r: dict, sizes) -> None:
     rep_ratio = rep["rps"] / ceiling
     row("Report `POST /mp/v1/cases` (Idempotency-Key)", rep, "≥ 0.3×",
         _ok(rep_ratio >= TARGETS["report_ratio"] and not rep["errors"]))
+    outbox = r.get("report_outbox")
+    if outbox:
+        waiting = outbox["statuses"].get("pending", 0) + outbox["statuses"].get("sending", 0)
+        lines += ["", f"The report run filed {outbox['cases']:,} cases and wrote "
+                  f"{sum(outbox['statuses'].values()):,} notifications (to each case's grid workers); "
+                  + (f"{waiting:,} were still waiting" if waiting else "none was left waiting")
+                  + f" {outbox['drained_s']:.1f} s after the run ended, delivered by {outbox.get('jobs', 0):,} "
+                  f"pump jobs (statuses {outbox['statuses']}; console mode records a delivery as `skipped`)."]
     lines += ["", "*Worker CPU ms/req* is the user + system CPU time of the two gunicorn workers during the run "
               "divided by the requests served; *CPU ratio* is the ceiling's CPU per request divided by this one. "
               "It is far less sensitive than req/s to other processes competing for the cores, and it says what "
