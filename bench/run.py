@@ -220,6 +220,15 @@ class Wrk:
         return result
 
 
+def create_write_ceiling_table(url: str) -> None:
+    """The table bench/ceiling.py's POST /write inserts into (not part of the app's schema)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_ceiling_writes (id bigserial PRIMARY KEY, body text NOT NULL, "
+                     "created_at timestamptz NOT NULL DEFAULT now())")
+
+
 def outbox_after(url: str, since: datetime, timeout: float = 120) -> dict:
     """What became of the notifications written since `since` (the report run's): polled until none
     is pending or in flight, so the delivery backlog a burst leaves behind is measured, not hidden."""
@@ -446,6 +455,7 @@ def main() -> int:
     log(f"database {DB_NAME}: migrating")
     results["schema"] = migrate(url, env)
     log(f"schema: {results['schema']}")
+    create_write_ceiling_table(url)
 
     from app import create_app
     from app.extensions import db
@@ -547,6 +557,9 @@ def main() -> int:
         results["report_outbox"] = outbox_after(url, report_since)
         results["report_outbox"]["jobs"] = redis.Redis.from_url(REDIS_URL).zcard("rq:finished:notify") - jobs_before
         log(f"report outbox: {results['report_outbox']}")
+        wrk.run(args.ceiling_port, "write.lua", duration=2)
+        results["write_ceiling"] = wrk.run(args.ceiling_port, "write.lua")
+        log(f"write ceiling: {results['write_ceiling']['rps']:.0f} req/s")
         log(f"report: {results['report']['rps']:.0f} req/s, p99 {results['report']['p99_ms']:.1f} ms, "
             f"errors {results['report']['errors']}")
 
@@ -743,6 +756,8 @@ def write_results(path: Path, r: dict, sizes) -> None:
     rep_ratio = rep["rps"] / ceiling
     row("Report `POST /mp/v1/cases` (Idempotency-Key)", rep, "≥ 0.3×",
         _ok(rep_ratio >= TARGETS["report_ratio"] and not rep["errors"]))
+    if "write_ceiling" in r:
+        row("write ceiling: Flask + one committed INSERT (information)", r["write_ceiling"], "", "reference")
     outbox = r.get("report_outbox")
     if outbox:
         waiting = outbox["statuses"].get("pending", 0) + outbox["statuses"].get("sending", 0)

@@ -151,8 +151,10 @@ class Cases(View):
         """我要上报：提交问题，返回受理编号；附同一地点的同类事件（similar）"""
         actor = current_actor()
         filed = cases.report_case(actor, **args)
-        return {**presenter.detail(filed.case, actor, filed.timeline),
-                "similar": [presenter.summary(c, actor) for c in filed.similar]}
+        # Already what CaseReportResult documents (presenter.detail_json): sent as it is.
+        body = {**presenter.detail_json(filed.case, actor, filed.timeline),
+                "similar": [presenter.summary_json(c, actor) for c in filed.similar]}
+        return current_app.json.response(body), 201
 
     @blp.arguments(CaseQuery, location="query")
     @blp.response(200, CasePage)

@@ -54,12 +54,32 @@ def summary_json(case: Case, actor: Actor) -> dict:
     """`summary()` as the API sends it (the CaseItem schema), built without marshmallow: the case list
     is the staff's busiest read, and dumping twenty nested items cost a quarter of it (bench/RESULTS.md).
     tests/api/test_cases.py checks it against the schema's own dump."""
-    item = summary(case, actor)
-    for key in DATETIMES:
-        value = item[key]
-        item[key] = None if value is None else to_local(value).isoformat()
-    item["photos"] = [{k: photo[k] for k in PHOTO_KEYS if k in photo} for photo in item["photos"] or []]
+    return _json_ready(summary(case, actor))
+
+
+def detail_json(case: Case, actor: Actor, events: list | None = None) -> dict:
+    """`detail()` as the API sends it (the CaseDetail schema), for the report's answer; a test checks
+    it equals what GET /cases/{id} sends through the schema."""
+    item = _json_ready(detail(case, actor, events))
+    for entry in item["timeline"]:
+        entry["at"] = _local_iso(entry["at"])
+        entry["photos"] = _photo_json(entry["photos"])
     return item
+
+
+def _json_ready(item: dict) -> dict:
+    for key in DATETIMES:
+        item[key] = _local_iso(item[key])
+    item["photos"] = _photo_json(item["photos"])
+    return item
+
+
+def _local_iso(value) -> str | None:
+    return None if value is None else to_local(value).isoformat()
+
+
+def _photo_json(photos) -> list[dict]:
+    return [{k: photo[k] for k in PHOTO_KEYS if k in photo} for photo in photos or []]
 
 
 def detail(case: Case, actor: Actor, events: list | None = None) -> dict:
