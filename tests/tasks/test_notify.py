@@ -572,19 +572,26 @@ def test_rq_cron_starts_and_queues_the_outbox_sweep(redis_url, tmp_path, fake_we
         connection.close()
 
 
+def pending_notices(app, count: int, case_id: int) -> tuple[list[int], list[str]]:
+    """`count` residents with quota and one committed pending notification each, delivery not queued:
+    the ids of the rows and the residents' openids."""
+    with app.app_context():
+        users = [make_resident() for _ in range(count)]
+        for user in users:
+            grant(user)
+        ids = notify([u.id for u in users], "case.accepted", title="已受理", page=f"pages/case/detail?id={case_id}")
+        openids = [u.openid for u in users]
+        uow.discard_pending()
+        db.session.commit()
+        db.session.remove()
+    return ids, openids
+
+
 # -- on PostgreSQL, with real concurrency ----------------------------------------------------------
 
 @pytest.mark.postgres
 def test_concurrent_deliveries_of_the_same_rows_send_once(app, fake_wechat):
-    with app.app_context():
-        users = [make_resident() for _ in range(40)]
-        for user in users:
-            grant(user)
-        rows = notified([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=3")
-        ids, openids = [r.id for r in rows], [u.openid for u in users]
-        uow.discard_pending()
-        db.session.commit()
-        db.session.remove()
+    ids, openids = pending_notices(app, 40, case_id=3)
 
     def run():
         with app.app_context():
@@ -606,15 +613,7 @@ def test_concurrent_deliveries_of_the_same_rows_send_once(app, fake_wechat):
 
 @pytest.mark.postgres
 def test_two_real_workers_on_postgres_deliver_each_row_once(app, fake_wechat, redis_url, tmp_path):
-    with app.app_context():
-        users = [make_resident() for _ in range(600)]
-        for user in users:
-            grant(user)
-        rows = notified([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=4")
-        ids, openids = [r.id for r in rows], [u.openid for u in users]
-        uow.discard_pending()
-        db.session.commit()
-        db.session.remove()
+    ids, openids = pending_notices(app, 600, case_id=4)
     queue = Queue(QUEUE_NOTIFY, connection=Redis.from_url(redis_url))
     for _ in range(2):  # every batch queued twice, as a sweep racing the first enqueue would
         for start in range(0, len(ids), 200):
@@ -638,15 +637,7 @@ def test_two_real_workers_on_postgres_deliver_each_row_once(app, fake_wechat, re
 
 @pytest.mark.postgres
 def test_two_pumps_at_once_take_disjoint_rows(app, fake_wechat, monkeypatch):
-    with app.app_context():
-        users = [make_resident() for _ in range(600)]
-        for user in users:
-            grant(user)
-        rows = notified([u.id for u in users], "case.accepted", title="已受理", page="pages/case/detail?id=5")
-        ids, openids = [r.id for r in rows], [u.openid for u in users]
-        uow.discard_pending()
-        db.session.commit()
-        db.session.remove()
+    ids, openids = pending_notices(app, 600, case_id=5)
     monkeypatch.setattr(fake_wechat.state, "latency", 0.05)  # both pumps are mid-batch at the same time
     taken: dict[str, list[int]] = {}
     lock_pending = delivery._lock_pending
