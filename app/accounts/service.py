@@ -7,13 +7,13 @@ from datetime import timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import ROLES, SYSTEM_ADMIN, AuthSession, RoleGrant, User
 from app.areas.models import Area, Department
 from app.core import crypto
+from app.core.db import existing_row
 from app.core.errors import Invalid, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized
 from app.core.ids import new_token
 from app.core.scoping import Actor, Grant
@@ -87,16 +87,10 @@ def _attach(rows) -> User:
     held = session.identity_map.get(session.identity_key(User, (values["id"],)))
     if held is not None:
         return held
-    grants = []
-    for row in rows:
-        grant_values = row[2 + width:]
-        if grant_values[0] is not None:
-            grant = RoleGrant(**dict(zip(_GRANT_COLUMNS, grant_values, strict=True)))
-            make_transient_to_detached(grant)
-            grants.append(grant)
-    user = User(**values)
+    grants = [existing_row(RoleGrant, dict(zip(_GRANT_COLUMNS, row[2 + width:], strict=True)))
+              for row in rows if row[2 + width] is not None]
+    user = existing_row(User, values)
     set_committed_value(user, "grants", grants)
-    make_transient_to_detached(user)
     session.add(user)  # a row that exists: attached as loaded, nothing is written
     for grant in grants:
         session.add(grant)

@@ -27,7 +27,6 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import make_transient_to_detached
 
 from app.accounts.models import GRID_WORKER, RoleGrant, User
 from app.areas.models import Area, Place
@@ -35,6 +34,7 @@ from app.cases.deadlines import WorkCalendar
 from app.cases.models import MODERATION_PASS, Case, Category, Holiday
 from app.cases.states import GROUPS
 from app.codes.models import Code
+from app.core.db import existing_row
 from app.core.time import to_local
 from app.core.timeline import TimelineEvent
 from app.extensions import db
@@ -117,12 +117,6 @@ class Context:
     calendar: WorkCalendar
 
 
-def _detached(cls, values: dict):
-    obj = cls(**values)
-    make_transient_to_detached(obj)
-    return obj
-
-
 def read_context(*, scene: str | None, place_id: int | None, category_id: int, now: datetime) -> Context:
     today = to_local(now).date()
     params = {"category_id": category_id, "since": now - SIMILAR_WINDOW, "first_day": today,
@@ -136,10 +130,10 @@ def read_context(*, scene: str | None, place_id: int | None, category_id: int, n
     width = len(_PLACE_COLUMNS)
     for row in rows:
         if row[0] == 0:
-            place = _detached(Place, dict(zip(_PLACE_COLUMNS, row[1:1 + width], strict=True)))
+            place = existing_row(Place, dict(zip(_PLACE_COLUMNS, row[1:1 + width], strict=True)))
             category_values = row[1 + width:1 + width + len(_CATEGORY_COLUMNS)]
             if category_values[0] is not None:
-                category = _detached(Category, dict(zip(_CATEGORY_COLUMNS, category_values, strict=True)))
+                category = existing_row(Category, dict(zip(_CATEGORY_COLUMNS, category_values, strict=True)))
             similar = bool(row[-4])
         elif row[0] == 1:
             workers.append(row[-3])
@@ -158,11 +152,11 @@ _EVENT_INSERT = insert(TimelineEvent.__table__).returning(TimelineEvent.__table_
 def insert_case(values: dict, *, category: Category, place: Place) -> Case:
     """Write the case row; the Case handed back is that row, detached, with its category and place."""
     case_id = db.session.execute(_CASE_INSERT, values).scalar_one()
-    case = _detached(Case, {**values, "id": case_id, "category": category, "place": place, "department": None})
+    case = existing_row(Case, {**values, "id": case_id, "category": category, "place": place, "department": None})
     return case
 
 
 def insert_event(values: dict) -> TimelineEvent:
     """Append one timeline event, written at once (see app.core.workflow.record for the ORM way)."""
     event_id = db.session.execute(_EVENT_INSERT, values).scalar_one()
-    return _detached(TimelineEvent, {**values, "id": event_id})
+    return existing_row(TimelineEvent, {**values, "id": event_id})

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Integer, String, TypeDecorator
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
 
 from app.core.time import utcnow
 from app.extensions import db
@@ -63,6 +63,14 @@ class Model(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+def existing_row(cls, values: dict):
+    """An instance of a row that exists, built from values already read or written (no query):
+    detached, so a flush never writes it; `session.add()` makes it a loaded, persistent object."""
+    obj = cls(**values)
+    make_transient_to_detached(obj)
+    return obj
 
 
 def configure_engine(engine) -> None:

@@ -147,6 +147,26 @@ def test_me_lists_roles_with_areas(login, areas):
     assert me["phone"].count("*") == 4
 
 
+def test_a_request_reads_the_caller_and_their_roles_in_one_statement(login):
+    """Authentication runs on every request: the session, the user and the grants come back in one
+    prebuilt statement (app/accounts/service.py), and using the grants costs no second query."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    admin = login("east_admin")
+    statements = []
+    listener = lambda *args, **kwargs: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        me = admin.get("/me")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert me.status_code == 200 and me.get_json()["roles"], me.get_json()
+    assert sum("auth_sessions" in s for s in statements) == 1
+    assert not any("FROM role_grants" in s for s in statements)
+
+
 def test_scope_isolation_between_communities(login, areas):
     east = login("east_admin")
     west_grid = areas["西园社区第一网格"]
