@@ -152,8 +152,7 @@ _EVENT_INSERT = insert(TimelineEvent.__table__).returning(TimelineEvent.__table_
 def insert_case(values: dict, *, category: Category, place: Place) -> Case:
     """Write the case row; the Case handed back is that row, detached, with its category and place."""
     case_id = db.session.execute(_CASE_INSERT, values).scalar_one()
-    case = existing_row(Case, {**values, "id": case_id, "category": category, "place": place, "department": None})
-    return case
+    return existing_row(Case, {**values, "id": case_id, "category": category, "place": place, "department": None})
 
 
 def insert_event(values: dict) -> TimelineEvent:

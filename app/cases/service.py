@@ -107,23 +107,33 @@ def get_case(actor: Actor, case_id: int) -> Case:
 # -- reporting ----------------------------------------------------------------------------------
 
 def _place(place_id: int | None, scene: str | None) -> Place:
+    _require_place_given(place_id, scene)
     if scene:
         from app.codes.service import place_for_scene
 
-        place = place_for_scene(scene)
-    elif place_id is not None:
-        place = db.session.get(Place, place_id)
-        if place is None:
-            raise NotFound("场所不存在。")
-    else:
+        return _usable_place(place_for_scene(scene), scene)
+    return _usable_place(db.session.get(Place, place_id), scene)
+
+
+def _require_place_given(place_id: int | None, scene: str | None) -> None:
+    if not scene and place_id is None:
         raise Invalid("请扫码或选择上报地点。", errors={"place_id": ["scene 与 place_id 须提供其一。"]})
+
+
+def _usable_place(place: Place | None, scene: str | None) -> Place:
+    """The place a report may be filed at: it exists and is active."""
+    if place is None:
+        raise NotFound(INVALID_SCENE if scene else "场所不存在。")
     if not place.active:
         raise Invalid("该场所已停用，无法上报。", errors={"place_id": ["场所已停用"]})
     return place
 
 
 def _category(category_id: int) -> Category:
-    category = db.session.get(Category, category_id)
+    return _usable_category(db.session.get(Category, category_id))
+
+
+def _usable_category(category: Category | None) -> Category:
     if category is None or not category.active:
         raise Invalid("问题类别不存在或已停用。", errors={"category_id": ["类别无效"]})
     return category
@@ -179,19 +189,12 @@ def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: 
     """
     if not actor.is_authenticated:
         raise Unauthorized()
+    _require_place_given(place_id, scene)
     if scene and len(scene) > 32:
         raise NotFound(INVALID_SCENE)
-    if not scene and place_id is None:
-        raise Invalid("请扫码或选择上报地点。", errors={"place_id": ["scene 与 place_id 须提供其一。"]})
     now = utcnow()
     context = filing.read_context(scene=scene, place_id=place_id, category_id=category_id, now=now)
-    place, category = context.place, context.category
-    if place is None:
-        raise NotFound(INVALID_SCENE if scene else "场所不存在。")
-    if not place.active:
-        raise Invalid("该场所已停用，无法上报。", errors={"place_id": ["场所已停用"]})
-    if category is None or not category.active:
-        raise Invalid("问题类别不存在或已停用。", errors={"category_id": ["类别无效"]})
+    place, category = _usable_place(context.place, scene), _usable_category(context.category)
     text = (description or "").strip()
     if not text:
         raise Invalid("请描述遇到的问题。", errors={"description": ["不能为空"]})
