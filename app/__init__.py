@@ -50,6 +50,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_error_handlers(app)
 
+    from app import edge
+
+    edge.init_app(app)
+
     from app import cli, health
 
     cli.register(app)

@@ -60,8 +60,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "UPLOAD_MAX_BYTES": _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7 * 24 * 3600),
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD") or "scrypt",
-        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
-        "LOGIN_LOCK_SECONDS": _int("LOGIN_LOCK_SECONDS", 15 * 60),
+        # Sign-in: after this many failures for one username from one client, each further try waits
+        # twice as long as the one before (1 s, 2 s, 4 s …), up to the maximum. No account is ever locked.
+        "LOGIN_FREE_FAILURES": _int("LOGIN_FREE_FAILURES", 5),
+        "LOGIN_MAX_DELAY_SECONDS": _int("LOGIN_MAX_DELAY_SECONDS", 15 * 60),
+        # The console's session ends after this long without a request.
+        "CONSOLE_IDLE_SECONDS": _int("CONSOLE_IDLE_SECONDS", 30 * 60),
+        # Proxies whose X-Forwarded-For is believed (nginx in front of gunicorn), e.g. "127.0.0.1".
+        "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES") or "",
         "TIMEZONE": "Asia/Shanghai",
         "RETENTION_MONTHS": _int("RETENTION_MONTHS", 24),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),

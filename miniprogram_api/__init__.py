@@ -69,14 +69,6 @@ def init_app(app: Flask) -> Api:
         api.register_blueprint(module.blp, url_prefix=f"/mp/v1{getattr(module, 'PREFIX', '')}")
     app.extensions["gongzhi.api"] = api
     _serve_swagger_assets(app)
-
-    @app.before_request
-    def _forget_identity():
-        # `g` can outlive a request when an app context was already pushed (tests, CLI).
-        from flask import g
-
-        g.pop("gz_user", None)
-        g.pop("gz_actor", None)
     return api
 
 

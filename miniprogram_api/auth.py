@@ -1,9 +1,11 @@
 """Login: WeChat code for residents, username and password for staff; phone binding; logout."""
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts import service as accounts
-from miniprogram_api.common import BEARER, View, _bearer_token, current_user
+from app.edge import bearer_token
+from miniprogram_api.common import BEARER, View, current_user
 from miniprogram_api.schemas_common import UserSchema
 
 blp = Blueprint("auth", __name__, description="登录与认证")
@@ -50,8 +52,8 @@ class PasswordLogin(View):
     @blp.arguments(PasswordArgs)
     @blp.response(200, TokenSchema)
     def post(self, args):
-        """工作人员账号密码登录；连续输错会暂时锁定账号"""
-        return _token_response(accounts.login_with_password(args["username"], args["password"]))
+        """工作人员账号密码登录；同一账号在同一设备连续输错后，每次重试需等待的时间逐步加长（不会锁死账号）"""
+        return _token_response(accounts.login_with_password(args["username"], args["password"], request.remote_addr))
 
 
 @blp.route("/phone")
@@ -71,4 +73,4 @@ class Logout(View):
     def post(self):
         """退出登录：当前令牌立即失效"""
         current_user()
-        accounts.revoke_token(_bearer_token())
+        accounts.revoke_token(bearer_token())

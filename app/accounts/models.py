@@ -45,8 +45,6 @@ class User(Model):
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # Kept only on the server, encrypted; never serialised.
     wechat_session_key_encrypted: Mapped[str | None] = mapped_column(String(255))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -89,5 +87,20 @@ class AuthSession(Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     client: Mapped[str] = mapped_column(String(16), default="mp")
+    # The console's sessions end after CONSOLE_IDLE_SECONDS without a request (updated at most once a minute).
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class LoginThrottle(Model):
+    """Failed sign-ins for one username from one client address (keyed by a hash of both).
+
+    Kept for any username, existing or not, so that the answers cannot tell them apart; keyed by the
+    client too, so that nobody can keep another person out by failing on purpose from elsewhere."""
+
+    __tablename__ = "login_throttles"
+
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from datetime import timedelta
 
 from flask import current_app
@@ -10,9 +11,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts.models import ROLES, SYSTEM_ADMIN, AuthSession, RoleGrant, User
+from app.accounts.models import ROLES, SYSTEM_ADMIN, AuthSession, LoginThrottle, RoleGrant, User
 from app.areas.models import Area, Department
-from app.core import crypto
+from app.core import audit, crypto
 from app.core.db import existing_row
 from app.core.errors import Invalid, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized
 from app.core.ids import new_token
@@ -25,6 +26,9 @@ from app.wechat.gateway import BAD_CODE_ERRORS
 
 class TokenInvalid(Unauthorized):
     message = "登录已失效，请重新登录。"
+
+
+CONSOLE_CLIENT = "console"
 
 
 # -- tokens ---------------------------------------------------------------------------------
@@ -52,7 +56,7 @@ _TOKEN_USER = (
     select(_sessions.c.expires_at, _sessions.c.revoked_at, *_users.columns, *_grants.columns)
     .select_from(_sessions.join(_users, _users.c.id == _sessions.c.user_id)
                  .outerjoin(_grants, _grants.c.user_id == _users.c.id))
-    .where(_sessions.c.token_id == bindparam("sid"))
+    .where(_sessions.c.token_id == bindparam("sid"), _sessions.c.client != CONSOLE_CLIENT)
     .order_by(_grants.c.id)
 )
 
@@ -190,32 +194,95 @@ def phone_of(user: User) -> str | None:
 
 # -- staff login ----------------------------------------------------------------------------
 
-def login_with_password(username: str, password: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username))
+class SignInFailed(Unauthorized):
+    """One message for every failed sign-in: an unknown username and a wrong password read the same."""
+
+    message = "用户名或密码错误。"
+    keeps_changes = True  # the failure counts towards the throttle even though the request fails
+
+
+def login_with_password(username: str, password: str, client_address: str | None) -> User:
+    """Check a username and password. Failures are counted per username and client address; after
+    LOGIN_FREE_FAILURES of them each further try must wait twice as long as the one before, up to
+    LOGIN_MAX_DELAY_SECONDS. Nobody is locked out, and a username that does not exist behaves exactly
+    like one that does (same message, same throttle, same work)."""
     now = utcnow()
+    key = crypto.lookup_hash(f"signin|{username.strip().lower()}|{client_address or ''}")
+    throttle = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key_hash == key))
+    if throttle is not None and throttle.next_try_at is not None and throttle.next_try_at > now:
+        seconds = max(1, math.ceil((throttle.next_try_at - now).total_seconds()))
+        raise TooManyRequests(f"尝试过于频繁，请 {_wait_text(seconds)}后再试。")
+    user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.password_hash:
         # Same work as a real check, so response time does not reveal which usernames exist.
         check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
-        raise Unauthorized("用户名或密码错误。")
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise TooManyRequests(f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试。")
+        _count_failure(throttle, key, now)
+        raise SignInFailed()
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        limit = current_app.config["LOGIN_MAX_FAILURES"]
-        if user.failed_logins >= limit:
-            user.locked_until = now + timedelta(seconds=current_app.config["LOGIN_LOCK_SECONDS"])
-            user.failed_logins = 0
-            # The failure count must survive the error response's rollback.
-            db.session.commit()
-            raise TooManyRequests("密码错误次数过多，账号已锁定，请稍后再试。")
-        db.session.commit()
-        raise Unauthorized(f"用户名或密码错误，还可尝试 {limit - user.failed_logins} 次。")
+        _count_failure(throttle, key, now)
+        raise SignInFailed()
     if not user.is_active:
         raise Unauthorized("账号已停用。")
-    user.failed_logins = 0
-    user.locked_until = None
+    if throttle is not None:
+        db.session.delete(throttle)
     return user
+
+
+def _count_failure(throttle: LoginThrottle | None, key: str, now) -> None:
+    if throttle is None:
+        throttle = LoginThrottle(key_hash=key, failures=0)
+        db.session.add(throttle)
+    throttle.failures += 1
+    beyond = throttle.failures - current_app.config["LOGIN_FREE_FAILURES"]
+    if beyond >= 0:
+        delay = min(2 ** min(beyond, 30), current_app.config["LOGIN_MAX_DELAY_SECONDS"])
+        throttle.next_try_at = now + timedelta(seconds=delay)
+    db.session.flush()
+
+
+def _wait_text(seconds: int) -> str:
+    return f"{seconds} 秒" if seconds < 60 else f"{math.ceil(seconds / 60)} 分钟"
+
+
+# -- console sessions -------------------------------------------------------------------------
+# The console's cookie holds only an opaque session id: not a bearer token, which would also open
+# the API. The session ends at logout, at its expiry, or after CONSOLE_IDLE_SECONDS without a request.
+
+def open_console_session(user: User) -> str:
+    now = utcnow()
+    row = AuthSession(token_id=new_token(), user_id=user.id, client=CONSOLE_CLIENT, last_seen_at=now,
+                      expires_at=now + timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"]))
+    db.session.add(row)
+    db.session.flush()
+    return row.token_id
+
+
+def user_for_console_session(sid: str) -> User:
+    row = db.session.scalar(select(AuthSession).where(AuthSession.token_id == sid,
+                                                      AuthSession.client == CONSOLE_CLIENT))
+    now = utcnow()
+    if row is None or row.revoked_at is not None:
+        raise TokenInvalid()
+    if row.expires_at <= now:
+        raise TokenInvalid("登录已过期，请重新登录。")
+    idle = timedelta(seconds=current_app.config["CONSOLE_IDLE_SECONDS"])
+    if row.last_seen_at is None or now - row.last_seen_at > idle:
+        row.revoked_at = now
+        raise TokenInvalid("长时间未操作，请重新登录。")
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+    if not row.user.is_active:
+        raise TokenInvalid("账号已停用。")
+    return row.user
+
+
+def close_console_session(sid: str | None) -> None:
+    if not sid:
+        return
+    row = db.session.scalar(select(AuthSession).where(AuthSession.token_id == sid,
+                                                      AuthSession.client == CONSOLE_CLIENT))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
 
 
 @functools.lru_cache(maxsize=4)
@@ -240,6 +307,7 @@ def create_user(username: str, password: str, *, role: str | None = None, area_i
         set_phone(user, phone)
     db.session.add(user)
     db.session.flush()
+    audit.act("accounts.create_user", user_id=user.id)
     if role:
         grant_role(user, role, area_id=area_id, department_id=department_id)
     return user
@@ -273,4 +341,5 @@ def grant_role(user: User, role: str, *, area_id: int | None = None,
     db.session.add(grant)
     user.grants.append(grant)
     db.session.flush()
+    audit.act("accounts.grant_role", user_id=user.id, role=role, area_id=area_id, department_id=department_id)
     return grant

@@ -1,9 +1,14 @@
-"""The audit log: who did what, when and from where — every staff write and every data export."""
+"""The audit log: who did what, when and from where — every staff write, every data export and every
+read of personal data in clear (a decrypted phone number).
+
+The request edge (`app.edge`) writes one row per request. Services name what they did with
+`act(name, **detail)`: the row then carries the same acts whichever door the request came through,
+so a console write and an API write of the same act leave the same record."""
 from __future__ import annotations
 
 import re
 
-from flask import request
+from flask import has_request_context, request
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,12 +37,33 @@ def is_export(path: str) -> bool:
     return bool(EXPORT_PATH.search(path))
 
 
-def record(actor_id: int | None, action: str, status_code: int, detail: dict | None = None) -> None:
-    """Write one audit row for the current request; committed with the request's own change."""
+_ACTS = "gongzhi.audit_acts"
+
+
+def act(name: str, **detail) -> None:
+    """Declare an act of this unit of work for the audit row (`accounts.create_staff`, `personal.read_phone`)."""
+    db.session.info.setdefault(_ACTS, []).append({"act": name, **detail})
+
+
+def declared_acts() -> list[dict]:
+    return db.session.info.pop(_ACTS, []) if db.session.registry.has() else []
+
+
+def record(actor_id: int | None, action: str, status_code: int, acts: list[dict] | None = None,
+           detail: dict | None = None) -> None:
+    """Write one audit row for the current request; committed with the request's own change.
+    The action is the first declared act when there is one, else the endpoint. The client address is
+    the one the trusted proxies vouch for (request.remote_addr after ProxyFix), never a raw header."""
+    body = dict(detail or {})
+    if acts:
+        body["acts"] = acts
+        action = acts[0]["act"]
+    in_request = has_request_context()
     db.session.add(AuditLog(
-        actor_id=actor_id, action=action, method=request.method, path=request.full_path.rstrip("?")[:255],
-        status_code=status_code, ip=(request.headers.get("X-Real-IP") or request.remote_addr or "")[:64],
-        user_agent=(request.user_agent.string or "")[:255], detail=detail or {},
+        actor_id=actor_id, action=action[:64], method=request.method if in_request else "",
+        path=request.full_path.rstrip("?")[:255] if in_request else "",
+        status_code=status_code, ip=((request.remote_addr or "") if in_request else "")[:64],
+        user_agent=((request.user_agent.string or "") if in_request else "")[:255], detail=body,
     ))
 
 

@@ -28,6 +28,8 @@ class DomainError(Exception):
 
     status_code = 400
     message = "请求有误。"
+    # True for a failure that is itself the record (a failed sign-in): the edge commits it.
+    keeps_changes = False
 
     def __init__(self, message: str | None = None, errors: dict | None = None):
         super().__init__(message or self.message)

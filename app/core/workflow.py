@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from app.core import audit
 from app.core.errors import Forbidden, InvalidTransition
 from app.core.scoping import Actor
 from app.core.timeline import TimelineEvent
@@ -60,6 +61,7 @@ class Workflow:
             raise Forbidden(f"您无权执行“{action}”。", errors={"allowed_actions": allowed})
         from_state = obj.status
         obj.status = target or step.target
+        audit.act(f"{self.subject_type}.{action}", id=obj.id)
         return record(self.subject_type, obj.id, actor, role, action, from_state, obj.status,
                       note=note, attachments=attachments, data=data)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
+from app import edge
+
 csrf = CSRFProtect()
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -27,6 +29,7 @@ def init_app(app: Flask) -> None:
     filters.register(app)
     app.register_blueprint(resident.bp)
     app.register_blueprint(console.bp, url_prefix="/console")
+    edge.wrap_views(app, ("portal", "console"))  # the same request edge as the API's views
 
     @app.errorhandler(404)
     def not_found(exc):

@@ -1,46 +1,33 @@
-"""Console sign-in: a session cookie holding a revocable token, never the password or the user id alone."""
+"""Console sign-in: the cookie holds an opaque session id, never a token, a password or a user id alone."""
 from __future__ import annotations
 
 import functools
 
 from flask import g, redirect, request, session, url_for
 
+from app import edge
 from app.accounts import service as accounts
-from app.accounts.models import STAFF_ROLES, User
-from app.core.errors import Unauthorized
+from app.accounts.models import User
 from app.core.scoping import Actor
 
 
 def sign_in(user: User) -> None:
-    token, _ = accounts.issue_token(user, client="portal")
+    sid = accounts.open_console_session(user)
     session.clear()
-    session["token"] = token
+    session["sid"] = sid
     session.permanent = False
+    g.gz_user = user
 
 
 def sign_out() -> None:
-    token = session.pop("token", None)
-    if token:
-        try:
-            accounts.revoke_token(token)
-        except Unauthorized:
-            pass
+    accounts.close_console_session(session.pop("sid", None))
     session.clear()
 
 
 def staff_user() -> User | None:
-    if "gz_staff" not in g:
-        token = session.get("token")
-        user = None
-        if token:
-            try:
-                user = accounts.user_for_token(token)
-            except Unauthorized:
-                session.clear()
-        if user is not None and not any(grant.role in STAFF_ROLES for grant in user.grants):
-            user = None
-        g.gz_staff = user
-    return g.gz_staff
+    """The signed-in staff member, or None (a resident's account never opens the console)."""
+    user = edge.current_user(required=False)
+    return user if edge.is_staff(user) else None
 
 
 def staff_actor() -> Actor:

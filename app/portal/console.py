@@ -5,6 +5,7 @@ import functools
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from app import edge
 from app.accounts import service as accounts
 from app.accounts.models import (
     ADMIN_ROLES,
@@ -16,7 +17,6 @@ from app.accounts.models import (
     STREET_ADMIN,
     SYSTEM_ADMIN,
 )
-from app.core import uow
 from app.core.errors import DomainError, Forbidden
 from app.portal import auth, web
 from app.portal.auth import staff_actor, staff_required, staff_user
@@ -84,20 +84,19 @@ def login():
         return render_template("console/login.html", next=next_url, username="")
     username = request.form.get("username", "").strip()
     try:
-        user = accounts.login_with_password(username, request.form.get("password", ""))
-        auth.sign_in(user)
-        uow.commit()
+        user = accounts.login_with_password(username, request.form.get("password", ""), request.remote_addr)
     except DomainError as exc:
-        uow.rollback()
+        if exc.keeps_changes:
+            edge.keep_changes()
         flash(exc.message, "error")
         return render_template("console/login.html", next=next_url, username=username), exc.status_code
+    auth.sign_in(user)
     return redirect(next_url)
 
 
 @bp.post("/logout")
 def logout():
     auth.sign_out()
-    uow.commit()
     flash("已退出登录。", "info")
     return redirect(url_for("console.login"))
 

@@ -7,6 +7,7 @@ from flask import Response, render_template, request, send_file
 from sqlalchemy import select
 
 from app.areas.models import Area
+from app.core import audit
 from app.core.errors import Invalid
 from app.core.scoping import scope_filter
 from app.extensions import db
@@ -66,9 +67,6 @@ def stats_export(fmt: str):
         data, mimetype = exports.to_xlsx(title, exports.rows(figures)), XLSX
     else:
         raise Invalid("只支持 CSV 或 XLSX。")
-    from app.core import audit, uow
-
-    audit.record(staff_actor().user_id, "console.stats_export", 200, {"format": fmt, "area": figures["area"]["id"]})
-    uow.commit()
+    audit.act("stats.export", format=fmt, area=figures["area"]["id"])
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=f"{title}.{fmt}")
 

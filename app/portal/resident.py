@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
 from app.accounts import service as accounts
-from app.core import uow
 from app.core.scoping import Actor
 from app.portal import web
 
@@ -39,9 +38,7 @@ def privacy():
 def _scan(scene: str):
     from app.codes import service as codes
 
-    result = codes.scan(scene)
-    uow.commit()  # the scan tally may queue its flush job
-    return result
+    return codes.scan(scene)
 
 
 def _resident() -> Actor:

@@ -8,24 +8,28 @@ from flask import flash, render_template, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from app import edge
 from app.core import uow
 from app.core.errors import HTTP_MESSAGES, DomainError, Invalid, StaleObject
 from app.core.pagination import DEFAULT_LIMIT
 from app.core.time import SHANGHAI
+from app.extensions import db
 
 
 def attempt(call: Callable, *args, success: str | None = None, **kwargs) -> tuple[bool, object]:
-    """Run one unit of work and commit it; on a domain error roll back and flash its Chinese message."""
+    """Run one service call whose failure the page shows itself: on a domain error roll back, flash its
+    Chinese message and tell the edge (app/edge.py), which then neither commits nor audits this request.
+    On success the edge commits once, after the view, as it does for the API."""
     try:
         result = call(*args, **kwargs)
-        uow.commit()
-    except DomainError as exc:
-        uow.rollback()
-        flash(exc.message, "error")
-        return False, None
-    except StaleDataError:
-        uow.rollback()
-        flash(StaleObject.message, "error")
+        db.session.flush()
+    except (DomainError, StaleDataError) as exc:
+        if isinstance(exc, DomainError) and exc.keeps_changes:
+            edge.keep_changes()
+        else:
+            uow.rollback()
+            edge.mark_failed()
+        flash(exc.message if isinstance(exc, DomainError) else StaleObject.message, "error")
         return False, None
     if success:
         flash(success, "success")

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.accounts.models import ADMIN_ROLES, PARTY_MEMBER, ROLE_LABELS, User
 from app.areas.models import COMMUNITY, GRID, Area
 from app.areas.service import get_area
-from app.core import crypto
+from app.core import audit, crypto
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate
 from app.core.scoping import Actor, scope_filter
@@ -178,7 +178,7 @@ def present(wish: Wish, actor: Actor, *, detail: bool = False, names: dict[int, 
     }
     if detail:
         data |= {
-            "contact": _contact(wish) if privileged else None,
+            "contact": _contact(wish, actor) if privileged else None,
             "claimer": _claimer_info(wish) if privileged and wish.claimed_by else None,
             "fulfil_note": wish.fulfil_note or None, "fulfil_photos": wish.fulfil_photos or [],
             "rating_comment": (wish.rating_comment or None),
@@ -193,7 +193,10 @@ def _requester_name(wish: Wish, privileged: bool) -> str:
     return name if privileged else (crypto.mask_name(wish.contact_name) if wish.contact_name else "居民")
 
 
-def _contact(wish: Wish) -> dict:
+def _contact(wish: Wish, actor: Actor) -> dict:
+    """The requester's phone and address in clear: a read by anyone else is audited."""
+    if actor.user_id != wish.requester_id:
+        audit.act("personal.read_contact", subject="wish", id=wish.id)
     return {"name": wish.contact_name or None, "phone": crypto.decrypt(wish.phone_encrypted),
             "address": crypto.decrypt(wish.address_encrypted)}
 
