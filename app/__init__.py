@@ -37,7 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     _import_models()
     with app.app_context():
-        from app.core.db import configure_engine
+        from app.core.engine import configure_engine
 
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))

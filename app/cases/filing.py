@@ -82,6 +82,8 @@ def _typed_nulls(*columns) -> list:
     return [cast(null(), column.type).label(f"x_{column.table.name}_{column.name}") for column in columns]
 
 
+
+
 def _read(by_scene: bool):
     """One row for the place and the category (none: no such place), one per grid worker over the
     place, one per calendar override in the window. A leading number tells the three apart."""
@@ -90,7 +92,8 @@ def _read(by_scene: bool):
     category_cols = list(_categories.columns)
     similar = exists().where(*similar_filter(target.c.id, _categories.c.id, bindparam("since")))
     head = (select(literal(0).label("part"), *place_cols, *category_cols, similar.label("similar"),
-                   *_typed_nulls(_grants.c.user_id, _holidays.c.date, _holidays.c.is_workday))
+                   cast(null(), Integer).label("worker_id"), cast(null(), Date).label("holiday_date"),
+                   cast(null(), Boolean).label("holiday_is_workday"))
             .select_from(target.outerjoin(_categories, _categories.c.id == bindparam("category_id"))))
     ancestors = union_all(*(select(column) for column in (
         target.c.grid_id, target.c.community_id, target.c.street_id, target.c.district_id)))
@@ -129,16 +132,18 @@ def read_context(*, scene: str | None, place_id: int | None, category_id: int, n
     similar, workers, overrides = False, [], {}
     width = len(_PLACE_COLUMNS)
     for row in rows:
-        if row[0] == 0:
+        if row.part == 0:
+            # The place's and the category's columns share names ("id", "name"), so they are read as
+            # the two runs of columns after "part", named by their tables' column lists.
             place = existing_row(Place, dict(zip(_PLACE_COLUMNS, row[1:1 + width], strict=True)))
             category_values = row[1 + width:1 + width + len(_CATEGORY_COLUMNS)]
             if category_values[0] is not None:
                 category = existing_row(Category, dict(zip(_CATEGORY_COLUMNS, category_values, strict=True)))
-            similar = bool(row[-4])
-        elif row[0] == 1:
-            workers.append(row[-3])
+            similar = bool(row.similar)
+        elif row.part == 1:
+            workers.append(row.worker_id)
         else:
-            overrides[row[-2]] = row[-1]
+            overrides[row.holiday_date] = row.holiday_is_workday
     calendar = WorkCalendar.preloaded(overrides, first=today, last=params["last_day"])
     return Context(place, category, similar, sorted(set(workers)), calendar)
 

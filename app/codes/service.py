@@ -10,10 +10,10 @@ from app.areas.models import PLACE_KINDS, Area, Place
 from app.codes import counter, images
 from app.codes.models import INVALID_SCENE, Code
 from app.contact.service import CONTACT_COLUMNS, people_on, pick_contacts
-from app.core.db import read_only_queries
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import new_scene
 from app.core.pagination import Page, paginate
+from app.core.reads import read_only_queries
 from app.core.scoping import Actor, require_scope, scope_filter
 from app.core.time import utcnow
 from app.core.workflow import record

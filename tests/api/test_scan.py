@@ -77,7 +77,7 @@ def test_scan_of_a_deactivated_place_is_404(login, client):
 
 def test_a_scan_is_one_read_only_query(app, client, monkeypatch):
     from app.codes import counter
-    from app.core import db as core_db
+    from app.core import reads as core_reads
 
     scene = scene_of("日晷公园东门")
     client.get(f"/mp/v1/scan/{scene}")  # warm up: the first request may load metadata
@@ -88,7 +88,7 @@ def test_a_scan_is_one_read_only_query(app, client, monkeypatch):
         if verb not in ("SAVEPOINT", "RELEASE"):  # the test's own transaction around each request
             statements.append(verb)
 
-    raw = core_db._Runner.__call__
+    raw = core_reads._Runner.__call__
 
     def run(self, statement, **params):
         sql = str(statement.compile(dialect=self.dialect)).upper()
@@ -96,7 +96,7 @@ def test_a_scan_is_one_read_only_query(app, client, monkeypatch):
         assert not {"INSERT", "UPDATE", "DELETE"} & set(sql.split()), sql
         return raw(self, statement, **params)
 
-    monkeypatch.setattr(core_db._Runner, "__call__", run)
+    monkeypatch.setattr(core_reads._Runner, "__call__", run)
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
         first = client.get(f"/mp/v1/scan/{scene}")
