@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.areas.service import scoped_area
 from app.core.errors import NotFound
+from app.core.inputs import Date, Text
 from app.core.pagination import paginate
 from app.core.scoping import scope_filter
 from app.extensions import db
@@ -23,14 +24,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class StatsArgs(Schema):
     area_id = fields.Integer(load_default=None, metadata={"description": "统计区域，默认为您管辖的最大区域"})
-    date_from = fields.Date(load_default=None, data_key="from", metadata={"description": "开始日期（含）"})
-    date_to = fields.Date(load_default=None, data_key="to", metadata={"description": "结束日期（含）"})
+    date_from = Date(load_default=None, data_key="from", metadata={"description": "开始日期（含）"})
+    date_to = Date(load_default=None, data_key="to", metadata={"description": "结束日期（含）"})
 
 
 class MonthArgs(Schema):
     area_id = fields.Integer(load_default=None)
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"),
-                          metadata={"description": "月份，如 2026-11"})
+    month = Text(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"),
+                 metadata={"description": "月份，如 2026-11"})
 
 
 class StatsSchema(Schema):
@@ -46,7 +47,7 @@ class StatsSchema(Schema):
 class MonthlyReportSchema(Schema):
     id = fields.Integer()
     area_id = fields.Integer()
-    month = fields.String()
+    month = Text()
     created_at = LocalDateTime()
 
 

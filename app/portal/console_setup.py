@@ -135,7 +135,7 @@ def reply_add(category_id):
     from app.cases import categories as category_service
 
     def add():
-        title, body = web.text("title", 32), web.text("body", 500)
+        title, body = web.text("title", 32), web.text("body", 500, multiline=True)
         if not title or not body:
             raise Invalid("请填写回复模板的标题和内容。", errors={"title": ["必填"], "body": ["必填"]})
         return category_service.add_canned_reply(staff_actor(), category_id, title=title, body=body)
