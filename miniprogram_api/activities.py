@@ -1,12 +1,11 @@
 """Volunteer activities: publish, browse, enroll (waitlist when full), check in/out by code, attendance."""
-import io
 
-from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts.service import phone_of
 from app.core.crypto import mask_phone
+from app.core.exports import attachment
 from app.core.inputs import DateTime, Text
 from app.core.workflow import timeline
 from app.volunteering import service as volunteering
@@ -162,7 +161,7 @@ class ActivityCode(View):
     def get(self, activity_id):
         """活动签到码图片（组织方打印张贴，志愿者在小程序内扫码签到签退）"""
         png = volunteering.activity_code_png(current_actor(), activity_id)
-        return send_file(io.BytesIO(png), mimetype="image/png", download_name=f"activity-{activity_id}.png")
+        return attachment(png, "image/png", f"activity-{activity_id}.png", inline=True)
 
 
 @blp.route("/<int:activity_id>/enrollments")

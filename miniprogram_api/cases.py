@@ -7,6 +7,7 @@ from app.cases import presenter
 from app.cases import service as cases
 from app.cases.models import MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY
 from app.cases.states import ACTIONS, GROUPS, STATE_LABELS
+from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from app.core.inputs import Text
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
@@ -177,7 +178,9 @@ class CaseExportQuery(CaseQuery):
 @blp.route("/export.<any(csv, xlsx):fmt>")
 class CaseExport(View):
     @blp.arguments(CaseExportQuery, location="query")
-    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件"}})
+    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件", "content": {
+        CSV_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+        XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args, fmt):
         """按列表的筛选条件导出事件（CSV 或 Excel，最多 2 万行，不含上报人身份）"""
         from app.cases.exports import HEADER, case_rows

@@ -1,14 +1,12 @@
 """Certificates of volunteer service: download mine as a PDF, and verify any by its code without login."""
-import io
-
-from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.core.exports import PDF_MIMETYPE
 from app.core.inputs import Date, Text
 from app.volunteering import certificates
 from app.volunteering import service as volunteering
-from miniprogram_api.common import BEARER, View, current_actor
+from miniprogram_api.common import BEARER, View, current_actor, download
 
 blp = Blueprint("certificates", __name__, description="志愿服务证明：下载与公开核验")
 PREFIX = ""
@@ -51,8 +49,7 @@ class MyCertificate(View):
     def get(self, args):
         """下载我的志愿服务证明（PDF，含核验码与二维码），涵盖所选时间段内已审核通过的服务时长"""
         certificate = certificates.issue_certificate(current_actor(), **args)
-        response = send_file(io.BytesIO(certificates.render_pdf(certificate)), mimetype="application/pdf",
-                             as_attachment=True, download_name=f"志愿服务证明-{certificate.code}.pdf")
+        response = download(certificates.render_pdf(certificate), PDF_MIMETYPE, f"志愿服务证明-{certificate.code}.pdf")
         response.headers["X-Verification-Code"] = certificate.code
         return response
 

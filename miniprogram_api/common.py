@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import functools
-import io
 import json
 import time
 
-from flask import Response, g, request, send_file
+from flask import Response, g, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import service as accounts
 from app.accounts.models import STAFF_ROLES, User
-from app.core import audit, idempotency, uow
+from app.core import audit, exports, idempotency, uow
 from app.core.errors import Conflict, Unauthorized
+from app.core.inputs import Text
 from app.core.scoping import Actor
 from app.core.time import to_local
 
@@ -131,7 +131,7 @@ class LocalDateTime(fields.DateTime):
 class PageArgs(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100),
                            metadata={"description": "每页条数，最多 100"})
-    cursor = fields.String(load_default=None, metadata={"description": "上一页返回的 next_cursor"})
+    cursor = Text(load_default=None, metadata={"description": "上一页返回的 next_cursor"})
 
 
 def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
@@ -150,5 +150,5 @@ def json_dumps(obj) -> str:
 
 
 def download(data: bytes, mimetype: str, filename: str):
-    """A file download; send_file writes the UTF-8 filename header for Chinese names."""
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)
+    """A file download, named safely (app.core.exports.attachment)."""
+    return exports.attachment(data, mimetype, filename)

@@ -1,18 +1,17 @@
 """The service-hours ledger: my hours and totals, admins' review (approve/reject), and the export."""
-import io
 
-from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.core.crypto import mask_name
+from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from app.core.inputs import Date, Text
 from app.core.time import to_local, utcnow
 from app.core.workflow import timeline
 from app.volunteering import exports
 from app.volunteering import service as volunteering
 from app.volunteering.states import HOURS_LABELS
-from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download
 
 blp = Blueprint("service_hours", __name__, description="志愿服务时长：记录、审核、统计与导出")
 PREFIX = "/service-hours"
@@ -129,8 +128,7 @@ class ExportCsv(View):
     def get(self, args):
         """导出已通过的服务时长（CSV，UTF-8 带 BOM），用于录入全国志愿服务信息系统"""
         data = exports.to_csv(exports.approved_rows(current_actor(), **args))
-        return send_file(io.BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True,
-                         download_name=_filename("csv"))
+        return download(data, CSV_MIMETYPE, _filename("csv"))
 
 
 @blp.route("/export.xlsx")
@@ -141,6 +139,5 @@ class ExportXlsx(View):
     def get(self, args):
         """导出已通过的服务时长（Excel），用于录入全国志愿服务信息系统"""
         data = exports.to_xlsx(exports.approved_rows(current_actor(), **args))
-        return send_file(io.BytesIO(data), as_attachment=True, download_name=_filename("xlsx"),
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return download(data, XLSX_MIMETYPE, _filename("xlsx"))
 

@@ -1,16 +1,13 @@
 """Statistics for an area in the caller's scope, and their CSV/XLSX exports (一张表 / 一表通)."""
 
-from flask import current_app, send_from_directory
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from app.areas.service import scoped_area
-from app.core.errors import NotFound
 from app.core.inputs import Date, Text
 from app.core.pagination import paginate
 from app.core.scoping import scope_filter
-from app.extensions import db
 from app.stats import exports
 from app.stats import service as stats
 from app.stats.models import MonthlyReport
@@ -122,9 +119,5 @@ class MonthlyReportFile(View):
     @blp.doc(security=BEARER, responses={"200": {"description": "XLSX", "content": {XLSX: {}}}})
     def get(self, report_id):
         """下载一份自动生成的“一表通”工作簿"""
-        report = db.session.get(MonthlyReport, report_id)
-        if report is None:
-            raise NotFound("报表不存在。")
-        scoped_area(current_actor(), report.area_id, stats.STATS_ROLES)
-        return send_from_directory(current_app.config["MEDIA_DIR"], report.path, as_attachment=True,
-                                   download_name=f"{report.month}-一表通.xlsx")
+        data, filename = stats.monthly_report_file(current_actor(), report_id)
+        return download(data, XLSX, filename)

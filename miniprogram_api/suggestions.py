@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from app.accounts.models import User
 from app.core.crypto import mask_name
+from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from app.core.inputs import Text
 from app.extensions import db
 from app.suggestions import service as suggestions
@@ -158,7 +159,9 @@ class SuggestionExportQuery(SuggestionQuery):
 @blp.route("/export.<any(csv, xlsx):fmt>")
 class SuggestionExport(View):
     @blp.arguments(SuggestionExportQuery, location="query")
-    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件"}})
+    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件", "content": {
+        CSV_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+        XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args, fmt):
         """按列表的筛选条件导出建议（不含提建议人的身份）"""
         from app.stats.exports import render

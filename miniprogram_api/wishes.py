@@ -2,6 +2,7 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from app.core.inputs import Date, Text
 from app.wishes import service as wishes
 from app.wishes.models import CATEGORIES, STATUS_LABELS
@@ -193,7 +194,9 @@ class WishExportQuery(WishQuery):
 @blp.route("/export.<any(csv, xlsx):fmt>")
 class WishExport(View):
     @blp.arguments(WishExportQuery, location="query")
-    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件"}})
+    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件", "content": {
+        CSV_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+        XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args, fmt):
         """按列表的筛选条件导出心愿（只含公开标题，不含联系人、电话和住址）"""
         from app.stats.exports import render

@@ -6,6 +6,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 
 from app.accounts.models import ADMIN_ROLES, ROLE_LABELS, STREET_ADMIN, SYSTEM_ADMIN
 from app.core.errors import Invalid
+from app.core.exports import PDF_MIMETYPE, attachment
 from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import CODE_ROLES, bp, roles_required
@@ -81,8 +82,7 @@ def codes_sheet():
     ok, pdf = web.attempt(code_service.code_sheet, staff_actor(), ids, kind)
     if not ok:
         return redirect(url_for("console.codes"))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": 'inline; filename="codes-sheet.pdf"'})
+    return attachment(pdf, PDF_MIMETYPE, "codes-sheet.pdf", inline=True)
 
 
 # -- categories ---------------------------------------------------------------------------------

@@ -1,13 +1,12 @@
 """Console statistics: figures for an area in scope, SVG charts, and CSV/XLSX downloads."""
 from __future__ import annotations
 
-import io
-
-from flask import Response, render_template, request, send_file
+from flask import Response, render_template, request
 from sqlalchemy import select
 
 from app.areas.models import Area
 from app.core.errors import Invalid
+from app.core.exports import attachment
 from app.core.scoping import scope_filter
 from app.extensions import db
 from app.portal import web
@@ -70,5 +69,5 @@ def stats_export(fmt: str):
 
     audit.record(staff_actor().user_id, "console.stats_export", 200, {"format": fmt, "area": figures["area"]["id"]})
     uow.commit()
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=f"{title}.{fmt}")
+    return attachment(data, mimetype, f"{title}.{fmt}")
 
