@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from app.accounts.service import phone_of
 from app.core.crypto import mask_phone
-from app.core.exports import attachment
+from app.core.exports import FILE_SCHEMA, attachment
 from app.core.inputs import DateTime, Text
 from app.core.workflow import timeline
 from app.volunteering import service as volunteering
@@ -156,7 +156,7 @@ class ActivityTransitions(View):
 
 @blp.route("/<int:activity_id>/code.png")
 class ActivityCode(View):
-    @blp.response(200, content_type="image/png")
+    @blp.response(200, FILE_SCHEMA, content_type="image/png")
     @blp.doc(security=BEARER)
     def get(self, activity_id):
         """活动签到码图片（组织方打印张贴，志愿者在小程序内扫码签到签退）"""

@@ -2,7 +2,7 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from app.core.exports import PDF_MIMETYPE
+from app.core.exports import FILE_SCHEMA, PDF_MIMETYPE
 from app.core.inputs import Date, Text
 from app.volunteering import certificates
 from app.volunteering import service as volunteering
@@ -44,7 +44,7 @@ class VerificationSchema(Schema):
 @blp.route("/me/certificate")
 class MyCertificate(View):
     @blp.arguments(CertificateQuery, location="query")
-    @blp.response(200, content_type="application/pdf")
+    @blp.response(200, FILE_SCHEMA, content_type="application/pdf")
     @blp.doc(security=BEARER)
     def get(self, args):
         """下载我的志愿服务证明（PDF，含核验码与二维码），涵盖所选时间段内已审核通过的服务时长"""

@@ -3,6 +3,7 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.core.exports import FILE_SCHEMA
 from app.core.inputs import Date, Text
 from app.members import report
 from app.members import service as members
@@ -154,7 +155,7 @@ class PartyMemberRecord(View):
 @blp.route("/<int:member_id>/report.csv")
 class PartyMemberReportCsv(View):
     @blp.arguments(MemberPeriodArgs, location="query")
-    @blp.response(200, content_type="text/csv", description="CSV（UTF-8 带 BOM，Excel 可直接打开）")
+    @blp.response(200, FILE_SCHEMA, content_type="text/csv", description="CSV（UTF-8 带 BOM，Excel 可直接打开）")
     @blp.doc(security=BEARER)
     def get(self, args, member_id):
         """双报告：下载党员在某期间的服务纪实（CSV）"""
@@ -165,7 +166,7 @@ class PartyMemberReportCsv(View):
 @blp.route("/<int:member_id>/report.pdf")
 class PartyMemberReportPdf(View):
     @blp.arguments(MemberPeriodArgs, location="query")
-    @blp.response(200, content_type="application/pdf", description="PDF 报告，可打印盖章")
+    @blp.response(200, FILE_SCHEMA, content_type="application/pdf", description="PDF 报告，可打印盖章")
     @blp.doc(security=BEARER)
     def get(self, args, member_id):
         """双报告：下载党员在某期间的服务纪实（PDF，供单位党组织存档）"""

@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.core.crypto import mask_name
-from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
+from app.core.exports import CSV_MIMETYPE, FILE_SCHEMA, XLSX_MIMETYPE
 from app.core.inputs import Date, Text
 from app.core.time import to_local, utcnow
 from app.core.workflow import timeline
@@ -123,7 +123,7 @@ class HoursTransitions(View):
 @blp.route("/export.csv")
 class ExportCsv(View):
     @blp.arguments(HoursExportQuery, location="query")
-    @blp.response(200, content_type="text/csv")
+    @blp.response(200, FILE_SCHEMA, content_type="text/csv")
     @blp.doc(security=BEARER)
     def get(self, args):
         """导出已通过的服务时长（CSV，UTF-8 带 BOM），用于录入全国志愿服务信息系统"""
@@ -134,7 +134,7 @@ class ExportCsv(View):
 @blp.route("/export.xlsx")
 class ExportXlsx(View):
     @blp.arguments(HoursExportQuery, location="query")
-    @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    @blp.response(200, FILE_SCHEMA, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     @blp.doc(security=BEARER)
     def get(self, args):
         """导出已通过的服务时长（Excel），用于录入全国志愿服务信息系统"""

@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_MIMETYPE = "application/pdf"
+FILE_SCHEMA = {"type": "string", "format": "binary"}  # a download's body in the OpenAPI document
 
 # A cell starting with one of these (after any spaces) is evaluated by Excel, WPS or LibreOffice.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
