@@ -87,6 +87,11 @@ def load_config(overrides: dict | None = None) -> dict:
     }
     if overrides:
         cfg.update(overrides)
+    # Generated reports hold names of members and workers: never under MEDIA_DIR, which is public.
+    cfg["REPORTS_DIR"] = (cfg.get("REPORTS_DIR") or env.get("REPORTS_DIR")
+                          or str(Path(cfg["INSTANCE_DIR"]) / "private" / "reports"))
+    if Path(cfg["REPORTS_DIR"]).resolve().is_relative_to(Path(cfg["MEDIA_DIR"]).resolve()):
+        raise ConfigError("REPORTS_DIR 不能位于 MEDIA_DIR 之内：MEDIA_DIR 下的文件无需登录即可访问。")
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
     cfg["WECHAT_CONSOLE_MODE"] = not (cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
     cfg["PRODUCTION"] = cfg["ENV_NAME"] == "production"

@@ -1,12 +1,12 @@
 """Volunteer activities: publish, browse, enroll (waitlist when full), check in/out by code, attendance."""
-import io
 
-from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts.service import phone_of
 from app.core.crypto import mask_phone
+from app.core.exports import FILE_SCHEMA, attachment
+from app.core.inputs import DateTime, Text
 from app.core.workflow import timeline
 from app.volunteering import service as volunteering
 from app.volunteering.states import ACTIVITY_LABELS, ENROLLMENT_LABELS
@@ -17,16 +17,16 @@ PREFIX = "/activities"
 
 
 class ActivityArgs(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    description = fields.String(load_default="", validate=validate.Length(max=4000))
+    title = Text(required=True, validate=validate.Length(min=1, max=100))
+    description = Text(multiline=True, load_default="", validate=validate.Length(max=4000))
     community_id = fields.Integer(required=True, metadata={"description": "发布活动的社区（村）"})
-    organiser_name = fields.String(load_default=None, validate=validate.Length(max=100), metadata={
+    organiser_name = Text(load_default=None, validate=validate.Length(max=100), metadata={
         "description": "组织单位，如“东城社区党支部”；默认为社区名称"})
-    starts_at = fields.DateTime(required=True, metadata={"description": "不带时区时按北京时间"})
-    ends_at = fields.DateTime(required=True)
-    place_text = fields.String(load_default="", validate=validate.Length(max=200))
+    starts_at = DateTime(required=True, metadata={"description": "不带时区时按北京时间"})
+    ends_at = DateTime(required=True)
+    place_text = Text(load_default="", validate=validate.Length(max=200))
     capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=10000))
-    enroll_deadline = fields.DateTime(load_default=None, metadata={"description": "默认为活动开始时间"})
+    enroll_deadline = DateTime(load_default=None, metadata={"description": "默认为活动开始时间"})
 
 
 class ActivityQuery(PageArgs):
@@ -36,38 +36,38 @@ class ActivityQuery(PageArgs):
 
 
 class CheckInArgs(Schema):
-    scene = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={
+    scene = Text(required=True, validate=validate.Length(min=1, max=32), metadata={
         "description": "扫描活动签到码得到的内容"})
 
 
 class AttendanceArgs(Schema):
     user_id = fields.Integer(required=True)
-    action = fields.String(required=True, validate=validate.OneOf(("absent", "hours")), metadata={
+    action = Text(required=True, validate=validate.OneOf(("absent", "hours")), metadata={
         "description": "absent 登记缺席 / hours 更正（或补录）服务时长"})
     hours = fields.Decimal(load_default=None, places=2, metadata={"description": "action=hours 时必填"})
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500))
 
 
 class ActivityTransitionArgs(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(("cancel",)))
-    reason = fields.String(load_default="", validate=validate.Length(max=500))
+    action = Text(required=True, validate=validate.OneOf(("cancel",)))
+    reason = Text(multiline=True, load_default="", validate=validate.Length(max=500))
 
 
 class RosterQuery(PageArgs):
-    status = fields.String(load_default=None, validate=validate.OneOf(list(ENROLLMENT_LABELS)))
+    status = Text(load_default=None, validate=validate.OneOf(list(ENROLLMENT_LABELS)))
 
 
 class EnrollmentSchema(Schema):
     id = fields.Integer()
     activity_id = fields.Integer()
     user_id = fields.Integer()
-    status = fields.String(metadata={"description": "enrolled / waitlisted / cancelled / absent"})
+    status = Text(metadata={"description": "enrolled / waitlisted / cancelled / absent"})
     status_label = fields.Function(lambda e: ENROLLMENT_LABELS[e.status])
     position = fields.Integer(metadata={"description": "报名顺序；候补按此顺序递补"})
     check_in_at = LocalDateTime(allow_none=True)
     check_out_at = LocalDateTime(allow_none=True)
     hours = fields.Float(allow_none=True)
-    correction_reason = fields.String()
+    correction_reason = Text()
     created_at = LocalDateTime()
 
 
@@ -77,11 +77,11 @@ class RosterItemSchema(EnrollmentSchema):
 
 
 class EnrollmentEventSchema(Schema):
-    action = fields.String()
-    actor_role = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
-    note = fields.String()
+    action = Text()
+    actor_role = Text()
+    from_state = Text(allow_none=True)
+    to_state = Text()
+    note = Text()
     data = fields.Dict(metadata={"description": "更正时含 old / new"})
     created_at = LocalDateTime()
 
@@ -92,23 +92,23 @@ class EnrollmentDetailSchema(RosterItemSchema):
 
 class ActivitySchema(Schema):
     id = fields.Integer()
-    title = fields.String()
-    description = fields.String()
+    title = Text()
+    description = Text()
     community_id = fields.Integer(attribute="area_id")
-    organiser_name = fields.String()
+    organiser_name = Text()
     starts_at = LocalDateTime()
     ends_at = LocalDateTime()
     enroll_deadline = LocalDateTime()
-    place_text = fields.String()
+    place_text = Text()
     capacity = fields.Integer()
     enrolled_count = fields.Integer()
     waitlist_count = fields.Integer()
     remaining = fields.Function(lambda a: max(0, a.capacity - a.enrolled_count))
-    status = fields.String(metadata={"description": "published / cancelled"})
+    status = Text(metadata={"description": "published / cancelled"})
     status_label = fields.Function(lambda a: ACTIVITY_LABELS[a.status])
     my_enrollment = fields.Nested(EnrollmentSchema, allow_none=True)
     can_manage = fields.Boolean()
-    allowed_actions = fields.List(fields.String(), metadata={
+    allowed_actions = fields.List(Text(), metadata={
         "description": "enroll / cancel_enrollment / check_in / check_out；组织方另有 attendance / cancel"})
     scene = fields.Function(lambda a: a.scene if a.can_manage else None, metadata={
         "description": "签到码内容，仅组织方可见"})
@@ -156,12 +156,12 @@ class ActivityTransitions(View):
 
 @blp.route("/<int:activity_id>/code.png")
 class ActivityCode(View):
-    @blp.response(200, content_type="image/png")
+    @blp.response(200, FILE_SCHEMA, content_type="image/png")
     @blp.doc(security=BEARER)
     def get(self, activity_id):
         """活动签到码图片（组织方打印张贴，志愿者在小程序内扫码签到签退）"""
         png = volunteering.activity_code_png(current_actor(), activity_id)
-        return send_file(io.BytesIO(png), mimetype="image/png", download_name=f"activity-{activity_id}.png")
+        return attachment(png, "image/png", f"activity-{activity_id}.png", inline=True)
 
 
 @blp.route("/<int:activity_id>/enrollments")

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from app.areas import service as areas
 from app.areas.models import LEVELS, PLACE_KINDS
+from app.core.inputs import Text
 from miniprogram_api.common import BEARER, PageArgs, View, current_actor, page_schema
 from miniprogram_api.schemas_common import AreaSchema, PlaceSchema
 
@@ -12,27 +13,27 @@ PREFIX = "/admin"
 
 
 class AreaArgs(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    name = Text(required=True, validate=validate.Length(min=1, max=64))
+    level = Text(required=True, validate=validate.OneOf(LEVELS))
     parent_id = fields.Integer(load_default=None, allow_none=True)
 
 
 class AreaQuery(PageArgs):
     parent_id = fields.Integer(load_default=None)
-    level = fields.String(load_default=None, validate=validate.OneOf(LEVELS))
+    level = Text(load_default=None, validate=validate.OneOf(LEVELS))
 
 
 class PlaceArgs(Schema):
     grid_id = fields.Integer(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    kind = fields.String(load_default="building", validate=validate.OneOf(list(PLACE_KINDS)))
-    address = fields.String(load_default="", validate=validate.Length(max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    kind = Text(load_default="building", validate=validate.OneOf(list(PLACE_KINDS)))
+    address = Text(load_default="", validate=validate.Length(max=200))
 
 
 class PlaceUpdateArgs(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
-    kind = fields.String(validate=validate.OneOf(list(PLACE_KINDS)))
-    address = fields.String(validate=validate.Length(max=200))
+    name = Text(validate=validate.Length(min=1, max=100))
+    kind = Text(validate=validate.OneOf(list(PLACE_KINDS)))
+    address = Text(validate=validate.Length(max=200))
     active = fields.Boolean()
 
 
@@ -41,13 +42,13 @@ class PlaceQuery(PageArgs):
 
 
 class DepartmentArgs(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = Text(required=True, validate=validate.Length(min=1, max=64))
     area_id = fields.Integer(required=True)
 
 
 class DepartmentSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
+    name = Text()
     area_id = fields.Integer()
 
 

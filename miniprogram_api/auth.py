@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts import service as accounts
+from app.core.inputs import Text
 from app.edge import bearer_token
 from miniprogram_api.common import BEARER, View, current_user
 from miniprogram_api.schemas_common import UserSchema
@@ -13,24 +14,24 @@ PREFIX = "/auth"
 
 
 class CodeArgs(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=128),
-                         metadata={"description": "wx.login() 或 getPhoneNumber 返回的 code"})
+    code = Text(required=True, validate=validate.Length(min=1, max=128),
+                metadata={"description": "wx.login() 或 getPhoneNumber 返回的 code"})
 
 
 class PasswordArgs(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=128), load_only=True)
+    username = Text(required=True, validate=validate.Length(min=1, max=64))
+    password = Text(required=True, validate=validate.Length(min=1, max=128), load_only=True)
 
 
 class TokenSchema(Schema):
-    access_token = fields.String(required=True)
-    token_type = fields.String(dump_default="Bearer")
+    access_token = Text(required=True)
+    token_type = Text(dump_default="Bearer")
     expires_in = fields.Integer(required=True, metadata={"description": "有效期（秒）"})
     user = fields.Nested(UserSchema)
 
 
 class PhoneSchema(Schema):
-    phone = fields.String(metadata={"description": "脱敏手机号"})
+    phone = Text(metadata={"description": "脱敏手机号"})
 
 
 def _token_response(user, client="mp"):

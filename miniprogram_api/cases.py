@@ -7,6 +7,8 @@ from app.cases import presenter
 from app.cases import service as cases
 from app.cases.models import MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY
 from app.cases.states import ACTIONS, GROUPS, STATE_LABELS
+from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
+from app.core.inputs import Text
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("cases", __name__, description="事件上报与闭环处置")
@@ -17,17 +19,17 @@ ID_LIST = fields.List(fields.Integer(), load_default=list, validate=validate.Len
 
 
 class CaseReportArgs(Schema):
-    scene = fields.String(load_default=None, validate=validate.Length(max=32),
-                          metadata={"description": "扫码得到的 scene（与 place_id 二选一）"})
+    scene = Text(load_default=None, validate=validate.Length(max=32),
+                 metadata={"description": "扫码得到的 scene（与 place_id 二选一）"})
     place_id = fields.Integer(load_default=None)
     category_id = fields.Integer(required=True)
-    description = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    description = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500))
     photo_ids = ID_LIST
     anonymous = fields.Boolean(load_default=False, metadata={"description": "匿名：工作人员看不到上报人"})
 
 
 class CaseSimilarArgs(Schema):
-    scene = fields.String(load_default=None, validate=validate.Length(max=32))
+    scene = Text(load_default=None, validate=validate.Length(max=32))
     place_id = fields.Integer(load_default=None)
     category_id = fields.Integer(required=True)
 
@@ -35,23 +37,23 @@ class CaseSimilarArgs(Schema):
 class CaseQuery(PageArgs):
     mine = fields.Boolean(load_default=False, metadata={"description": "我上报的"})
     following = fields.Boolean(load_default=False, metadata={"description": "我关注的"})
-    status = fields.String(load_default=None, validate=validate.OneOf([*STATE_LABELS, *GROUPS]),
-                           metadata={"description": "状态，或分组 open / closed"})
+    status = Text(load_default=None, validate=validate.OneOf([*STATE_LABELS, *GROUPS]),
+                  metadata={"description": "状态，或分组 open / closed"})
     area_id = fields.Integer(load_default=None)
     assigned_to_me = fields.Boolean(load_default=False, metadata={"description": "派给我（或我所在部门）的"})
     overdue = fields.Boolean(load_default=None)
     escalated = fields.Boolean(load_default=None)
     category_id = fields.Integer(load_default=None)
-    moderation = fields.String(load_default=None,
-                               validate=validate.OneOf([MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY]))
-    q = fields.String(load_default=None, validate=validate.Length(max=32), metadata={"description": "受理编号"})
+    moderation = Text(load_default=None,
+                      validate=validate.OneOf([MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY]))
+    q = Text(load_default=None, validate=validate.Length(max=32), metadata={"description": "受理编号"})
 
 
 class CaseTransitionArgs(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    note = fields.String(load_default="", validate=validate.Length(max=500))
-    reason = fields.String(load_default="", validate=validate.Length(max=500),
-                           metadata={"description": "reject、verify 不通过、reopen 时必填"})
+    action = Text(required=True, validate=validate.OneOf(ACTIONS))
+    note = Text(multiline=True, load_default="", validate=validate.Length(max=500))
+    reason = Text(multiline=True, load_default="", validate=validate.Length(max=500),
+                  metadata={"description": "reject、verify 不通过、reopen 时必填"})
     assignee_id = fields.Integer(load_default=None, metadata={"description": "dispatch：网格员"})
     department_id = fields.Integer(load_default=None, metadata={"description": "dispatch：职能部门"})
     photo_ids = ID_LIST
@@ -60,33 +62,33 @@ class CaseTransitionArgs(Schema):
 
 class CaseRatingArgs(Schema):
     score = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
-    comment = fields.String(load_default="", validate=validate.Length(max=200))
+    comment = Text(multiline=True, load_default="", validate=validate.Length(max=200))
 
 
 class CaseRef(Schema):
     id = fields.Integer()
-    name = fields.String()
+    name = Text()
 
 
 class CasePlaceRef(CaseRef):
-    address = fields.String()
+    address = Text()
 
 
 class CasePhoto(Schema):
     id = fields.Integer()
-    url = fields.String()
-    thumb_url = fields.String()
+    url = Text()
+    thumb_url = Text()
 
 
 class CaseItem(Schema):
     id = fields.Integer()
-    tracking_no = fields.String()
-    status = fields.String()
-    status_label = fields.String()
-    status_group = fields.String(metadata={"description": "open / closed"})
+    tracking_no = Text()
+    status = Text()
+    status_label = Text()
+    status_group = Text(metadata={"description": "open / closed"})
     category = fields.Nested(CaseRef)
     place = fields.Nested(CasePlaceRef)
-    description = fields.String()
+    description = Text()
     photos = fields.List(fields.Nested(CasePhoto))
     anonymous = fields.Boolean()
     created_at = LocalDateTime()
@@ -97,30 +99,30 @@ class CaseItem(Schema):
     closed_at = LocalDateTime(allow_none=True)
     reopen_count = fields.Integer()
     rating = fields.Integer(allow_none=True)
-    rating_comment = fields.String()
+    rating_comment = Text()
     department = fields.Nested(CaseRef, allow_none=True)
-    allowed_actions = fields.List(fields.String(), metadata={"description": "当前用户现在可执行的操作"})
-    moderation = fields.String(allow_none=True, metadata={"description": "仅工作人员可见：pass / review / risky"})
+    allowed_actions = fields.List(Text(), metadata={"description": "当前用户现在可执行的操作"})
+    moderation = Text(allow_none=True, metadata={"description": "仅工作人员可见：pass / review / risky"})
     assignee_id = fields.Integer(allow_none=True, metadata={"description": "仅工作人员可见"})
 
 
 class CaseReporter(Schema):
     id = fields.Integer()
-    display_name = fields.String()
-    phone = fields.String(allow_none=True, metadata={"description": "脱敏手机号"})
+    display_name = Text()
+    phone = Text(allow_none=True, metadata={"description": "脱敏手机号"})
 
 
 class CaseTimelineItem(Schema):
     id = fields.Integer()
-    action = fields.String()
-    action_label = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
-    status_label = fields.String()
-    actor_role = fields.String()
-    actor_label = fields.String(metadata={"description": "居民看到的是角色（如“网格员”），不是姓名"})
-    actor_name = fields.String(allow_none=True, metadata={"description": "仅工作人员可见"})
-    note = fields.String()
+    action = Text()
+    action_label = Text()
+    from_state = Text(allow_none=True)
+    to_state = Text()
+    status_label = Text()
+    actor_role = Text()
+    actor_label = Text(metadata={"description": "居民看到的是角色（如“网格员”），不是姓名"})
+    actor_name = Text(allow_none=True, metadata={"description": "仅工作人员可见"})
+    note = Text()
     photos = fields.List(fields.Nested(CasePhoto))
     data = fields.Dict()
     at = LocalDateTime()
@@ -176,7 +178,9 @@ class CaseExportQuery(CaseQuery):
 @blp.route("/export.<any(csv, xlsx):fmt>")
 class CaseExport(View):
     @blp.arguments(CaseExportQuery, location="query")
-    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件"}})
+    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件", "content": {
+        CSV_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+        XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args, fmt):
         """按列表的筛选条件导出事件（CSV 或 Excel，最多 2 万行，不含上报人身份）"""
         from app.cases.exports import HEADER, case_rows

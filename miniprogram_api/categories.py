@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from app.cases import categories
 from app.cases.service import is_staff
+from app.core.inputs import Text
 from miniprogram_api.common import BEARER, PageArgs, View, current_actor, page_schema
 
 blp = Blueprint("categories", __name__, description="问题类别、办理时限与回复模板")
@@ -17,14 +18,14 @@ class CaseCategoryQuery(PageArgs):
 
 
 class CaseCategoryArgs(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = Text(required=True, validate=validate.Length(min=1, max=32))
     accept_hours = fields.Integer(required=True, validate=HOURS, metadata={"description": "受理时限（小时）"})
     handle_hours = fields.Integer(required=True, validate=HOURS, metadata={"description": "办理时限（小时）"})
     working_days = fields.Boolean(load_default=False, metadata={"description": "只计工作日（扣除节假日，含调休）"})
 
 
 class CaseCategoryUpdateArgs(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=32))
+    name = Text(validate=validate.Length(min=1, max=32))
     accept_hours = fields.Integer(validate=HOURS)
     handle_hours = fields.Integer(validate=HOURS)
     working_days = fields.Boolean()
@@ -32,19 +33,19 @@ class CaseCategoryUpdateArgs(Schema):
 
 
 class CannedReplyArgs(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    title = Text(required=True, validate=validate.Length(min=1, max=32))
+    body = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500))
 
 
 class CannedReplySchema(Schema):
     id = fields.Integer()
-    title = fields.String()
-    body = fields.String()
+    title = Text()
+    body = Text()
 
 
 class CaseCategorySchema(Schema):
     id = fields.Integer()
-    name = fields.String()
+    name = Text()
     accept_hours = fields.Integer()
     handle_hours = fields.Integer()
     working_days = fields.Boolean()

@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from app.codes import images
 from app.codes import service as codes
+from app.core.inputs import Text
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
 
 blp = Blueprint("codes", __name__, description="管理：场所二维码")
@@ -27,8 +28,8 @@ class CodeQuery(PageArgs):
 
 
 class ImageQuery(Schema):
-    kind = fields.String(load_default=images.WECHAT, validate=validate.OneOf(KINDS),
-                         metadata={"description": "wechat：小程序码（默认）；qrcode：普通二维码（相机扫码打开门户）"})
+    kind = Text(load_default=images.WECHAT, validate=validate.OneOf(KINDS),
+                metadata={"description": "wechat：小程序码（默认）；qrcode：普通二维码（相机扫码打开门户）"})
 
 
 class IdList(fields.Field):
@@ -48,7 +49,7 @@ class SheetQuery(ImageQuery):
 
 class CodeSchema(Schema):
     id = fields.Integer()
-    scene = fields.String()
+    scene = Text()
     place_id = fields.Integer()
     place_name = fields.Function(lambda c: c.place.name)
     grid_id = fields.Function(lambda c: c.place.grid_id)

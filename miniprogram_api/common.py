@@ -1,14 +1,14 @@
 """What every API module shares: the view class inside the request edge, and page schemas."""
 from __future__ import annotations
 
-import io
 import json
 
-from flask import send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from app import edge
+from app.core import exports
+from app.core.inputs import Text
 from app.core.time import to_local
 
 BEARER = [{"bearerAuth": []}]
@@ -35,7 +35,7 @@ class LocalDateTime(fields.DateTime):
 class PageArgs(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100),
                            metadata={"description": "每页条数，最多 100"})
-    cursor = fields.String(load_default=None, metadata={"description": "上一页返回的 next_cursor"})
+    cursor = Text(load_default=None, metadata={"description": "上一页返回的 next_cursor"})
 
 
 def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
@@ -50,5 +50,5 @@ def json_dumps(obj) -> str:
 
 
 def download(data: bytes, mimetype: str, filename: str):
-    """A file download; send_file writes the UTF-8 filename header for Chinese names."""
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)
+    """A file download, named safely (app.core.exports.attachment)."""
+    return exports.attachment(data, mimetype, filename)

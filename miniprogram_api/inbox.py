@@ -2,6 +2,7 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.core.inputs import Text
 from app.notifications import service as notifications
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_user
 
@@ -15,11 +16,11 @@ class InboxQuery(PageArgs):
 
 class InboxItemSchema(Schema):
     id = fields.Integer()
-    kind = fields.String(metadata={"description": "消息类型，如 case.accepted"})
-    title = fields.String()
-    body = fields.String()
-    page = fields.String(metadata={"description": "小程序页面路径（无前导 /），点击后跳转"})
-    subject_type = fields.String(allow_none=True)
+    kind = Text(metadata={"description": "消息类型，如 case.accepted"})
+    title = Text()
+    body = Text()
+    page = Text(metadata={"description": "小程序页面路径（无前导 /），点击后跳转"})
+    subject_type = Text(allow_none=True)
     subject_id = fields.Integer(allow_none=True)
     created_at = LocalDateTime()
     read_at = LocalDateTime(allow_none=True)
@@ -28,7 +29,7 @@ class InboxItemSchema(Schema):
 
 class InboxPageSchema(Schema):
     items = fields.List(fields.Nested(InboxItemSchema), required=True)
-    next_cursor = fields.String(allow_none=True, required=True)
+    next_cursor = Text(allow_none=True, required=True)
     unread_count = fields.Integer(required=True, metadata={"description": "未读消息总数"})
 
 

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from app.contact import service as contact
 from app.contact.models import CONTACT_ROLES
 from app.core.crypto import mask_name
+from app.core.inputs import Text
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
 
 blp = Blueprint("messages", __name__, description="我要联系：居民与网格员、网格民警、物业的留言")
@@ -16,14 +17,14 @@ def _person(user, resident: bool) -> str:
 
 
 class StartArgs(Schema):
-    scene = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    to_role = fields.String(required=True, validate=validate.OneOf(list(CONTACT_ROLES)),
-                            metadata={"description": "grid_worker / police / property"})
-    body = fields.String(required=True, validate=validate.Length(min=1, max=contact.MAX_BODY))
+    scene = Text(required=True, validate=validate.Length(min=1, max=32))
+    to_role = Text(required=True, validate=validate.OneOf(list(CONTACT_ROLES)),
+                   metadata={"description": "grid_worker / police / property"})
+    body = Text(multiline=True, required=True, validate=validate.Length(min=1, max=contact.MAX_BODY))
 
 
 class ReplyArgs(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=contact.MAX_BODY))
+    body = Text(multiline=True, required=True, validate=validate.Length(min=1, max=contact.MAX_BODY))
 
 
 class ThreadQuery(PageArgs):
@@ -33,7 +34,7 @@ class ThreadQuery(PageArgs):
 
 class ThreadPlaceSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
+    name = Text()
 
 
 class ChatMessageSchema(Schema):
@@ -41,16 +42,16 @@ class ChatMessageSchema(Schema):
     from_resident = fields.Boolean()
     author_name = fields.Function(lambda m: _person(m.author, m.from_resident),
                                   metadata={"description": "居民姓名脱敏"})
-    body = fields.String()
+    body = Text()
     created_at = LocalDateTime()
 
 
 class ThreadSummarySchema(Schema):
     id = fields.Integer()
     place = fields.Nested(ThreadPlaceSchema)
-    to_role = fields.String()
-    to_role_label = fields.String()
-    contact_name = fields.String()
+    to_role = Text()
+    to_role_label = Text()
+    contact_name = Text()
     resident_name = fields.Function(lambda t: _person(t.resident, True), metadata={"description": "脱敏"})
     message_count = fields.Integer()
     last_message_at = LocalDateTime()

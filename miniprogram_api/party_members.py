@@ -3,6 +3,8 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.core.exports import FILE_SCHEMA
+from app.core.inputs import Date, Text
 from app.members import report
 from app.members import service as members
 from app.members.models import STATUS_LABELS
@@ -13,30 +15,30 @@ PREFIX = "/party-members"
 
 
 class MemberRegisterArgs(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    org_name = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                             metadata={"description": "工作单位党组织"})
+    name = Text(required=True, validate=validate.Length(min=1, max=32))
+    org_name = Text(required=True, validate=validate.Length(min=1, max=100),
+                    metadata={"description": "工作单位党组织"})
     community_id = fields.Integer(required=True, metadata={"description": "报到（居住）社区"})
     grid_id = fields.Integer(load_default=None, allow_none=True, metadata={"description": "居住网格（可选）"})
-    skills = fields.List(fields.String(validate=validate.Length(min=1, max=16)), load_default=list,
-                         metadata={"description": "技能标签，如 维修、辅导、医疗"})
-    availability = fields.String(load_default="", validate=validate.Length(max=200),
-                                 metadata={"description": "可服务时间，如 周末全天"})
+    skills = fields.List(Text(validate=validate.Length(min=1, max=16)), load_default=list,
+                metadata={"description": "技能标签，如 维修、辅导、医疗"})
+    availability = Text(load_default="", validate=validate.Length(max=200),
+                        metadata={"description": "可服务时间，如 周末全天"})
 
 
 class MemberRegistrationQuery(PageArgs):
-    status = fields.String(load_default="pending", validate=validate.OneOf(list(STATUS_LABELS)))
+    status = Text(load_default="pending", validate=validate.OneOf(list(STATUS_LABELS)))
     community_id = fields.Integer(load_default=None)
 
 
 class MemberReviewArgs(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
-    reason = fields.String(load_default="", validate=validate.Length(max=500), metadata={"description": "驳回必填"})
+    action = Text(required=True, validate=validate.OneOf(["approve", "reject"]))
+    reason = Text(multiline=True, load_default="", validate=validate.Length(max=500), metadata={"description": "驳回必填"})
 
 
 class MemberPeriodArgs(Schema):
-    date_from = fields.Date(data_key="from", load_default=None, metadata={"description": "开始日期，默认当年 1 月 1 日"})
-    date_to = fields.Date(data_key="to", load_default=None, metadata={"description": "结束日期（含），默认今天"})
+    date_from = Date(data_key="from", load_default=None, metadata={"description": "开始日期，默认当年 1 月 1 日"})
+    date_to = Date(data_key="to", load_default=None, metadata={"description": "结束日期（含），默认今天"})
 
 
 class MemberRankingArgs(MemberPeriodArgs):
@@ -47,35 +49,35 @@ class MemberRankingArgs(MemberPeriodArgs):
 class PartyMemberSchema(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
-    name = fields.String()
-    org_name = fields.String()
+    name = Text()
+    org_name = Text()
     community_id = fields.Integer()
-    community_name = fields.String()
+    community_name = Text()
     grid_id = fields.Integer(allow_none=True)
-    grid_name = fields.String(allow_none=True)
-    skills = fields.List(fields.String())
-    availability = fields.String()
-    phone = fields.String(allow_none=True, metadata={"description": "脱敏手机号"})
-    status = fields.String()
-    status_label = fields.String()
-    reject_reason = fields.String(allow_none=True)
+    grid_name = Text(allow_none=True)
+    skills = fields.List(Text())
+    availability = Text()
+    phone = Text(allow_none=True, metadata={"description": "脱敏手机号"})
+    status = Text()
+    status_label = Text()
+    reject_reason = Text(allow_none=True)
     reviewed_at = LocalDateTime(allow_none=True)
     created_at = LocalDateTime()
-    allowed_actions = fields.List(fields.String())
+    allowed_actions = fields.List(Text())
 
 
 class MemberServiceSchema(Schema):
     wish_id = fields.Integer()
-    title = fields.String()
-    category = fields.String()
-    category_label = fields.String()
+    title = Text()
+    category = Text()
+    category_label = Text()
     fulfilled_at = LocalDateTime(allow_none=True)
     confirmed_at = LocalDateTime(allow_none=True)
     hours = fields.Float(allow_none=True)
     rating = fields.Integer(allow_none=True)
-    status = fields.String()
-    status_label = fields.String()
-    note = fields.String()
+    status = Text()
+    status_label = Text()
+    note = Text()
 
 
 class MemberRecordSchema(Schema):
@@ -93,8 +95,8 @@ class MemberRecordSchema(Schema):
 class MemberRankingItemSchema(Schema):
     rank = fields.Integer()
     member_id = fields.Integer()
-    name = fields.String(metadata={"description": "非管理员看到脱敏姓名（本人除外）"})
-    org_name = fields.String()
+    name = Text(metadata={"description": "非管理员看到脱敏姓名（本人除外）"})
+    org_name = Text()
     wishes_fulfilled = fields.Integer()
     hours = fields.Float()
     rating_average = fields.Float(allow_none=True)
@@ -103,9 +105,9 @@ class MemberRankingItemSchema(Schema):
 
 class MemberRankingSchema(Schema):
     community_id = fields.Integer()
-    community_name = fields.String()
-    date_from = fields.Date(data_key="from", attribute="from", allow_none=True)
-    date_to = fields.Date(data_key="to", attribute="to", allow_none=True)
+    community_name = Text()
+    date_from = Date(data_key="from", attribute="from", allow_none=True)
+    date_to = Date(data_key="to", attribute="to", allow_none=True)
     items = fields.List(fields.Nested(MemberRankingItemSchema))
 
 
@@ -153,7 +155,7 @@ class PartyMemberRecord(View):
 @blp.route("/<int:member_id>/report.csv")
 class PartyMemberReportCsv(View):
     @blp.arguments(MemberPeriodArgs, location="query")
-    @blp.response(200, content_type="text/csv", description="CSV（UTF-8 带 BOM，Excel 可直接打开）")
+    @blp.response(200, FILE_SCHEMA, content_type="text/csv", description="CSV（UTF-8 带 BOM，Excel 可直接打开）")
     @blp.doc(security=BEARER)
     def get(self, args, member_id):
         """双报告：下载党员在某期间的服务纪实（CSV）"""
@@ -164,7 +166,7 @@ class PartyMemberReportCsv(View):
 @blp.route("/<int:member_id>/report.pdf")
 class PartyMemberReportPdf(View):
     @blp.arguments(MemberPeriodArgs, location="query")
-    @blp.response(200, content_type="application/pdf", description="PDF 报告，可打印盖章")
+    @blp.response(200, FILE_SCHEMA, content_type="application/pdf", description="PDF 报告，可打印盖章")
     @blp.doc(security=BEARER)
     def get(self, args, member_id):
         """双报告：下载党员在某期间的服务纪实（PDF，供单位党组织存档）"""

@@ -2,6 +2,7 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.core.inputs import Date, Text
 from app.praise import service as praise
 from app.praise.models import TARGET_TYPES
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
@@ -11,64 +12,64 @@ PREFIX = "/praises"
 
 
 class PraiseArgs(Schema):
-    scene = fields.String(required=True, validate=validate.Length(min=1, max=32),
-                          metadata={"description": "扫码得到的 scene"})
-    target_type = fields.String(required=True, validate=validate.OneOf(list(TARGET_TYPES)),
-                                metadata={"description": "grid_worker / party_member / merchant / place"})
+    scene = Text(required=True, validate=validate.Length(min=1, max=32),
+                 metadata={"description": "扫码得到的 scene"})
+    target_type = Text(required=True, validate=validate.OneOf(list(TARGET_TYPES)),
+                       metadata={"description": "grid_worker / party_member / merchant / place"})
     target_id = fields.Integer(load_default=None, metadata={
         "description": "网格员、党员为用户 id；商户、场所可省略（即扫码场所）"})
-    message = fields.String(required=True, validate=validate.Length(min=1, max=praise.MAX_MESSAGE))
+    message = Text(multiline=True, required=True, validate=validate.Length(min=1, max=praise.MAX_MESSAGE))
 
 
 class PraiseQuery(PageArgs):
     community_id = fields.Integer(load_default=None, metadata={"description": "某社区的点赞墙"})
     mine = fields.Boolean(load_default=False, metadata={"description": "只看我点的赞（需登录）"})
-    target_type = fields.String(load_default=None, validate=validate.OneOf(list(TARGET_TYPES)))
+    target_type = Text(load_default=None, validate=validate.OneOf(list(TARGET_TYPES)))
     target_id = fields.Integer(load_default=None)
 
 
 class RankingQuery(Schema):
     community_id = fields.Integer(load_default=None)
-    month = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}$"),
-                          metadata={"description": "YYYY-MM，默认本月（北京时间）"})
-    target_type = fields.String(load_default=None, validate=validate.OneOf(list(TARGET_TYPES)))
+    month = Text(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}$"),
+                 metadata={"description": "YYYY-MM，默认本月（北京时间）"})
+    target_type = Text(load_default=None, validate=validate.OneOf(list(TARGET_TYPES)))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class PraiseSchema(Schema):
     id = fields.Integer()
-    target_type = fields.String()
-    target_type_label = fields.String()
+    target_type = Text()
+    target_type_label = Text()
     target_id = fields.Integer()
-    target_name = fields.String()
+    target_name = Text()
     place_id = fields.Integer()
-    place_name = fields.String()
-    message = fields.String()
-    praiser = fields.String(metadata={"description": "点赞人（姓名脱敏）"})
+    place_name = Text()
+    message = Text()
+    praiser = Text(metadata={"description": "点赞人（姓名脱敏）"})
     created_at = LocalDateTime()
 
 
 class CreatedPraiseSchema(Schema):
     id = fields.Integer()
-    target_type = fields.String()
+    target_type = Text()
     target_id = fields.Integer()
     place_id = fields.Integer()
-    message = fields.String()
-    day = fields.Date()
+    message = Text()
+    day = Date()
     created_at = LocalDateTime()
 
 
 class RankingItemSchema(Schema):
     rank = fields.Integer()
-    target_type = fields.String()
-    target_type_label = fields.String()
+    target_type = Text()
+    target_type_label = Text()
     target_id = fields.Integer()
-    name = fields.String()
+    name = Text()
     count = fields.Integer()
 
 
 class RankingSchema(Schema):
-    month = fields.String()
+    month = Text()
     items = fields.List(fields.Nested(RankingItemSchema))
 
 

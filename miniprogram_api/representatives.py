@@ -5,6 +5,7 @@ from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.core.inputs import Text
 from app.suggestions import service as suggestions
 from app.suggestions.models import KIND_LABELS
 from miniprogram_api.common import PageArgs, View, page_schema
@@ -15,21 +16,21 @@ PREFIX = "/representatives"
 
 class RepresentativeQuery(PageArgs):
     area_id = fields.Integer(load_default=None, metadata={"description": "该区域及其下级区域的代表"})
-    kind = fields.String(load_default=None, validate=validate.OneOf(list(KIND_LABELS)),
-                         metadata={"description": "npc 人大代表 / cppcc 政协委员 / party 党代表"})
+    kind = Text(load_default=None, validate=validate.OneOf(list(KIND_LABELS)),
+                metadata={"description": "npc 人大代表 / cppcc 政协委员 / party 党代表"})
 
 
 class RepresentativeSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
-    kind = fields.String()
-    kind_label = fields.String()
-    level = fields.String()
-    level_label = fields.String()
+    name = Text()
+    kind = Text()
+    kind_label = Text()
+    level = Text()
+    level_label = Text()
     area_id = fields.Integer()
     area_name = fields.Function(lambda r: r.area.name)
-    bio = fields.String()
-    scene = fields.String(metadata={"description": "其小程序码的 scene，扫码即向其提建议"})
+    bio = Text()
+    scene = Text(metadata={"description": "其小程序码的 scene，扫码即向其提建议"})
     online = fields.Function(lambda r: r.user_id is not None,
                              metadata={"description": "是否本人在线接收；否则由所在联络站转达"})
 
@@ -50,7 +51,7 @@ class RepresentativeDetailSchema(RepresentativeSchema):
 
 class RepresentativeScanSchema(Schema):
     representative = fields.Nested(RepresentativeSchema)
-    actions = fields.List(fields.String(), metadata={"description": "扫码后可执行的操作：suggest 向其提建议"})
+    actions = fields.List(Text(), metadata={"description": "扫码后可执行的操作：suggest 向其提建议"})
 
 
 RepresentativePage = page_schema(RepresentativeSchema, "RepresentativePage")

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 from app.areas.models import PLACE_KINDS
 from app.codes import service as codes
 from app.core import uow
+from app.core.inputs import Text
 
 blp = Blueprint("scan", __name__, description="扫码：场所、网格、联系人与可用操作")
 PREFIX = "/scan"
@@ -15,40 +16,40 @@ PREFIX = "/scan"
 
 class ScanPlaceSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
-    kind = fields.String()
+    name = Text()
+    kind = Text()
     kind_label = fields.Function(lambda p: PLACE_KINDS.get(p.kind, p.kind))
-    address = fields.String()
+    address = Text()
 
 
 class ScanAreaSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
+    name = Text()
 
 
 class ScanContactSchema(Schema):
-    role = fields.String(metadata={"description": "grid_worker / police / property"})
-    role_label = fields.String(metadata={"description": "网格员 / 网格民警 / 物业"})
-    name = fields.String()
-    phone = fields.String(allow_none=True, metadata={"description": "脱敏手机号，如 138****1234"})
+    role = Text(metadata={"description": "grid_worker / police / property"})
+    role_label = Text(metadata={"description": "网格员 / 网格民警 / 物业"})
+    name = Text()
+    phone = Text(allow_none=True, metadata={"description": "脱敏手机号，如 138****1234"})
     user_id = fields.Integer(allow_none=True, metadata={"description": "有账号的联系人（网格员）的用户 id，可用于点赞"})
 
 
 class PraiseTargetSchema(Schema):
-    target_type = fields.String()
+    target_type = Text()
     target_id = fields.Integer()
-    name = fields.String()
+    name = Text()
 
 
 class ScanSchema(Schema):
-    scene = fields.String()
+    scene = Text()
     place = fields.Nested(ScanPlaceSchema)
     grid = fields.Nested(ScanAreaSchema)
     community = fields.Nested(ScanAreaSchema)
     contacts = fields.List(fields.Nested(ScanContactSchema))
     praise_targets = fields.List(fields.Nested(PraiseTargetSchema),
                                  metadata={"description": "在此处可点赞的对象"})
-    actions = fields.List(fields.String(), metadata={"description": '["report","praise","contact"]'})
+    actions = fields.List(Text(), metadata={"description": '["report","praise","contact"]'})
 
 
 @blp.route("/<string:scene>")

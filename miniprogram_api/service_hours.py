@@ -1,17 +1,17 @@
 """The service-hours ledger: my hours and totals, admins' review (approve/reject), and the export."""
-import io
 
-from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.core.crypto import mask_name
+from app.core.exports import CSV_MIMETYPE, FILE_SCHEMA, XLSX_MIMETYPE
+from app.core.inputs import Date, Text
 from app.core.time import to_local, utcnow
 from app.core.workflow import timeline
 from app.volunteering import exports
 from app.volunteering import service as volunteering
 from app.volunteering.states import HOURS_LABELS
-from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download
 
 blp = Blueprint("service_hours", __name__, description="志愿服务时长：记录、审核、统计与导出")
 PREFIX = "/service-hours"
@@ -20,23 +20,23 @@ PREFIX = "/service-hours"
 class HoursQuery(PageArgs):
     mine = fields.Boolean(load_default=True, metadata={
         "description": "true：我的服务时长（含合计）；false：管理员待审核（管辖范围内）"})
-    status = fields.String(load_default=None, validate=validate.OneOf(list(HOURS_LABELS)), metadata={
+    status = Text(load_default=None, validate=validate.OneOf(list(HOURS_LABELS)), metadata={
         "description": "pending / approved / rejected；管理员列表默认 pending"})
     community_id = fields.Integer(load_default=None)
 
 
 class HoursTransitionArgs(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
-    reason = fields.String(load_default="", validate=validate.Length(max=500), metadata={
+    action = Text(required=True, validate=validate.OneOf(("approve", "reject")))
+    reason = Text(multiline=True, load_default="", validate=validate.Length(max=500), metadata={
         "description": "reject 时必填"})
-    evaluation = fields.String(load_default="", validate=validate.Length(max=500), metadata={
+    evaluation = Text(multiline=True, load_default="", validate=validate.Length(max=500), metadata={
         "description": "approve 时可填写服务评价"})
 
 
 class HoursExportQuery(Schema):
     community_id = fields.Integer(load_default=None)
-    date_from = fields.Date(load_default=None, data_key="from")
-    date_to = fields.Date(load_default=None, data_key="to")
+    date_from = Date(load_default=None, data_key="from")
+    date_to = Date(load_default=None, data_key="to")
 
 
 class HoursTotalsSchema(Schema):
@@ -52,27 +52,27 @@ class HoursSchema(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
     volunteer_name = fields.Function(lambda h: mask_name(h.user.label), metadata={"description": "脱敏姓名"})
-    source_type = fields.String(metadata={"description": "activity / wish"})
+    source_type = Text(metadata={"description": "activity / wish"})
     source_id = fields.Integer()
-    description = fields.String()
+    description = Text()
     hours = fields.Float()
-    served_on = fields.Date()
-    organiser_name = fields.String()
-    status = fields.String(metadata={"description": "pending / approved / rejected"})
+    served_on = Date()
+    organiser_name = Text()
+    status = Text(metadata={"description": "pending / approved / rejected"})
     status_label = fields.Function(lambda h: HOURS_LABELS[h.status])
-    evaluation = fields.String()
-    decision_note = fields.String()
+    evaluation = Text()
+    decision_note = Text()
     decided_at = LocalDateTime(allow_none=True)
     created_at = LocalDateTime()
-    allowed_actions = fields.List(fields.String())
+    allowed_actions = fields.List(Text())
 
 
 class HoursEventSchema(Schema):
-    action = fields.String()
-    actor_role = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
-    note = fields.String()
+    action = Text()
+    actor_role = Text()
+    from_state = Text(allow_none=True)
+    to_state = Text()
+    note = Text()
     data = fields.Dict()
     created_at = LocalDateTime()
 
@@ -83,7 +83,7 @@ class HoursDetailSchema(HoursSchema):
 
 class HoursPageSchema(Schema):
     items = fields.List(fields.Nested(HoursSchema), required=True)
-    next_cursor = fields.String(allow_none=True, required=True)
+    next_cursor = Text(allow_none=True, required=True)
     totals = fields.Nested(HoursTotalsSchema, metadata={"description": "按状态合计（不受 status 筛选影响）"})
 
 
@@ -123,23 +123,21 @@ class HoursTransitions(View):
 @blp.route("/export.csv")
 class ExportCsv(View):
     @blp.arguments(HoursExportQuery, location="query")
-    @blp.response(200, content_type="text/csv")
+    @blp.response(200, FILE_SCHEMA, content_type="text/csv")
     @blp.doc(security=BEARER)
     def get(self, args):
         """导出已通过的服务时长（CSV，UTF-8 带 BOM），用于录入全国志愿服务信息系统"""
         data = exports.to_csv(exports.approved_rows(current_actor(), **args))
-        return send_file(io.BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True,
-                         download_name=_filename("csv"))
+        return download(data, CSV_MIMETYPE, _filename("csv"))
 
 
 @blp.route("/export.xlsx")
 class ExportXlsx(View):
     @blp.arguments(HoursExportQuery, location="query")
-    @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    @blp.response(200, FILE_SCHEMA, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     @blp.doc(security=BEARER)
     def get(self, args):
         """导出已通过的服务时长（Excel），用于录入全国志愿服务信息系统"""
         data = exports.to_xlsx(exports.approved_rows(current_actor(), **args))
-        return send_file(io.BytesIO(data), as_attachment=True, download_name=_filename("xlsx"),
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return download(data, XLSX_MIMETYPE, _filename("xlsx"))
 

@@ -1,15 +1,13 @@
 """Statistics for an area in the caller's scope, and their CSV/XLSX exports (一张表 / 一表通)."""
 
-from flask import current_app, send_from_directory
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from app.areas.service import scoped_area
-from app.core.errors import NotFound
+from app.core.inputs import Date, Text
 from app.core.pagination import paginate
 from app.core.scoping import scope_filter
-from app.extensions import db
 from app.stats import exports
 from app.stats import service as stats
 from app.stats.models import MonthlyReport
@@ -23,14 +21,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class StatsArgs(Schema):
     area_id = fields.Integer(load_default=None, metadata={"description": "统计区域，默认为您管辖的最大区域"})
-    date_from = fields.Date(load_default=None, data_key="from", metadata={"description": "开始日期（含）"})
-    date_to = fields.Date(load_default=None, data_key="to", metadata={"description": "结束日期（含）"})
+    date_from = Date(load_default=None, data_key="from", metadata={"description": "开始日期（含）"})
+    date_to = Date(load_default=None, data_key="to", metadata={"description": "结束日期（含）"})
 
 
 class MonthArgs(Schema):
     area_id = fields.Integer(load_default=None)
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"),
-                          metadata={"description": "月份，如 2026-11"})
+    month = Text(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"),
+                 metadata={"description": "月份，如 2026-11"})
 
 
 class StatsSchema(Schema):
@@ -46,7 +44,7 @@ class StatsSchema(Schema):
 class MonthlyReportSchema(Schema):
     id = fields.Integer()
     area_id = fields.Integer()
-    month = fields.String()
+    month = Text()
     created_at = LocalDateTime()
 
 
@@ -121,9 +119,5 @@ class MonthlyReportFile(View):
     @blp.doc(security=BEARER, responses={"200": {"description": "XLSX", "content": {XLSX: {}}}})
     def get(self, report_id):
         """下载一份自动生成的“一表通”工作簿"""
-        report = db.session.get(MonthlyReport, report_id)
-        if report is None:
-            raise NotFound("报表不存在。")
-        scoped_area(current_actor(), report.area_id, stats.STATS_ROLES)
-        return send_from_directory(current_app.config["MEDIA_DIR"], report.path, as_attachment=True,
-                                   download_name=f"{report.month}-一表通.xlsx")
+        data, filename = stats.monthly_report_file(current_actor(), report_id)
+        return download(data, XLSX, filename)

@@ -2,6 +2,7 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.core.inputs import Text
 from app.notifications import subscriptions
 from miniprogram_api.common import BEARER, View, current_user
 
@@ -10,15 +11,15 @@ PREFIX = "/subscriptions"
 
 
 class AcceptedArgs(Schema):
-    accepted = fields.List(fields.String(validate=validate.Length(min=1, max=48)), required=True,
-                           validate=validate.Length(min=1, max=20),
-                           metadata={"description": "用户在 wx.requestSubscribeMessage 中同意的模板 key，每个 key 记一条额度"})
+    accepted = fields.List(Text(validate=validate.Length(min=1, max=48)), required=True,
+                  validate=validate.Length(min=1, max=20),
+                  metadata={"description": "用户在 wx.requestSubscribeMessage 中同意的模板 key，每个 key 记一条额度"})
 
 
 class QuotaSchema(Schema):
-    template_key = fields.String()
-    template_id = fields.String(metadata={"description": "传给 wx.requestSubscribeMessage 的 tmplIds"})
-    title = fields.String()
+    template_key = Text()
+    template_id = Text(metadata={"description": "传给 wx.requestSubscribeMessage 的 tmplIds"})
+    title = Text()
     remaining = fields.Integer(metadata={"description": "还可发送的条数"})
 
 

@@ -4,6 +4,8 @@ from marshmallow import Schema, fields, validate
 
 from app.accounts.models import User
 from app.core.crypto import mask_name
+from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
+from app.core.inputs import Text
 from app.extensions import db
 from app.suggestions import service as suggestions
 from app.suggestions import states
@@ -18,22 +20,22 @@ ACTIONS = ("accept", "reject", "answer", "refer", "reply", "close")
 class SuggestionArgs(Schema):
     representative_id = fields.Integer(load_default=None, metadata={"description": "向某位代表提建议"})
     area_id = fields.Integer(load_default=None, metadata={"description": "或：向该区域的代表联络站提建议"})
-    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    title = Text(required=True, validate=validate.Length(min=1, max=100))
+    body = Text(multiline=True, required=True, validate=validate.Length(min=1, max=2000))
     photo_ids = fields.List(fields.Integer(), load_default=list)
     allow_publication = fields.Boolean(load_default=False, metadata={"description": "办结后是否同意公开（隐去个人信息）"})
 
 
 class SuggestionQuery(PageArgs):
-    box = fields.String(load_default=None, validate=validate.OneOf(suggestions.BOXES), metadata={
+    box = Text(load_default=None, validate=validate.OneOf(suggestions.BOXES), metadata={
         "description": "mine 我提的 / addressed 提给我或我所在联络站的 / department 交办给我部门的 / "
-                       "scope 我管辖区域内的；不填则为以上全部"})
-    status = fields.String(load_default=None, validate=validate.OneOf(list(states.STATUS_LABELS)))
+              "scope 我管辖区域内的；不填则为以上全部"})
+    status = Text(load_default=None, validate=validate.OneOf(list(states.STATUS_LABELS)))
 
 
 class SuggestionTransitionArgs(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    note = fields.String(load_default="", validate=validate.Length(max=2000), metadata={
+    action = Text(required=True, validate=validate.OneOf(ACTIONS))
+    note = Text(multiline=True, load_default="", validate=validate.Length(max=2000), metadata={
         "description": "reject 的理由、answer 的答复、reply 的部门回复、close 的办结说明"})
     department_id = fields.Integer(load_default=None, metadata={"description": "refer：交办的部门"})
     due_at = fields.AwareDateTime(load_default=None, metadata={"description": "refer：办理期限，默认 15 天"})
@@ -42,20 +44,20 @@ class SuggestionTransitionArgs(Schema):
 
 class SuggestionRatingArgs(Schema):
     score = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
-    comment = fields.String(load_default="", validate=validate.Length(max=500))
+    comment = Text(multiline=True, load_default="", validate=validate.Length(max=500))
 
 
 class SuggestionRepresentativeSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
-    kind = fields.String()
-    kind_label = fields.String()
+    name = Text()
+    kind = Text()
+    kind_label = Text()
 
 
 class SuggestionSchema(Schema):
     id = fields.Integer()
-    title = fields.String()
-    status = fields.String()
+    title = Text()
+    status = Text()
     status_label = fields.Function(lambda s: states.STATUS_LABELS[s.status])
     representative = fields.Nested(SuggestionRepresentativeSchema, allow_none=True)
     office_name = fields.Function(lambda s: s.office.name if s.office else None)
@@ -72,28 +74,28 @@ class SuggestionSchema(Schema):
 
 class SuggestionTimelineEventSchema(Schema):
     id = fields.Integer()
-    action = fields.String()
+    action = Text()
     action_label = fields.Function(lambda e: states.ACTION_LABELS.get(e.action, e.action))
-    actor_role = fields.String()
+    actor_role = Text()
     actor_role_label = fields.Function(lambda e: states.ROLE_LABELS.get(e.actor_role, e.actor_role))
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
-    note = fields.String()
+    from_state = Text(allow_none=True)
+    to_state = Text()
+    note = Text()
     attachments = fields.List(fields.Dict())
     data = fields.Dict()
     created_at = LocalDateTime()
 
 
 class SuggestionDetailSchema(SuggestionSchema):
-    body = fields.String()
+    body = Text()
     photos = fields.List(fields.Dict())
     allow_publication = fields.Boolean()
     submitter_name = fields.Method("get_submitter_name", metadata={"description": "提建议人（脱敏）"})
-    reject_reason = fields.String()
-    answer = fields.String()
-    department_reply = fields.String()
-    closing_note = fields.String()
-    rating_comment = fields.String()
+    reject_reason = Text()
+    answer = Text()
+    department_reply = Text()
+    closing_note = Text()
+    rating_comment = Text()
     timeline = fields.Method("get_timeline")
     allowed_actions = fields.Method("get_allowed_actions")
     can_rate = fields.Method("get_can_rate")
@@ -114,15 +116,15 @@ class SuggestionDetailSchema(SuggestionSchema):
 
 class SuggestionBoardItemSchema(Schema):
     id = fields.Integer()
-    title = fields.String()
-    body = fields.String()
-    answer = fields.String()
-    department_reply = fields.String()
-    closing_note = fields.String()
+    title = Text()
+    body = Text()
+    answer = Text()
+    department_reply = Text()
+    closing_note = Text()
     representative = fields.Nested(SuggestionRepresentativeSchema, allow_none=True)
-    office_name = fields.String(allow_none=True)
-    department_name = fields.String(allow_none=True)
-    area_name = fields.String()
+    office_name = Text(allow_none=True)
+    department_name = Text(allow_none=True)
+    area_name = Text()
     submitted_at = LocalDateTime()
     closed_at = LocalDateTime()
     rating = fields.Integer(allow_none=True)
@@ -157,7 +159,9 @@ class SuggestionExportQuery(SuggestionQuery):
 @blp.route("/export.<any(csv, xlsx):fmt>")
 class SuggestionExport(View):
     @blp.arguments(SuggestionExportQuery, location="query")
-    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件"}})
+    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件", "content": {
+        CSV_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+        XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args, fmt):
         """按列表的筛选条件导出建议（不含提建议人的身份）"""
         from app.stats.exports import render

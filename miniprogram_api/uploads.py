@@ -3,6 +3,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.core.inputs import Text
 from app.media import service as media
 from miniprogram_api.common import BEARER, View, current_actor
 
@@ -16,8 +17,8 @@ class UploadForm(Schema):
 
 class UploadSchema(Schema):
     id = fields.Integer()
-    url = fields.String()
-    thumb_url = fields.String()
+    url = Text()
+    thumb_url = Text()
     width = fields.Integer()
     height = fields.Integer()
     size = fields.Integer()

@@ -2,6 +2,8 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
+from app.core.inputs import Date, Text
 from app.wishes import service as wishes
 from app.wishes.models import CATEGORIES, STATUS_LABELS
 from app.wishes.states import TRANSITIONS
@@ -14,18 +16,18 @@ ACTIONS = sorted({action for _, action in TRANSITIONS} - {"expire"})
 
 
 class WishArgs(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=30), metadata={"description": "最多 30 字"})
-    detail = fields.String(load_default="", validate=validate.Length(max=2000))
-    category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)),
-                             metadata={"description": "、".join(f"{k}={v[0]}" for k, v in CATEGORIES.items())})
-    desired_date = fields.Date(required=True, metadata={"description": "期望实现日期 YYYY-MM-DD"})
+    title = Text(required=True, validate=validate.Length(min=1, max=30), metadata={"description": "最多 30 字"})
+    detail = Text(multiline=True, load_default="", validate=validate.Length(max=2000))
+    category = Text(required=True, validate=validate.OneOf(list(CATEGORIES)),
+                    metadata={"description": "、".join(f"{k}={v[0]}" for k, v in CATEGORIES.items())})
+    desired_date = Date(required=True, metadata={"description": "期望实现日期 YYYY-MM-DD"})
     community_id = fields.Integer(required=True, metadata={"description": "心愿所在社区"})
     grid_id = fields.Integer(load_default=None, allow_none=True, metadata={"description": "所在网格（可选，用于就近派单）"})
-    address = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                            metadata={"description": "上门地址，仅认领党员和社区管理员可见"})
-    contact_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
-                                  metadata={"description": "联系电话；不填则用已绑定的手机号"})
-    contact_name = fields.String(load_default="", validate=validate.Length(max=32))
+    address = Text(required=True, validate=validate.Length(min=1, max=200),
+                   metadata={"description": "上门地址，仅认领党员和社区管理员可见"})
+    contact_phone = Text(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                         metadata={"description": "联系电话；不填则用已绑定的手机号"})
+    contact_name = Text(load_default="", validate=validate.Length(max=32))
     photo_ids = fields.List(fields.Integer(), load_default=list)
 
 
@@ -33,35 +35,35 @@ class WishQuery(PageArgs):
     pool = fields.Boolean(load_default=False, metadata={"description": "心愿池（仅已报到党员）"})
     mine = fields.Boolean(load_default=False, metadata={"description": "我提交的心愿"})
     claimed_by_me = fields.Boolean(load_default=False, metadata={"description": "我认领的心愿"})
-    status = fields.String(load_default=None, validate=validate.OneOf(list(STATUS_LABELS)))
+    status = Text(load_default=None, validate=validate.OneOf(list(STATUS_LABELS)))
     community_id = fields.Integer(load_default=None)
 
 
 class WishTransitionArgs(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    note = fields.String(load_default="", validate=validate.Length(max=500))
-    reason = fields.String(load_default="", validate=validate.Length(max=500),
-                           metadata={"description": "reject、release 必填"})
+    action = Text(required=True, validate=validate.OneOf(ACTIONS))
+    note = Text(multiline=True, load_default="", validate=validate.Length(max=500))
+    reason = Text(multiline=True, load_default="", validate=validate.Length(max=500),
+                  metadata={"description": "reject、release 必填"})
     member_id = fields.Integer(load_default=None, metadata={"description": "dispatch：党员报到记录 id"})
     photo_ids = fields.List(fields.Integer(), load_default=list, metadata={"description": "fulfil：服务照片"})
     hours = fields.Float(load_default=None, validate=validate.Range(min=0, max=24, min_inclusive=False),
                          metadata={"description": "fulfil：服务时长（小时）"})
     rating = fields.Integer(load_default=None, validate=validate.Range(min=1, max=5),
                             metadata={"description": "confirm：评分 1-5（可选）"})
-    comment = fields.String(load_default="", validate=validate.Length(max=200))
-    public_title = fields.String(load_default=None, validate=validate.Length(min=1, max=30),
-                                 metadata={"description": "approve：修改后的公开标题（可选）"})
-    public_detail = fields.String(load_default=None, validate=validate.Length(max=2000))
+    comment = Text(multiline=True, load_default="", validate=validate.Length(max=200))
+    public_title = Text(load_default=None, validate=validate.Length(min=1, max=30),
+                        metadata={"description": "approve：修改后的公开标题（可选）"})
+    public_detail = Text(multiline=True, load_default=None, validate=validate.Length(max=2000))
 
 
 class WishPublicTextArgs(Schema):
-    public_title = fields.String(validate=validate.Length(min=1, max=30))
-    public_detail = fields.String(validate=validate.Length(max=2000))
+    public_title = Text(validate=validate.Length(min=1, max=30))
+    public_detail = Text(multiline=True, validate=validate.Length(max=2000))
 
 
 class WishRatingArgs(Schema):
     score = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
-    comment = fields.String(load_default="", validate=validate.Length(max=200))
+    comment = Text(multiline=True, load_default="", validate=validate.Length(max=200))
 
 
 class WishCandidateQuery(Schema):
@@ -70,51 +72,51 @@ class WishCandidateQuery(Schema):
 
 class WishPhotoSchema(Schema):
     id = fields.Integer()
-    url = fields.String()
-    thumb_url = fields.String()
+    url = Text()
+    thumb_url = Text()
 
 
 class WishContactSchema(Schema):
-    name = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
+    name = Text(allow_none=True)
+    phone = Text(allow_none=True)
+    address = Text(allow_none=True)
 
 
 class WishClaimerSchema(Schema):
     user_id = fields.Integer()
     member_id = fields.Integer(allow_none=True)
-    name = fields.String()
-    org_name = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True, metadata={"description": "脱敏手机号"})
+    name = Text()
+    org_name = Text(allow_none=True)
+    phone = Text(allow_none=True, metadata={"description": "脱敏手机号"})
 
 
 class WishEventSchema(Schema):
-    action = fields.String()
-    action_label = fields.String()
-    actor_role = fields.String()
-    actor_role_label = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
-    note = fields.String(allow_none=True)
+    action = Text()
+    action_label = Text()
+    actor_role = Text()
+    actor_role_label = Text()
+    from_state = Text(allow_none=True)
+    to_state = Text()
+    note = Text(allow_none=True)
     attachments = fields.List(fields.Nested(WishPhotoSchema))
     time = LocalDateTime()
 
 
 class WishSchema(Schema):
     id = fields.Integer()
-    title = fields.String(metadata={"description": "公开标题（管理员可能已修改）"})
-    detail = fields.String()
-    category = fields.String()
-    category_label = fields.String()
-    desired_date = fields.Date()
+    title = Text(metadata={"description": "公开标题（管理员可能已修改）"})
+    detail = Text()
+    category = Text()
+    category_label = Text()
+    desired_date = Date()
     photos = fields.List(fields.Nested(WishPhotoSchema))
-    status = fields.String()
-    status_label = fields.String()
+    status = Text()
+    status_label = Text()
     community_id = fields.Integer()
-    community_name = fields.String()
+    community_name = Text()
     grid_id = fields.Integer(allow_none=True)
-    grid_name = fields.String(allow_none=True)
-    requester_name = fields.String(metadata={"description": "非认领党员看到的是脱敏姓名"})
+    grid_name = Text(allow_none=True)
+    requester_name = Text(metadata={"description": "非认领党员看到的是脱敏姓名"})
     claimed = fields.Boolean()
     claimed_by_me = fields.Boolean()
     claimed_at = LocalDateTime(allow_none=True)
@@ -124,19 +126,19 @@ class WishSchema(Schema):
     rating = fields.Integer(allow_none=True)
     auto_confirmed = fields.Boolean()
     created_at = LocalDateTime()
-    allowed_actions = fields.List(fields.String())
-    original_title = fields.String(allow_none=True, metadata={"description": "仅提交人和管理员可见"})
-    original_detail = fields.String(allow_none=True)
-    reject_reason = fields.String(allow_none=True)
+    allowed_actions = fields.List(Text())
+    original_title = Text(allow_none=True, metadata={"description": "仅提交人和管理员可见"})
+    original_detail = Text(allow_none=True)
+    reject_reason = Text(allow_none=True)
 
 
 class WishDetailSchema(WishSchema):
     contact = fields.Nested(WishContactSchema, allow_none=True,
                             metadata={"description": "居民地址和电话：仅认领党员、提交人和社区管理员可见"})
     claimer = fields.Nested(WishClaimerSchema, allow_none=True)
-    fulfil_note = fields.String(allow_none=True)
+    fulfil_note = Text(allow_none=True)
     fulfil_photos = fields.List(fields.Nested(WishPhotoSchema))
-    rating_comment = fields.String(allow_none=True)
+    rating_comment = Text(allow_none=True)
     can_rate = fields.Boolean()
     timeline = fields.List(fields.Nested(WishEventSchema))
 
@@ -145,18 +147,18 @@ class WishCandidateSchema(Schema):
     rank = fields.Integer()
     member_id = fields.Integer()
     user_id = fields.Integer()
-    name = fields.String()
-    org_name = fields.String()
+    name = Text()
+    org_name = Text()
     grid_id = fields.Integer(allow_none=True)
-    grid_name = fields.String(allow_none=True)
-    skills = fields.List(fields.String())
-    matched_skills = fields.List(fields.String())
+    grid_name = Text(allow_none=True)
+    skills = fields.List(Text())
+    matched_skills = fields.List(Text())
     same_grid = fields.Boolean()
     open_claims = fields.Integer()
     recent_fulfilled = fields.Integer()
-    availability = fields.String()
+    availability = Text()
     score = fields.Float()
-    reason = fields.String(metadata={"description": "排序理由"})
+    reason = Text(metadata={"description": "排序理由"})
 
 
 class WishCandidatesSchema(Schema):
@@ -192,7 +194,9 @@ class WishExportQuery(WishQuery):
 @blp.route("/export.<any(csv, xlsx):fmt>")
 class WishExport(View):
     @blp.arguments(WishExportQuery, location="query")
-    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件"}})
+    @blp.doc(security=BEARER, responses={"200": {"description": "CSV 或 XLSX 文件", "content": {
+        CSV_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+        XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args, fmt):
         """按列表的筛选条件导出心愿（只含公开标题，不含联系人、电话和住址）"""
         from app.stats.exports import render

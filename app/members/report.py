@@ -1,15 +1,13 @@
 """The employer report (双报告) of a party member's services, as CSV for Excel and as a printable PDF."""
 from __future__ import annotations
 
-import csv
 import io
 
+from app.core import exports
 from app.core.time import local_display
 from app.members.service import Report
 
 FONT = "STSong-Light"
-# A cell starting with one of these is a formula to Excel; residents write the titles.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def filename(report: Report, ext: str) -> str:
@@ -42,24 +40,16 @@ def _row_cells(index: int, row: dict) -> list[str]:
     ]
 
 
-def _safe(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
 def to_csv(report: Report) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["在职党员服务纪实报告（双报告）"])
-    for label, value in _summary(report):
-        writer.writerow([label, _safe(value)])
-    writer.writerow([])
-    writer.writerow(HEADER)
-    for index, row in enumerate(report.rows, start=1):
-        writer.writerow([_safe(c) for c in _row_cells(index, row)])
-    writer.writerow([])
-    writer.writerow(["生成时间", local_display(report.generated_at)])
-    # utf-8-sig: the BOM makes Excel read the Chinese correctly.
-    return buffer.getvalue().encode("utf-8-sig")
+    return exports.csv_bytes([
+        ["在职党员服务纪实报告（双报告）"],
+        *_summary(report),
+        [],
+        HEADER,
+        *(_row_cells(index, row) for index, row in enumerate(report.rows, start=1)),
+        [],
+        ["生成时间", local_display(report.generated_at)],
+    ])
 
 
 def to_pdf(report: Report) -> bytes:
@@ -86,14 +76,14 @@ def to_pdf(report: Report) -> bytes:
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ])
-    summary = Table([[Paragraph(k, body), Paragraph(_escape(v), body)] for k, v in _summary(report)],
+    summary = Table([[Paragraph(k, body), Paragraph(exports.pdf_text(v), body)] for k, v in _summary(report)],
                     colWidths=[50 * mm, 130 * mm], style=grid)
     summary.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f3e9e9"))]))
     story = [Paragraph("在职党员服务纪实报告", title), Paragraph("（双报到、双报告）", ParagraphStyle("sub", parent=body, alignment=1)), Spacer(1, 4 * mm),
              summary, Paragraph("服务明细", heading)]
     if report.rows:
         data = [[Paragraph(h, cell) for h in HEADER]]
-        data += [[Paragraph(_escape(c), cell) for c in _row_cells(i, r)] for i, r in enumerate(report.rows, start=1)]
+        data += [[Paragraph(exports.pdf_text(c), cell) for c in _row_cells(i, r)] for i, r in enumerate(report.rows, start=1)]
         widths = [8, 22, 31, 16, 17, 18, 14, 14, 40]
         table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1, style=grid)
         table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#c0392b")),
@@ -105,13 +95,9 @@ def to_pdf(report: Report) -> bytes:
         Spacer(1, 10 * mm),
         Paragraph("以上服务记录由社区在共治平台逐项登记，谁组织谁记录、谁记录谁证明。", body),
         Spacer(1, 8 * mm),
-        Paragraph(f"报到社区党组织（盖章）：{_escape(report.member['community_name'])}", body),
+        Paragraph(f"报到社区党组织（盖章）：{exports.pdf_text(report.member['community_name'])}", body),
         Paragraph(f"生成时间：{local_display(report.generated_at)}", body),
     ]
     doc.build(story)
     return buffer.getvalue()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

@@ -84,7 +84,7 @@ def case_action(case_id):
         if action not in ACTION_FIELDS:
             raise Invalid("未知的操作。", errors={"action": ["无效"]})
         actor = staff_actor()
-        args = {name: web.text(name) for name in ACTION_FIELDS[action]}
+        args = {name: web.text(name, multiline=True) for name in ACTION_FIELDS[action]}
         if action == "dispatch":
             kind, _, target = (request.form.get("target") or "").partition(":")
             if not target.isdigit() or kind not in ("worker", "department"):

@@ -59,10 +59,11 @@ def wish_action(wish_id):
     def act():
         if action not in WISH_CONSOLE_ACTIONS:
             raise Invalid("未知的操作。", errors={"action": ["无效"]})
-        data = {"note": web.text("note"), "reason": web.text("reason")}
+        data = {"note": web.text("note", multiline=True), "reason": web.text("reason", multiline=True)}
         if action == "approve":
             data |= {"public_title": web.text("public_title", 30) or None,
-                     "public_detail": request.form.get("public_detail")}
+                     "public_detail": web.text("public_detail", 2000, multiline=True)
+                     if "public_detail" in request.form else None}
         if action == "dispatch":
             data["member_id"] = web.number("member_id")
         return wish_service.transition(staff_actor(), wish_id, action, **data)
@@ -90,7 +91,7 @@ def member_action(member_id):
 
     action = request.form.get("action", "")
     done = {"approve": "已通过报到申请。", "reject": "已驳回报到申请。"}
-    web.attempt(lambda: member_service.review(staff_actor(), member_id, action, reason=web.text("reason")),
+    web.attempt(lambda: member_service.review(staff_actor(), member_id, action, reason=web.text("reason", multiline=True)),
                 success=done.get(action))
     return redirect(url_for("console.members", status=request.form.get("status") or "pending"))
 
@@ -109,7 +110,7 @@ def activities():
         ok, _ = web.attempt(lambda: volunteering.create_activity(
             actor, title=web.text("title", 60), community_id=web.number("community_id"),
             starts_at=_required_time("starts_at"), ends_at=_required_time("ends_at"),
-            capacity=web.number("capacity") or 0, description=web.text("description", 1000),
+            capacity=web.number("capacity") or 0, description=web.text("description", 1000, multiline=True),
             place_text=web.text("place_text", 100), enroll_deadline=web.local_datetime("enroll_deadline")),
             success="活动已发布。")
         if ok:
@@ -155,8 +156,8 @@ def hours_action(entry_id):
 
     action = request.form.get("action", "")
     done = {"approve": "服务时长已审核通过。", "reject": "已驳回该服务时长。"}
-    web.attempt(lambda: volunteering.transition_hours(staff_actor(), entry_id, action, reason=web.text("reason"),
-                                                      evaluation=web.text("evaluation")),
+    web.attempt(lambda: volunteering.transition_hours(staff_actor(), entry_id, action, reason=web.text("reason", multiline=True),
+                                                      evaluation=web.text("evaluation", multiline=True)),
                 success=done.get(action))
     return redirect(url_for("console.hours", status=request.form.get("status") or "pending"))
 
@@ -180,7 +181,7 @@ def activity_roster(activity_id):
         else:
             web.attempt(lambda: volunteering.correct_attendance(
                 actor, activity_id, user_id=web.number("user_id"), action=request.form.get("action", ""),
-                reason=web.text("reason", 200), hours=hours), success="考勤已更正，并记入活动纪实。")
+                reason=web.text("reason", 200, multiline=True), hours=hours), success="考勤已更正，并记入活动纪实。")
         return redirect(url_for("console.activity_roster", activity_id=activity_id))
     activity = volunteering.get_activity(activity_id)
     page = volunteering.list_enrollments(actor, activity_id, **web.page_args())

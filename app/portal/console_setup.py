@@ -6,6 +6,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 
 from app.accounts.models import ADMIN_ROLES, ROLE_LABELS, STREET_ADMIN, SYSTEM_ADMIN
 from app.core.errors import Invalid
+from app.core.exports import PDF_MIMETYPE, attachment
 from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import CODE_ROLES, bp, roles_required
@@ -81,8 +82,7 @@ def codes_sheet():
     ok, pdf = web.attempt(code_service.code_sheet, staff_actor(), ids, kind)
     if not ok:
         return redirect(url_for("console.codes"))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": 'inline; filename="codes-sheet.pdf"'})
+    return attachment(pdf, PDF_MIMETYPE, "codes-sheet.pdf", inline=True)
 
 
 # -- categories ---------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def reply_add(category_id):
     from app.cases import categories as category_service
 
     def add():
-        title, body = web.text("title", 32), web.text("body", 500)
+        title, body = web.text("title", 32), web.text("body", 500, multiline=True)
         if not title or not body:
             raise Invalid("请填写回复模板的标题和内容。", errors={"title": ["必填"], "body": ["必填"]})
         return category_service.add_canned_reply(staff_actor(), category_id, title=title, body=body)

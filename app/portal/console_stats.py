@@ -1,14 +1,13 @@
 """Console statistics: figures for an area in scope, SVG charts, and CSV/XLSX downloads."""
 from __future__ import annotations
 
-import io
-
-from flask import Response, render_template, request, send_file
+from flask import Response, render_template, request
 from sqlalchemy import select
 
 from app.areas.models import Area
 from app.core import audit
 from app.core.errors import Invalid
+from app.core.exports import attachment
 from app.core.scoping import scope_filter
 from app.extensions import db
 from app.portal import web
@@ -68,5 +67,5 @@ def stats_export(fmt: str):
     else:
         raise Invalid("只支持 CSV 或 XLSX。")
     audit.act("stats.export", format=fmt, area=figures["area"]["id"])
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=f"{title}.{fmt}")
+    return attachment(data, mimetype, f"{title}.{fmt}")
 

@@ -65,7 +65,7 @@ def suggestion_action(suggestion_id):
             raise Invalid("未知的操作。", errors={"action": ["无效"]})
         due = web.local_date("due_date")
         due_at = datetime.combine(due, time(18, 0), tzinfo=SHANGHAI) if due else None
-        return suggestion_service.transition(staff_actor(), suggestion_id, action, note=web.text("note", 2000),
+        return suggestion_service.transition(staff_actor(), suggestion_id, action, note=web.text("note", 2000, multiline=True),
                                              department_id=web.number("department_id"), due_at=due_at)
 
     web.attempt(act, success=f"已{ACTION_LABELS.get(action, '办理')}。")

@@ -63,7 +63,7 @@ def report(scene):
             actor = _resident()
             photo_ids = web.save_photos(actor)
             return cases.report_case(actor, scene=scene, category_id=web.number("category_id"),
-                                     description=web.text("description"), photo_ids=photo_ids,
+                                     description=web.text("description", multiline=True), photo_ids=photo_ids,
                                      anonymous=request.form.get("anonymous") == "1")
 
         ok, result = web.attempt(file_case)
@@ -87,7 +87,7 @@ def praise(scene):
         target_type, _, target_id = (request.form.get("target") or "").partition(":")
         ok, _result = web.attempt(lambda: praises.praise(
             _resident(), scene=scene, target_type=target_type, target_id=int(target_id) if target_id.isdigit() else None,
-            message=web.text("message", 200)), success="点赞成功，感谢您的认可！")
+            message=web.text("message", 200, multiline=True)), success="点赞成功，感谢您的认可！")
         if ok:
             return redirect(url_for("portal.praise_wall", community_id=scanned.community.id))
     return render_template("portal/praise.html", scan=scanned, form=request.form)
@@ -101,7 +101,7 @@ def message(scene):
     scanned = _scan(scene)
     if request.method == "POST":
         ok, thread = web.attempt(lambda: contact.start_thread(
-            _resident(), scene=scene, to_role=request.form.get("to_role", ""), body=web.text("body")))
+            _resident(), scene=scene, to_role=request.form.get("to_role", ""), body=web.text("body", multiline=True)))
         if ok:
             flash(f"留言已送达{thread.to_role_label}，工作人员会尽快通过您留下的电话与您联系。", "success")
             return redirect(url_for("portal.scan", scene=scene))
@@ -161,7 +161,7 @@ def rate(tracking_no):
     case, actor = _tracked_or_none(tracking_no)
     if case is None:
         return redirect(url_for("portal.track", tracking_no=tracking_no))
-    web.attempt(lambda: cases.rate_case(actor, case.id, score=_score(), comment=web.text("comment", 200)),
+    web.attempt(lambda: cases.rate_case(actor, case.id, score=_score(), comment=web.text("comment", 200, multiline=True)),
                 success="感谢您的评价！")
     return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
 

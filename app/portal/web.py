@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app import edge
-from app.core import uow
+from app.core import inputs, uow
 from app.core.errors import HTTP_MESSAGES, DomainError, Invalid, StaleObject
 from app.core.pagination import DEFAULT_LIMIT
 from app.core.time import SHANGHAI
@@ -36,8 +36,29 @@ def attempt(call: Callable, *args, success: str | None = None, **kwargs) -> tupl
     return True, result
 
 
-def text(name: str, limit: int = 500) -> str:
-    return (request.form.get(name) or "").strip()[:limit]
+# How a form field is named in a message; what the resident or the staff member saw beside the box.
+FIELD_LABELS = {
+    "description": "描述", "note": "说明", "reason": "原因", "body": "内容", "message": "留言", "comment": "评价",
+    "evaluation": "评价", "public_title": "公开标题", "public_detail": "公开内容", "title": "标题", "name": "名称",
+    "display_name": "姓名", "username": "用户名", "phone": "手机号", "place_text": "地点",
+    "from": "开始日期", "to": "结束日期", "enroll_deadline": "报名截止时间", "starts_at": "开始时间",
+    "ends_at": "结束时间",
+}
+
+
+def _label(name: str) -> str:
+    return FIELD_LABELS.get(name, "所填内容")
+
+
+def text(name: str, limit: int = 500, *, multiline: bool = False) -> str:
+    """A text field; control characters are a Chinese 422 (a multi-line box may hold line breaks and tabs)."""
+    value = (request.form.get(name) or "").strip()
+    if multiline:
+        value = inputs.normalise_newlines(value)
+    problem = inputs.text_problem(value, multiline=multiline)
+    if problem:
+        raise Invalid(f"{_label(name)}{problem}", errors={name: [problem]})
+    return value[:limit]
 
 
 def number(name: str, source=None) -> int | None:
@@ -64,9 +85,11 @@ def local_datetime(name: str) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.fromisoformat(raw).replace(tzinfo=SHANGHAI)
+        moment = datetime.fromisoformat(raw).replace(tzinfo=SHANGHAI)
     except ValueError as exc:
         raise Invalid("请填写有效的日期和时间。", errors={name: ["格式不正确"]}) from exc
+    _in_range(name, moment)
+    return moment
 
 
 def local_date(name: str, source=None) -> date | None:
@@ -74,9 +97,17 @@ def local_date(name: str, source=None) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError as exc:
         raise Invalid("请填写有效的日期。", errors={name: ["格式不正确"]}) from exc
+    _in_range(name, day)
+    return day
+
+
+def _in_range(name: str, value: date | datetime) -> None:
+    problem = inputs.date_problem(value)
+    if problem:
+        raise Invalid(f"{_label(name)}：{problem}", errors={name: [problem]})
 
 
 def page_args() -> dict:

@@ -1,12 +1,11 @@
 """Statistics as rows, CSV and XLSX: the dashboard flattened, and the monthly 一表通 workbook."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+
+from app.core import exports
 
 STATUS_LABELS = {
     "submitted": "待受理", "accepted": "已受理", "dispatched": "处置中", "handled": "待核查",
@@ -62,35 +61,26 @@ def rows(figures: dict) -> list[tuple[str, str, str]]:
 
 
 def to_csv(title: str, table: list[tuple], header=HEADER) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([title])
-    writer.writerow(header)
-    writer.writerows(table)
-    return buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel open Chinese text correctly
+    return exports.csv_bytes([[title], header, *table])
 
 
 def to_xlsx(title: str, table: list[tuple], header=HEADER, sheet: str = "统计") -> bytes:
-    book = Workbook()
-    ws = book.active
-    ws.title = sheet[:31]
-    ws.append([title])
+    book, ws = exports.workbook(sheet)
+    exports.append(ws, [title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(list(header))
+    exports.append(ws, header)
     for cell in ws[2]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="FDECEA")
-    for row in table:
-        ws.append(list(row))
+    for values in table:
+        exports.append(ws, values)
     widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(len(header))]
     for i, width in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = min(60, max(10, width * 2))
-    for row in ws.iter_rows(min_row=3):
-        for cell in row:
+    for cells in ws.iter_rows(min_row=3):
+        for cell in cells:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return exports.xlsx_bytes(book)
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -105,7 +95,7 @@ def month_bounds(month: str) -> tuple[date, date]:
     return first, date.fromordinal(nxt.toordinal() - 1)
 
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MIMETYPE = exports.XLSX_MIMETYPE
 MAX_ROWS = 20_000
 
 
@@ -125,5 +115,5 @@ def collect(list_page, row, *, max_rows: int = MAX_ROWS, **filters) -> list[tupl
 def render(fmt: str, title: str, table: list[tuple], header=HEADER, sheet: str = "统计") -> tuple[bytes, str]:
     """(file bytes, mimetype) for `csv` or `xlsx`."""
     if fmt == "csv":
-        return to_csv(title, table, header=header), "text/csv"
+        return to_csv(title, table, header=header), exports.CSV_MIMETYPE
     return to_xlsx(title, table, header=header, sheet=sheet), XLSX_MIMETYPE

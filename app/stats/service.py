@@ -9,15 +9,18 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import current_app
 from sqlalchemy import Float, case, cast, distinct, func, select
+from werkzeug.security import safe_join
 
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER, User
 from app.areas.models import Area, Department
 from app.areas.service import scoped_area
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.core.scoping import Actor
 from app.core.time import SHANGHAI, to_local, utcnow
 from app.extensions import db
+from app.stats.models import MonthlyReport
 
 STATS_ROLES = (*ADMIN_ROLES, GRID_WORKER)
 MAX_DAYS = 366 * 3
@@ -329,11 +332,11 @@ def generate_monthly_reports(month: str | None = None) -> list[int]:
     if month is None:
         first_of_this_month = to_local(utcnow()).date().replace(day=1)
         month = (first_of_this_month - timedelta(days=1)).strftime("%Y-%m")
-    root = Path(current_app.config["MEDIA_DIR"]) / "reports" / month
+    root = Path(current_app.config["REPORTS_DIR"]) / month
     root.mkdir(parents=True, exist_ok=True)
     ids = []
     for area in db.session.scalars(select(Area).where(Area.level == COMMUNITY).order_by(Area.id)):
-        relative = f"reports/{month}/community-{area.id}.xlsx"
+        relative = f"{month}/community-{area.id}.xlsx"
         (root / f"community-{area.id}.xlsx").write_bytes(monthly_workbook(area, month))
         report = db.session.scalar(select(MonthlyReport).where(
             MonthlyReport.area_id == area.id, MonthlyReport.month == month))
@@ -344,3 +347,18 @@ def generate_monthly_reports(month: str | None = None) -> list[int]:
         db.session.flush()
         ids.append(report.id)
     return ids
+
+
+def monthly_report_file(actor: Actor, report_id: int) -> tuple[bytes, str]:
+    """A stored 一表通 workbook and its download name, for staff whose scope covers its area."""
+    report = db.session.get(MonthlyReport, report_id)
+    if report is None:
+        raise NotFound("报表不存在。")
+    area = scoped_area(actor, report.area_id, STATS_ROLES)
+    path = safe_join(current_app.config["REPORTS_DIR"], report.path)
+    try:
+        with open(path or "", "rb") as stored:
+            data = stored.read()
+    except OSError as exc:
+        raise NotFound("报表文件不存在，请重新生成。") from exc
+    return data, f"{area.name}-{report.month}-一表通.xlsx"

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.core import exports
 from app.core.crypto import mask_name
 from app.core.errors import Invalid, NotFound
 from app.core.ids import new_verification_code
@@ -169,15 +170,15 @@ def render_pdf(certificate: Certificate) -> bytes:
         Paragraph(f"证明编号：{certificate.code}", right),
         Spacer(1, 4 * mm),
         Paragraph(
-            f"兹证明 {_escape(certificate.holder_name)} 于 {_cn_date(certificate.period_from)} 至 "
+            f"兹证明 {exports.pdf_text(certificate.holder_name)} 于 {_cn_date(certificate.period_from)} 至 "
             f"{_cn_date(certificate.period_to)} 期间参加志愿服务 {len(items)} 次，服务记录如下：", base),
         Spacer(1, 3 * mm),
     ]
     rows = [[Paragraph(h, cell) for h in ("序号", "服务项目", "服务日期", "时长（小时）", "组织单位")]]
     for index, entry in enumerate(items, start=1):
-        rows.append([Paragraph(str(index), cell), Paragraph(_escape(entry.description), cell),
+        rows.append([Paragraph(str(index), cell), Paragraph(exports.pdf_text(entry.description), cell),
                      Paragraph(_cn_date(entry.served_on), cell), Paragraph(_hours(entry.hours), cell),
-                     Paragraph(_escape(entry.organiser_name), cell)])
+                     Paragraph(exports.pdf_text(entry.organiser_name), cell)])
     rows.append([Paragraph("", cell), Paragraph("合计", cell), Paragraph("", cell),
                  Paragraph(_hours(certificate.total_hours), cell), Paragraph("", cell)])
     table = Table(rows, colWidths=[13 * mm, 56 * mm, 29 * mm, 24 * mm, 52 * mm], repeatRows=1)
@@ -191,12 +192,12 @@ def render_pdf(certificate: Certificate) -> bytes:
               Spacer(1, 2 * mm),
               Paragraph(f"以上服务时长由组织单位记录并审核，依据{RULES}出具（谁组织谁记录、谁记录谁证明）。", base),
               Spacer(1, 4 * mm),
-              Paragraph(f"出具单位（盖章）：{_escape(certificate.issuer)}", right),
+              Paragraph(f"出具单位（盖章）：{exports.pdf_text(certificate.issuer)}", right),
               Paragraph(f"出具时间：{local_display(certificate.issued_at)}", right),
               Spacer(1, 8 * mm)]
     qr = Image(qr_png(url), width=32 * mm, height=32 * mm)
     verify_text = Paragraph(
-        f"验证码：{certificate.code}<br/>扫描二维码或访问以下网址核验本证明真伪：<br/>{_escape(url)}", small)
+        f"验证码：{certificate.code}<br/>扫描二维码或访问以下网址核验本证明真伪：<br/>{exports.pdf_text(url)}", small)
     footer = Table([[qr, verify_text]], colWidths=[38 * mm, 136 * mm])
     footer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     story.append(footer)
@@ -206,7 +207,3 @@ def render_pdf(certificate: Certificate) -> bytes:
                             subject=f"证明编号 {certificate.code}")
     doc.build(story)
     return buffer.getvalue()
-
-
-def _escape(text: str) -> str:
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

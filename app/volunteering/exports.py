@@ -1,8 +1,6 @@
 """Approved hours as CSV and XLSX, for entry into the national volunteer information system."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from sqlalchemy import select
@@ -10,6 +8,7 @@ from sqlalchemy import select
 from app.accounts.models import ADMIN_ROLES
 from app.accounts.service import phone_of
 from app.areas.service import get_area
+from app.core import exports
 from app.core.crypto import mask_phone
 from app.core.errors import Forbidden, Invalid
 from app.core.scoping import Actor, scope_filter
@@ -22,8 +21,6 @@ from app.volunteering.states import APPROVED
 COLUMNS = ("记录编号", "志愿者姓名", "手机号（脱敏）", "服务项目", "服务类型", "服务日期", "服务时长（小时）",
            "组织单位", "评价", "审核时间")
 SOURCE_LABELS = {"activity": "志愿活动", "wish": "微心愿"}
-# A cell starting with one of these is run as a formula by spreadsheet programs.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def approved_rows(actor: Actor, *, community_id: int | None = None, date_from: date | None = None,
@@ -53,37 +50,20 @@ def approved_rows(actor: Actor, *, community_id: int | None = None, date_from: d
     return rows
 
 
-def _safe(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def to_csv(rows: list[list]) -> bytes:
-    """UTF-8 with a BOM, so Excel on Windows opens the Chinese correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([_safe(v) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    return exports.csv_bytes([COLUMNS, *rows])
 
 
 def to_xlsx(rows: list[list]) -> bytes:
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "志愿服务时长"
-    sheet.append(list(COLUMNS))
+    book, sheet = exports.workbook("志愿服务时长")
+    exports.append(sheet, COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([_safe(v) for v in row])
+    for values in rows:
+        exports.append(sheet, values)
     for letter, width in zip("ABCDEFGHIJ", (10, 12, 16, 30, 10, 12, 14, 20, 20, 20), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return exports.xlsx_bytes(book)
