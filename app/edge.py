@@ -137,11 +137,12 @@ def unit_of_work(view):
         if status >= 400 or g.get("gz_failed"):
             _finish_failed(keep=g.get("gz_keep", False))
             return response
-        _audit(status)
-        if key and response_obj is not None:
-            idempotency.remember(owner, key, fingerprint, g.get("gz_user") and g.gz_user.id, request.method,
-                                 request.path, status, response_obj.get_data(as_text=True))
         try:
+            _audit(status)
+            if key and response_obj is not None:
+                # A concurrent request with the same key fails here, on the unique index.
+                idempotency.remember(owner, key, fingerprint, g.get("gz_user") and g.gz_user.id, request.method,
+                                     request.path, status, response_obj.get_data(as_text=True))
             uow.commit()
         except IntegrityError as exc:
             uow.rollback()
