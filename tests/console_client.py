@@ -24,17 +24,18 @@ class Console:
         vars(g).clear()
         return self.client.open(path, method=method, **kwargs)
 
-    def _refresh_token(self, path: str = "/console/login") -> None:
+    def token_from(self, path: str = "/console/login") -> None:
+        """Take the CSRF token from a page's form (the portal's pages work the same way)."""
         page = self.get(path)
         found = TOKEN.search(page.get_data(as_text=True))
         self.token = found.group(1) if found else None
 
     def login(self, username: str) -> Console:
-        self._refresh_token()
+        self.token_from()
         res = self._open("POST", "/console/login", data={"username": username, "password": DEMO_PASSWORD,
                                                         "csrf_token": self.token})
         assert res.status_code == 302, res.get_data(as_text=True)[:300]
-        self._refresh_token("/console/")
+        self.token_from("/console/")
         return self
 
     def get(self, path: str, **kwargs):
@@ -42,7 +43,7 @@ class Console:
 
     def post(self, path: str, data: dict | None = None, **kwargs):
         if self.token is None:
-            self._refresh_token()
+            self.token_from()
         return self._open("POST", path, data={**(data or {}), "csrf_token": self.token}, **kwargs)
 
     def flashes(self) -> list[tuple[str, str]]:
