@@ -46,8 +46,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/cases"): USERS, ("POST", "/cases"): USERS, ("GET", "/cases/similar"): USERS,
     ("GET", "/cases/export.{fmt}"): USERS,  # each caller exports only what their own list shows
     ("GET", "/cases/{case_id}"): OWNER_OR_EAST,
-    # following a case found as `similar` is open to residents, never to out-of-scope staff
-    ("POST", "/cases/{case_id}/follow"): {"owner", "stranger", "east_admin"},
+    # following needs the follow_token of a `similar` lookup at the place (tests/api/test_case_privacy.py),
+    # never a bare case id; out-of-scope staff never
+    ("POST", "/cases/{case_id}/follow"): {"owner", "east_admin"},
     ("DELETE", "/cases/{case_id}/follow"): {"owner", "stranger", "east_admin"},
     ("POST", "/cases/{case_id}/rating"): OWNER, ("POST", "/cases/{case_id}/transitions"): OWNER_OR_EAST,
     # categories: county-wide settings; reading is public, changing is for admins
@@ -235,7 +236,7 @@ def _body(method, path, world):
 
 
 QUERIES = {
-    "/cases/similar": "category_id={category_id}&place_id={place_id}",
+    "/cases/similar": "category_id={category_id}&scene={scene}",
     "/admin/codes/sheet": "ids={code_id}",
     "/admin/stats": "area_id={area_id}", "/admin/stats/export.csv": "area_id={area_id}",
     "/admin/stats/export.xlsx": "area_id={area_id}", "/admin/stats/monthly.xlsx": "area_id={area_id}&month=2026-10",
