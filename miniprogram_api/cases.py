@@ -80,16 +80,32 @@ class CasePhoto(Schema):
     thumb_url = Text()
 
 
+class CaseFollowArgs(Schema):
+    follow_token = Text(load_default=None, validate=validate.Length(max=200), metadata={
+        "description": "查重结果（GET /cases/similar 或上报答复的 similar）中该事件的 follow_token；"
+                       "居民关注须提供，24 小时内有效"})
+
+
+class SimilarCase(Schema):
+    id = fields.Integer()
+    status = Text()
+    status_label = Text()
+    category = fields.Nested(CaseRef)
+    reported_on = fields.Date(metadata={"description": "上报日期"})
+    is_mine = fields.Boolean(metadata={"description": "是否为我上报的"})
+    follow_token = Text(metadata={"description": "关注凭证：POST /cases/{id}/follow 时提交"})
+
+
 class CaseItem(Schema):
     id = fields.Integer()
-    tracking_no = Text()
+    tracking_no = Text(allow_none=True, metadata={"description": "受理编号；仅上报人和工作人员可见"})
     status = Text()
     status_label = Text()
     status_group = Text(metadata={"description": "open / closed"})
     category = fields.Nested(CaseRef)
     place = fields.Nested(CasePlaceRef)
-    description = Text()
-    photos = fields.List(fields.Nested(CasePhoto))
+    description = Text(multiline=True, allow_none=True, metadata={"description": "问题描述；仅上报人和工作人员可见"})
+    photos = fields.List(fields.Nested(CasePhoto), metadata={"description": "照片；仅上报人和工作人员可见"})
     anonymous = fields.Boolean()
     created_at = LocalDateTime()
     due_at = LocalDateTime(allow_none=True, metadata={"description": "当前环节的办理时限"})
@@ -122,8 +138,8 @@ class CaseTimelineItem(Schema):
     actor_role = Text()
     actor_label = Text(metadata={"description": "居民看到的是角色（如“网格员”），不是姓名"})
     actor_name = Text(allow_none=True, metadata={"description": "仅工作人员可见"})
-    note = Text()
-    photos = fields.List(fields.Nested(CasePhoto))
+    note = Text(multiline=True, metadata={"description": "办理说明；关注者看不到（为空）"})
+    photos = fields.List(fields.Nested(CasePhoto), metadata={"description": "照片；关注者看不到（为空）"})
     data = fields.Dict()
     at = LocalDateTime()
 
@@ -137,8 +153,9 @@ class CaseDetail(CaseItem):
 
 
 class CaseReportResult(CaseDetail):
-    similar = fields.List(fields.Nested(CaseItem), metadata={
-        "description": "同一地点 72 小时内同类未办结的事件，可改为关注（POST /cases/{id}/follow）"})
+    similar = fields.List(fields.Nested(SimilarCase), metadata={
+        "description": "同一地点 72 小时内同类未办结的事件（只有类别、状态和日期），可改为关注"
+                       "（POST /cases/{id}/follow，附 follow_token）"})
 
 
 CasePage = page_schema(CaseItem, "CasePage")
@@ -155,7 +172,7 @@ class Cases(View):
         filed = cases.report_case(actor, **args)
         # Already what CaseReportResult documents (presenter.detail_json): sent as it is.
         body = {**presenter.detail_json(filed.case, actor, filed.timeline),
-                "similar": [presenter.summary_json(c, actor) for c in filed.similar]}
+                "similar": [presenter.similar_json(c, actor) for c in filed.similar]}
         return current_app.json.response(body), 201
 
     @blp.arguments(CaseQuery, location="query")
@@ -194,12 +211,13 @@ class CaseExport(View):
 @blp.route("/similar")
 class Similar(View):
     @blp.arguments(CaseSimilarArgs, location="query")
-    @blp.response(200, CaseItem(many=True))
+    @blp.response(200, SimilarCase(many=True))
     @blp.doc(security=BEARER)
     def get(self, args):
-        """上报前查重：同一地点 72 小时内同类未办结的事件（最多 5 条）"""
+        """上报前查重：同一地点 72 小时内同类未办结的事件（最多 5 条，只有类别、状态和日期）。居民须提供扫码得到的
+        scene；place_id 仅供管辖该场所的工作人员使用"""
         actor = current_actor()
-        return [presenter.summary(c, actor) for c in cases.find_similar(actor, **args)]
+        return [presenter.similar(c, actor) for c in cases.find_similar(actor, **args)]
 
 
 @blp.route("/<int:case_id>")
@@ -236,12 +254,14 @@ class Rating(View):
 
 @blp.route("/<int:case_id>/follow")
 class Follow(View):
+    @blp.arguments(CaseFollowArgs, required=False)
     @blp.response(200, CaseDetail)
     @blp.doc(security=BEARER)
-    def post(self, case_id):
-        """关注事件：不再重复上报，办理进展同样通知我"""
+    def post(self, args, case_id):
+        """关注事件：不再重复上报，办理进展同样通知我。居民凭查重得到的 follow_token 关注；关注者只看到办理进展，
+        看不到受理编号、描述、照片和办理说明"""
         actor = current_actor()
-        return presenter.detail(cases.follow_case(actor, case_id), actor)
+        return presenter.detail(cases.follow_case(actor, case_id, **args), actor)
 
     @blp.response(200, CaseItem)
     @blp.doc(security=BEARER)

@@ -35,12 +35,15 @@ class CaseCategoryUpdateArgs(Schema):
 class CannedReplyArgs(Schema):
     title = Text(required=True, validate=validate.Length(min=1, max=32))
     body = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500))
+    area_id = fields.Integer(load_default=None, metadata={
+        "description": "模板所属区域（须在您的管辖范围内）；不填则为您管辖的区域，系统管理员不填为全域"})
 
 
 class CannedReplySchema(Schema):
     id = fields.Integer()
     title = Text()
     body = Text()
+    area_id = fields.Integer(allow_none=True, metadata={"description": "所属区域；为空表示全域"})
 
 
 class CaseCategorySchema(Schema):
@@ -51,12 +54,14 @@ class CaseCategorySchema(Schema):
     working_days = fields.Boolean()
     active = fields.Boolean()
     canned_replies = fields.Method("replies", allow_none=True,
-                                   metadata={"description": "回复模板，仅工作人员可见"})
+                                   metadata={"description": "回复模板，仅工作人员可见：本人所在区域及其上级区域的模板，"
+                                                            "管理员另见其管辖范围内的"})
 
     def replies(self, category):
-        if not is_staff(current_actor(required=False)):
+        actor = current_actor(required=False)
+        if not is_staff(actor):
             return None
-        return CannedReplySchema(many=True).dump(category.canned_replies)
+        return CannedReplySchema(many=True).dump(categories.visible_replies(actor, category.canned_replies))
 
 
 CaseCategoryPage = page_schema(CaseCategorySchema, "CaseCategoryPage")
@@ -95,7 +100,7 @@ class Replies(View):
     @blp.response(201, CannedReplySchema)
     @blp.doc(security=BEARER)
     def post(self, args, category_id):
-        """为类别添加回复模板（管理员）"""
+        """为类别添加回复模板（管理员，模板属于其管辖的区域）"""
         return categories.add_canned_reply(current_actor(), category_id, **args)
 
 
@@ -104,5 +109,5 @@ class Reply(View):
     @blp.response(204)
     @blp.doc(security=BEARER)
     def delete(self, reply_id):
-        """删除回复模板（管理员）"""
+        """删除回复模板（管理员，仅限其管辖范围内的模板）"""
         categories.delete_canned_reply(current_actor(), reply_id)

@@ -1,14 +1,19 @@
-"""Report categories with their time limits, and the canned replies staff keep for each."""
+"""Report categories with their time limits, and the canned replies staff keep for each.
+
+A canned reply belongs to an area: county-wide ones (kept by system admins), a street's, a
+community's. Staff see the replies of their own area chain; admins add replies for their area
+and delete only the replies inside their scope."""
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.accounts.models import ADMIN_ROLES, STREET_ADMIN, SYSTEM_ADMIN
+from app.accounts.models import ADMIN_ROLES, STAFF_ROLES, STREET_ADMIN, SYSTEM_ADMIN
+from app.areas.models import Area
 from app.cases.models import CannedReply, Category
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate
-from app.core.scoping import Actor
+from app.core.scoping import Actor, require_scope
 from app.extensions import db
 
 MAX_LIMIT_HOURS = 24 * 90
@@ -72,10 +77,46 @@ def update_category(actor: Actor, category_id: int, **changes) -> Category:
     return category
 
 
-def add_canned_reply(actor: Actor, category_id: int, *, title: str, body: str) -> CannedReply:
+def sees_reply(actor: Actor, reply: CannedReply) -> bool:
+    """A reply of the actor's area chain (above or at one of their areas), or one an admin manages."""
+    if actor.is_system_admin:
+        return True
+    return (any(path.startswith(reply.area_path) for path in actor.paths(STAFF_ROLES))
+            or actor.covers(reply.area_path, ADMIN_ROLES))
+
+
+def visible_replies(actor: Actor, replies: list[CannedReply]) -> list[CannedReply]:
+    return [r for r in replies if sees_reply(actor, r)]
+
+
+def replies_for_case(case) -> list[CannedReply]:
+    """The replies offered on a case: its category's, from the areas above (or at) the case's place."""
+    return [r for r in get_category(case.category_id).canned_replies if case.area_path.startswith(r.area_path)]
+
+
+def _reply_area(actor: Actor, area_id: int | None) -> Area | None:
+    """The area a new reply belongs to: the one chosen inside the admin's scope, else the admin's own."""
+    if area_id is not None:
+        area = db.session.get(Area, area_id)
+        if area is None:
+            raise NotFound("区域不存在。")
+        require_scope(actor, area.path, ADMIN_ROLES)
+        return area
+    if actor.is_system_admin:
+        return None
+    own = {g.area_id for g in actor.grants if g.role in ADMIN_ROLES and g.area_id is not None}
+    if len(own) != 1:
+        raise Invalid("请选择回复模板适用的区域。", errors={"area_id": ["必填"]})
+    return db.session.get(Area, own.pop())
+
+
+def add_canned_reply(actor: Actor, category_id: int, *, title: str, body: str,
+                     area_id: int | None = None) -> CannedReply:
     _require(actor, *ADMIN_ROLES)
+    area = _reply_area(actor, area_id)
     category = get_category(category_id)
-    reply = CannedReply(category_id=category.id, title=title.strip(), body=body.strip())
+    reply = CannedReply(category_id=category.id, title=title.strip(), body=body.strip(),
+                        area_id=area.id if area else None, area_path=area.path if area else "/")
     db.session.add(reply)
     db.session.flush()
     return reply
@@ -84,7 +125,8 @@ def add_canned_reply(actor: Actor, category_id: int, *, title: str, body: str) -
 def delete_canned_reply(actor: Actor, reply_id: int) -> None:
     _require(actor, *ADMIN_ROLES)
     reply = db.session.get(CannedReply, reply_id)
-    if reply is None:
+    if reply is None or not sees_reply(actor, reply):
         raise NotFound("回复模板不存在。")
+    require_scope(actor, reply.area_path, ADMIN_ROLES)
     db.session.delete(reply)
     db.session.flush()

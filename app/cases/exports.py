@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.cases.models import Case
-from app.cases.service import list_cases
+from app.cases.service import list_cases, staff_role
 from app.cases.states import STATE_LABELS
 from app.core.scoping import Actor
 from app.core.time import local_display
@@ -12,12 +12,15 @@ HEADER = ("受理编号", "状态", "类别", "地点", "描述", "上报时间"
           "重新办理次数", "评分", "匿名")
 
 
-def _row(c: Case) -> tuple:
-    return (c.tracking_no, STATE_LABELS[c.status], c.category.name, c.place.name, c.description,
+def _row(c: Case, actor: Actor) -> tuple:
+    # A followed case is a neighbour's: its progress, not its number or what they wrote (as in the list).
+    private = actor.user_id == c.reporter_id or staff_role(c, actor) is not None
+    return (c.tracking_no if private else "", STATE_LABELS[c.status], c.category.name, c.place.name,
+            c.description if private else "",
             local_display(c.created_at), local_display(c.accepted_at), local_display(c.closed_at),
             local_display(c.due_at), "是" if c.overdue else "否", c.reopen_count,
             c.rating if c.rating is not None else "", "是" if c.anonymous else "否")
 
 
 def case_rows(actor: Actor, **filters) -> list[tuple]:
-    return collect(lambda **page: list_cases(actor, **page), _row, **filters)
+    return collect(lambda **page: list_cases(actor, **page), lambda c: _row(c, actor), **filters)

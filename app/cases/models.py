@@ -45,6 +45,10 @@ class CannedReply(Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("case_categories.id"), index=True)
     title: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(String(500))
+    # The area the reply belongs to: offered on cases in its subtree, managed by admins over it.
+    # None and "/" are county-wide replies, kept by system admins.
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    area_path: Mapped[str] = mapped_column(AreaPath, default="/", index=True)
 
     category: Mapped[Category] = relationship(back_populates="canned_replies", lazy="raise_on_sql")
 
@@ -120,3 +124,15 @@ class CaseFollower(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
 
     __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+
+
+class TrackingAttempt(Model):
+    """A wrong guess at the portal's tracking form (number plus phone digits), counted per number.
+
+    Kept in the database, not Redis, so the limit holds when Redis is down (Redis is never a gate)."""
+
+    __tablename__ = "case_tracking_attempts"
+
+    tracking_no: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_case_tracking_attempts_tracking_no_created_at", "tracking_no", "created_at"),)

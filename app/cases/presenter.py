@@ -1,12 +1,14 @@
 """What each viewer sees of a case: staff see their scope in full (never an anonymous reporter);
-the reporter and followers see the timeline with staff shown by role, not by name."""
+the reporter sees the timeline with staff shown by role, not by name; a follower (a neighbour who
+found the case at the same place) sees its progress only: no tracking number, description, photos
+or notes. A similar case found before reporting shows less still: category, status and the day."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from app.accounts.models import ROLE_LABELS, User
 from app.cases.models import Case
-from app.cases.service import staff_role, viewer_of
+from app.cases.service import follow_token, staff_role, viewer_of
 from app.cases.states import ACTION_LABELS, CASE_FLOW, CLOSED, GROUPS, STATE_LABELS
 from app.core import crypto
 from app.core.scoping import Actor
@@ -29,20 +31,41 @@ def _group(status: str) -> str:
 def summary(case: Case, actor: Actor) -> dict:
     """A list item: no queries beyond the ones that loaded the case."""
     staff = staff_role(case, actor) is not None
+    private = staff or (actor.user_id is not None and actor.user_id == case.reporter_id)
     item = {
-        "id": case.id, "tracking_no": case.tracking_no, "status": case.status,
+        "id": case.id, "tracking_no": case.tracking_no if private else None, "status": case.status,
         "status_label": STATE_LABELS[case.status], "status_group": _group(case.status),
         "category": {"id": case.category.id, "name": case.category.name},
         "place": {"id": case.place.id, "name": case.place.name, "address": case.place.address},
-        "description": case.description, "photos": case.photos, "anonymous": case.anonymous,
+        "description": case.description if private else None, "photos": case.photos if private else [],
+        "anonymous": case.anonymous,
         "created_at": case.created_at, "due_at": case.due_at, "overdue": case.overdue,
         "escalated": case.escalated, "accepted_at": case.accepted_at, "closed_at": case.closed_at,
-        "reopen_count": case.reopen_count, "rating": case.rating, "rating_comment": case.rating_comment,
+        "reopen_count": case.reopen_count, "rating": case.rating,
+        "rating_comment": case.rating_comment if private else "",
         "department": {"id": case.department.id, "name": case.department.name} if case.department else None,
         "allowed_actions": CASE_FLOW.allowed_actions(case, actor),
         "moderation": case.moderation if staff else None,
         "assignee_id": case.assignee_id if staff else None,
     }
+    return item
+
+
+def similar(case: Case, actor: Actor) -> dict:
+    """A case found at the place before reporting: enough to recognise it and follow it, nothing personal."""
+    return {
+        "id": case.id, "status": case.status, "status_label": STATE_LABELS[case.status],
+        "category": {"id": case.category.id, "name": case.category.name},
+        "reported_on": to_local(case.created_at).date(),
+        "is_mine": actor.user_id is not None and actor.user_id == case.reporter_id,
+        "follow_token": follow_token(case, actor),
+    }
+
+
+def similar_json(case: Case, actor: Actor) -> dict:
+    """`similar()` as the API sends it (the SimilarCase schema), for the report's answer."""
+    item = similar(case, actor)
+    item["reported_on"] = item["reported_on"].isoformat()
     return item
 
 
@@ -104,6 +127,7 @@ def timeline_items(case: Case, actor: Actor, viewer: str | None, events: list | 
     if events is None:
         events = timeline("case", case.id)
     staff = viewer == "staff"
+    private = viewer in ("staff", "reporter")  # a follower sees the steps, not what was written or shown
     names = {}
     if staff:
         ids = {e.actor_id for e in events if e.actor_id}
@@ -122,7 +146,7 @@ def timeline_items(case: Case, actor: Actor, viewer: str | None, events: list | 
             "from_state": event.from_state, "to_state": event.to_state,
             "status_label": STATE_LABELS.get(event.to_state, event.to_state),
             "actor_role": event.actor_role, "actor_label": role_label, "actor_name": name,
-            "note": event.note, "photos": event.attachments,
+            "note": event.note if private else "", "photos": event.attachments if private else [],
             "data": data if staff else {k: v for k, v in data.items() if k in PUBLIC_DATA},
             "at": event.created_at,
         })

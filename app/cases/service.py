@@ -5,6 +5,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -235,20 +237,65 @@ def similar_cases(place_id: int, category_id: int, exclude_id: int | None = None
 
 def find_similar(actor: Actor, *, category_id: int, place_id: int | None = None,
                  scene: str | None = None) -> list[Case]:
-    """Before filing: what is already reported here, so the resident can follow it instead."""
+    """Before filing: what is already reported here, so the resident can follow it instead.
+
+    Only for someone at the place: a resident names it by the scene of the code they scanned; a
+    place id alone is for staff whose scope covers it (ids are sequential, scenes are not)."""
     if not actor.is_authenticated:
         raise Unauthorized()
-    place = _place(place_id, scene)
+    _require_place_given(place_id, scene)
+    if scene:
+        place = _place(None, scene)
+    else:
+        if not is_staff(actor):
+            raise Forbidden("请扫描该场所的二维码后再查看同类事件。")
+        place = _usable_place(db.session.get(Place, place_id), None)
+        if not actor.covers(place.area_path, AREA_ROLES):
+            raise OutOfScope()
     return similar_cases(place.id, _category(category_id).id)
 
 
-def follow_case(actor: Actor, case_id: int) -> Case:
-    """Follow an open case: the follower gets the notifications the reporter gets."""
+FOLLOW_TOKEN_SALT = "gongzhi.case-follow"
+FOLLOW_TOKEN_AGE = timedelta(hours=24)
+
+
+def _follow_tokens() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FOLLOW_TOKEN_SALT)
+
+
+def follow_token(case: Case, actor: Actor) -> str | None:
+    """What a similar case carries so that this caller, who found it at the place, may follow it.
+
+    Bound to the case and the caller, and short-lived: following needs it, so knowing a case id
+    (they are sequential) is not enough."""
+    if actor.user_id is None:
+        return None
+    return _follow_tokens().dumps([case.id, actor.user_id])
+
+
+def _token_admits(token: str | None, case: Case, actor: Actor) -> bool:
+    if not token or actor.user_id is None:
+        return False
+    try:
+        case_id, user_id = _follow_tokens().loads(token, max_age=int(FOLLOW_TOKEN_AGE.total_seconds()))
+    except (BadSignature, ValueError, TypeError):
+        return False
+    return case_id == case.id and user_id == actor.user_id
+
+
+def follow_case(actor: Actor, case_id: int, follow_token: str | None = None) -> Case:
+    """Follow an open case: the follower gets the notifications the reporter gets.
+
+    Staff follow cases in their scope; a resident follows a case they found as similar at the place
+    (its `follow_token`). Anyone else learns nothing, not even that the case exists."""
+    if not actor.is_authenticated:
+        raise Unauthorized()
     case = _load(case_id)
-    if case.moderation != MODERATION_PASS and not staff_role(case, actor) and actor.user_id != case.reporter_id:
+    entitled = (staff_role(case, actor) is not None or actor.user_id == case.reporter_id
+                or (case.moderation == MODERATION_PASS and not is_staff(actor)
+                    and (is_following(case, actor) or _token_admits(follow_token, case, actor))))
+    if not entitled:
         raise NotFound("案件不存在。")
-    if is_staff(actor) and not staff_role(case, actor) and actor.user_id != case.reporter_id:
-        raise NotFound("案件不存在。")  # staff outside the case's area cannot follow it into their inbox
     if case.status not in GROUPS["open"]:
         raise Conflict("该案件已结束，无需关注。")
     if actor.user_id != case.reporter_id and not is_following(case, actor):

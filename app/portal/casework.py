@@ -9,30 +9,50 @@ from sqlalchemy import func, select
 
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER, RoleGrant, User
 from app.accounts.service import actor_for
-from app.cases.models import Case
+from app.cases.models import Case, TrackingAttempt
 from app.cases.service import staff_scope
 from app.cases.states import HANDLED, SUBMITTED, TIMED
-from app.core.errors import NotFound
+from app.core.errors import TooManyRequests
 from app.core.scoping import Actor, scope_filter
 from app.core.time import local_today_start, utcnow
 from app.extensions import db
 
 NOT_FOUND = "未找到匹配的事件，请核对受理编号和手机号后四位。"
+TRACKING_TRIES = 5
+TRACKING_WINDOW = timedelta(hours=1)
 DUE_SOON = timedelta(hours=24)
 
 
-def tracked_case(tracking_no: str, phone_last4: str) -> tuple[Case, Actor]:
-    """The case and its reporter's actor, if the last four digits match the reporter's phone.
+def tracking_budget_left(tracking_no: str) -> None:
+    """Refuse a tracking number that has had TRACKING_TRIES wrong tries within the last TRACKING_WINDOW:
+    with four digits to guess, the phone's last four are a secret only while guessing is slow."""
+    tracking_no = (tracking_no or "").strip().upper()
+    if not tracking_no:
+        return
+    since = utcnow() - TRACKING_WINDOW
+    wrong = db.session.scalar(select(func.count(TrackingAttempt.id)).where(
+        TrackingAttempt.tracking_no == tracking_no[:32], TrackingAttempt.created_at >= since))
+    if (wrong or 0) >= TRACKING_TRIES:
+        raise TooManyRequests("该受理编号的查询错误次数过多，请一小时后再试。")
 
-    Both failures give the same message, so the page reveals nothing about which numbers exist."""
+
+def tracked_case(tracking_no: str, phone_last4: str) -> tuple[Case, Actor] | None:
+    """The case and its reporter's actor, if the last four digits match the reporter's phone; else None,
+    and the wrong try is recorded against the number (the edge commits it with the answer).
+
+    Both failures give the same answer, so the page reveals nothing about which numbers exist."""
     tracking_no = (tracking_no or "").strip().upper()
     phone_last4 = (phone_last4 or "").strip()
-    if not tracking_no or len(tracking_no) > 32 or len(phone_last4) != 4 or not phone_last4.isdigit():
-        raise NotFound(NOT_FOUND)
-    row = db.session.execute(select(Case.id, User).join(User, User.id == Case.reporter_id)
-                             .where(Case.tracking_no == tracking_no)).first()
+    if not tracking_no or len(tracking_no) > 32:
+        return None
+    row = None
+    if len(phone_last4) == 4 and phone_last4.isdigit():
+        row = db.session.execute(select(Case.id, User).join(User, User.id == Case.reporter_id)
+                                 .where(Case.tracking_no == tracking_no)).first()
     if row is None or not hmac.compare_digest(row[1].phone_last4 or "", phone_last4):
-        raise NotFound(NOT_FOUND)
+        db.session.add(TrackingAttempt(tracking_no=tracking_no))
+        db.session.flush()
+        return None
     return db.session.get(Case, row[0]), actor_for(row[1])
 
 

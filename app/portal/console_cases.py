@@ -60,7 +60,7 @@ def _areas(actor):
 def case_detail(case_id):
     from app.cases import presenter
     from app.cases import service as case_service
-    from app.cases.categories import get_category
+    from app.cases.categories import replies_for_case
     from app.cases.states import ACTION_LABELS
     from app.portal.casework import dispatch_options
 
@@ -69,7 +69,7 @@ def case_detail(case_id):
     detail = presenter.detail(case, actor)
     options = dispatch_options(actor, case) if "dispatch" in detail["allowed_actions"] else None
     return render_template("console/case_detail.html", case=detail, options=options, labels=ACTION_LABELS,
-                           replies=get_category(case.category_id).canned_replies)
+                           replies=replies_for_case(case))
 
 
 @bp.post("/cases/<int:case_id>/actions")

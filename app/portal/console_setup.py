@@ -99,7 +99,9 @@ def categories():
             working_days=request.form.get("working_days") == "1"), success="已新增问题类别。")
         return redirect(url_for("console.categories"))
     page = category_service.list_categories(actor, include_inactive=True, **web.page_args())
-    return render_template("console/categories.html", page=page,
+    replies = {c.id: category_service.visible_replies(actor, c.canned_replies) for c in page.items}
+    deletable = {r.id for shown in replies.values() for r in shown if actor.covers(r.area_path, ADMIN_ROLES)}
+    return render_template("console/categories.html", page=page, replies=replies, deletable=deletable,
                            can_edit=actor.has_role(SYSTEM_ADMIN, STREET_ADMIN))
 
 

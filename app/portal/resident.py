@@ -118,15 +118,18 @@ def _remember(case_id: int) -> None:
 
 @bp.route("/track", methods=["GET", "POST"])
 def track():
-    from app.portal.casework import tracked_case
+    from app.portal.casework import NOT_FOUND, tracked_case, tracking_budget_left
 
     tracking_no = (request.values.get("tracking_no") or "").strip().upper()
     if request.method == "POST":
+        tracking_budget_left(tracking_no)  # a 429 page once the number has had its wrong tries
         ok, found = web.attempt(tracked_case, tracking_no, request.form.get("phone_last4", ""))
-        if ok:
+        if ok and found:
             case, _actor = found
             _remember(case.id)
             return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
+        if ok:
+            flash(NOT_FOUND, "error")
     return render_template("portal/track.html", tracking_no=tracking_no)
 
 

@@ -77,9 +77,24 @@ def areas_for(actor: Actor) -> list[Area]:
 
 
 def departments_for(actor: Actor) -> list[Department]:
-    from app.areas.service import departments_in_scope
+    """The departments an admin may grant the department role over: those whose own area lies in their
+    scope. A department above the admin's area (one they may dispatch to) is not theirs to staff."""
+    stmt = select(Department).where(scope_filter(actor, Department.area_path, ADMIN_ROLES)).order_by(Department.name)
+    return list(db.session.scalars(stmt))
 
-    return departments_in_scope(actor)
+
+def require_manageable(actor: Actor, user: User) -> None:
+    """An admin changes the roles of staff wholly inside their scope, and never their own.
+
+    Every grant the user holds must lie in the admin's subtree: a grant elsewhere means someone
+    else manages that person (a system admin manages everyone but themselves)."""
+    if user.id == actor.user_id:
+        raise Forbidden("不能更改自己的角色。")
+    if actor.is_system_admin:
+        return
+    grants = list(user.grants)
+    if not grants or any(g.role == SYSTEM_ADMIN or not actor.covers(g.area_path, ADMIN_ROLES) for g in grants):
+        raise Forbidden("该人员不在您的管辖范围内。")
 
 
 def _check_grant(actor: Actor, role: str, area_id: int | None, department_id: int | None) -> tuple[int | None, int | None]:
@@ -88,9 +103,12 @@ def _check_grant(actor: Actor, role: str, area_id: int | None, department_id: in
     if role == DEPARTMENT:
         if department_id is None:
             raise Invalid("请选择职能部门。", errors={"department_id": ["必填"]})
-        if department_id not in {d.id for d in departments_for(actor)}:
-            raise Forbidden("该部门不在您的管辖范围内。")
         department = db.session.get(Department, department_id)
+        if department is None:
+            raise NotFound("部门不存在。")
+        # The department's own area, not the areas it may be dispatched to.
+        if not actor.covers(department.area_path, ADMIN_ROLES):
+            raise Forbidden("该部门不在您的管辖范围内。")
         return department.area_id, department_id
     if area_id is None:
         raise Invalid("请选择管辖区域。", errors={"area_id": ["必填"]})
@@ -120,6 +138,7 @@ def grant(actor: Actor, user_id: int, *, role: str, area_id: int | None = None,
     user = db.session.get(User, user_id)
     if user is None or user.username is None:
         raise NotFound("人员不存在。")
+    require_manageable(actor, user)
     area_id, department_id = _check_grant(actor, role, area_id, department_id)
     return accounts.grant_role(user, role, area_id=area_id, department_id=department_id)
 
@@ -128,11 +147,10 @@ def revoke(actor: Actor, grant_id: int) -> None:
     row = db.session.get(RoleGrant, grant_id)
     if row is None:
         raise NotFound("角色不存在。")
+    user = db.session.get(User, row.user_id)
+    require_manageable(actor, user)
     if row.role not in grantable_roles(actor):
         raise Forbidden("您不能撤销该角色。")
     require_scope(actor, row.area_path, ADMIN_ROLES)
-    if row.user_id == actor.user_id:
-        raise Forbidden("不能撤销自己的角色。")
-    user = db.session.get(User, row.user_id)
     user.grants.remove(row)
     db.session.flush()

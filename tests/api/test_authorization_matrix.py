@@ -46,13 +46,15 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/cases"): USERS, ("POST", "/cases"): USERS, ("GET", "/cases/similar"): USERS,
     ("GET", "/cases/export.{fmt}"): USERS,  # each caller exports only what their own list shows
     ("GET", "/cases/{case_id}"): OWNER_OR_EAST,
-    # following a case found as `similar` is open to residents, never to out-of-scope staff
-    ("POST", "/cases/{case_id}/follow"): {"owner", "stranger", "east_admin"},
+    # following needs the follow_token of a `similar` lookup at the place (tests/api/test_case_privacy.py),
+    # never a bare case id; out-of-scope staff never
+    ("POST", "/cases/{case_id}/follow"): {"owner", "east_admin"},
     ("DELETE", "/cases/{case_id}/follow"): {"owner", "stranger", "east_admin"},
     ("POST", "/cases/{case_id}/rating"): OWNER, ("POST", "/cases/{case_id}/transitions"): OWNER_OR_EAST,
     # categories: county-wide settings; reading is public, changing is for admins
     ("POST", "/categories"): set(), ("PATCH", "/categories/{category_id}"): set(),  # street admins and above
-    ("POST", "/categories/{category_id}/replies"): ADMINS, ("DELETE", "/categories/replies/{reply_id}"): ADMINS,
+    # canned replies belong to an area: each admin adds for their own; a 东城 reply is 东城's to delete
+    ("POST", "/categories/{category_id}/replies"): ADMINS, ("DELETE", "/categories/replies/{reply_id}"): EAST,
     # contact
     ("GET", "/messages"): USERS, ("POST", "/messages"): USERS,
     ("GET", "/messages/{thread_id}"): OWNER_OR_EAST, ("POST", "/messages/{thread_id}/replies"): OWNER_OR_EAST,
@@ -130,7 +132,7 @@ def _jpeg() -> bytes:
 def world(app, login, areas):
     """东城 objects owned by one resident, plus an api client for every role."""
     from app.areas.models import Place
-    from app.cases.models import CannedReply, Category
+    from app.cases.models import Category
     from app.codes.models import Code
     from app.members.models import PartyMember
     from app.stats.service import generate_monthly_reports
@@ -141,7 +143,6 @@ def world(app, login, areas):
     place = db.session.scalar(select(Place).where(Place.name == "东城小区1号楼"))
     code = db.session.scalar(select(Code).where(Code.place_id == place.id, Code.active.is_(True)))
     category = db.session.scalar(select(Category).order_by(Category.id))
-    reply = db.session.scalar(select(CannedReply).where(CannedReply.category_id == category.id))
     rep = db.session.scalar(select(Representative).where(Representative.user_id.is_not(None)))
     activity = db.session.scalar(select(Activity).where(Activity.area_path.startswith(east.path)))
     hours = db.session.scalar(select(ServiceHours).where(ServiceHours.area_path.startswith(east.path),
@@ -178,12 +179,14 @@ def world(app, login, areas):
     clients["owner"] = owner
     clients["stranger"] = login.resident(openid="o_matrix_stranger")
     clients["anonymous"] = login.anonymous()
+    reply = clients["east_admin"].post(f"/categories/{category.id}/replies",
+                                       json={"title": "东城模板", "body": "您好，东城社区已收到。"}).get_json()
     params = {
         "case_id": case["id"], "wish_id": wish["id"], "suggestion_id": suggestion["id"],
         "thread_id": thread["id"], "notification_id": inbox[0]["id"], "scene": code.scene,
         "rep_id": rep.id, "code_id": code.id, "place_id": place.id, "area_id": east.id,
         "activity_id": activity.id, "entry_id": hours.id, "member_id": member.id, "report_id": report_id,
-        "category_id": category.id, "reply_id": reply.id if reply else 0, "code": cert_code, "fmt": "csv",
+        "category_id": category.id, "reply_id": reply["id"], "code": cert_code, "fmt": "csv",
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
@@ -233,7 +236,7 @@ def _body(method, path, world):
 
 
 QUERIES = {
-    "/cases/similar": "category_id={category_id}&place_id={place_id}",
+    "/cases/similar": "category_id={category_id}&scene={scene}",
     "/admin/codes/sheet": "ids={code_id}",
     "/admin/stats": "area_id={area_id}", "/admin/stats/export.csv": "area_id={area_id}",
     "/admin/stats/export.xlsx": "area_id={area_id}", "/admin/stats/monthly.xlsx": "area_id={area_id}&month=2026-10",

@@ -389,10 +389,17 @@ def test_scope_isolation_between_communities_and_departments(login, places, cate
     assert login.resident().get(f"/cases/{west_case['id']}").status_code == 404
 
 
+def scene_of(place_id: int) -> str:
+    from app.codes.models import Code
+
+    return db.session.scalar(select(Code.scene).where(Code.place_id == place_id, Code.active.is_(True)))
+
+
 def test_similar_reports_can_be_followed(login, places, categories):
     first, second = login.resident(), login.resident()
     case = report(first, places["日晷公园东门"], categories["安全隐患"], "东门的健身器材螺丝松了。")
-    before = second.get(f"/cases/similar?place_id={places['日晷公园东门']}&category_id={categories['安全隐患']}")
+    scene = scene_of(places["日晷公园东门"])
+    before = second.get(f"/cases/similar?scene={scene}&category_id={categories['安全隐患']}")
     assert [c["id"] for c in before.get_json()] == [case["id"]]
     dup = report(second, places["日晷公园东门"], categories["安全隐患"], "健身器材有个单杠晃得厉害。")
     assert [c["id"] for c in dup["similar"]] == [case["id"]]
@@ -400,7 +407,7 @@ def test_similar_reports_can_be_followed(login, places, categories):
     assert case["id"] not in [c["id"] for c in other["similar"]]
 
     act(second, dup["id"], "withdraw")
-    followed = second.post(f"/cases/{case['id']}/follow")
+    followed = second.post(f"/cases/{case['id']}/follow", json={"follow_token": dup["similar"][0]["follow_token"]})
     assert followed.status_code == 200
     body = followed.get_json()
     assert body["following"] is True and body["reporter"] is None and body["is_reporter"] is False
@@ -411,7 +418,7 @@ def test_similar_reports_can_be_followed(login, places, categories):
     assert notifications("case_accepted", case["id"]) == sorted([me(first)["id"], me(second)["id"]])
 
     travel(timedelta(hours=73))
-    late = second.get(f"/cases/similar?place_id={places['日晷公园东门']}&category_id={categories['安全隐患']}")
+    late = second.get(f"/cases/similar?scene={scene}&category_id={categories['安全隐患']}")
     assert late.get_json() == []
 
 

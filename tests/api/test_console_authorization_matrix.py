@@ -1,0 +1,221 @@
+"""The console's authorization matrix: every console route × every role, on 东城's objects.
+
+The routes come from the app's URL map (blueprint `console`), so a new console route fails
+`test_the_console_matrix_lists_every_route` until it is listed here. A role the table denies must be
+sent to the sign-in page, or get 403 or 404, or (for a form the console answers with a redirect) see
+only a refusal: never a page of 东城's object, never a success, never a message about the object's
+state. A role the table allows must get past authorization. Every download, of the console and of
+the API, is covered here or in tests/api/test_authorization_matrix.py.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.core.errors import DomainError
+from app.extensions import db
+from app.portal import web
+from tests.api.test_authorization_matrix import MATRIX as API_MATRIX
+from tests.api.test_authorization_matrix import world  # noqa: F401 - the same 东城 objects as the API matrix
+from tests.console_client import Console
+
+ROLES = ("anonymous", "resident", "east_admin", "west_admin", "grid_west1", "dept_wy", "street_admin")
+STAFF = {"east_admin", "west_admin", "grid_west1", "dept_wy", "street_admin"}
+ADMINS = {"east_admin", "west_admin", "street_admin"}
+EAST = {"east_admin", "street_admin"}  # 东城's admin and the admin of the street above it
+CASE_STAFF = STAFF
+CODE_STAFF = ADMINS | {"grid_west1"}
+STATS = ADMINS | {"grid_west1"}
+PUBLIC = set(ROLES)
+
+# (method, rule) → roles allowed past authorization on 东城 objects.
+MATRIX: dict[tuple[str, str], set[str]] = {
+    ("GET", "/console/login"): PUBLIC, ("POST", "/console/login"): PUBLIC, ("POST", "/console/logout"): PUBLIC,
+    ("GET", "/console/"): STAFF,
+    # cases
+    ("GET", "/console/cases"): CASE_STAFF, ("GET", "/console/cases/<int:case_id>"): EAST,
+    ("POST", "/console/cases/<int:case_id>/actions"): EAST,
+    # wishes, members, volunteering
+    ("GET", "/console/wishes"): ADMINS, ("GET", "/console/wishes/<int:wish_id>"): EAST,
+    ("POST", "/console/wishes/<int:wish_id>/actions"): EAST,
+    ("GET", "/console/members"): ADMINS, ("POST", "/console/members/<int:member_id>/actions"): EAST,
+    ("GET", "/console/activities"): ADMINS, ("POST", "/console/activities"): EAST,  # an activity in 东城
+    ("GET", "/console/activities/<int:activity_id>"): EAST, ("POST", "/console/activities/<int:activity_id>"): EAST,
+    ("GET", "/console/hours"): ADMINS, ("POST", "/console/hours/<int:entry_id>/actions"): EAST,
+    # suggestions: addressed to 张代表 of 沁河镇, so the street's admin reads them; only 张代表 acts on them
+    ("GET", "/console/suggestions"): ADMINS | {"dept_wy"},
+    ("GET", "/console/suggestions/<int:suggestion_id>"): {"street_admin"},
+    ("POST", "/console/suggestions/<int:suggestion_id>/actions"): set(),
+    # codes
+    ("GET", "/console/codes"): CODE_STAFF, ("POST", "/console/codes/issue"): EAST,
+    ("POST", "/console/codes/<int:code_id>/<any(disable, rotate):action>"): EAST,
+    ("GET", "/console/codes/<int:code_id>/image"): EAST, ("POST", "/console/codes/sheet"): EAST,
+    # categories (county-wide: street admins and above) and canned replies (owned by an area)
+    ("GET", "/console/categories"): ADMINS, ("POST", "/console/categories"): {"street_admin"},
+    ("POST", "/console/categories/<int:category_id>"): {"street_admin"},
+    ("POST", "/console/categories/<int:category_id>/replies"): ADMINS,
+    ("POST", "/console/replies/<int:reply_id>/delete"): EAST,
+    # users and roles
+    ("GET", "/console/users"): ADMINS, ("POST", "/console/users"): EAST,  # a grid worker for 东城
+    ("POST", "/console/users/<int:user_id>/grants"): EAST, ("POST", "/console/grants/<int:grant_id>/revoke"): EAST,
+    # statistics of 东城 (?area_id=)
+    ("GET", "/console/stats"): EAST, ("GET", "/console/stats/chart/<name>.svg"): EAST,
+    ("GET", "/console/stats/export.<fmt>"): EAST,
+}
+
+# Downloads: a file, not a page. Each must be in one of the two matrices.
+CONSOLE_DOWNLOADS = {("GET", "/console/codes/<int:code_id>/image"), ("POST", "/console/codes/sheet"),
+                     ("GET", "/console/stats/chart/<name>.svg"), ("GET", "/console/stats/export.<fmt>")}
+# Served outside both blueprints: static assets, and uploaded images at unguessable names.
+OTHER_FILES = {"/portal-static/<path:filename>", "/static/<path:filename>", "/media/<path:filename>"}
+
+
+def _console_routes(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint.startswith("console.")
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_the_console_matrix_lists_every_route(app):
+    routes = _console_routes(app)
+    assert routes - set(MATRIX) == set(), "add the new console routes to MATRIX"
+    assert set(MATRIX) - routes == set(), "MATRIX lists console routes that no longer exist"
+
+
+def test_every_download_is_in_a_matrix(app):
+    assert CONSOLE_DOWNLOADS <= set(MATRIX)
+    files = re.compile(r"\.(<fmt>|csv|xlsx|pdf|png|svg)$|/image$|/sheet$|/file$|<path:")
+    for rule in app.url_map.iter_rules():
+        if not files.search(rule.rule):
+            continue
+        if rule.endpoint.startswith("console."):
+            assert {(m, rule.rule) for m in rule.methods - {"HEAD", "OPTIONS"}} <= CONSOLE_DOWNLOADS, rule.rule
+        elif rule.rule.startswith("/mp/v1/"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/mp/v1"))
+            path = re.sub(r"\{(\w+)\}$", r"{\1}", path)
+            if "openapi" in path or "docs" in path:
+                continue
+            assert any(op[1] == path for op in API_MATRIX), f"download {rule.rule} is not in the API matrix"
+        else:
+            assert rule.rule in OTHER_FILES, f"a new download outside the matrices: {rule.rule}"
+
+
+@pytest.fixture
+def console_world(app, world, areas):  # noqa: F811 - the fixture imported above
+    from app.accounts.models import RoleGrant, User
+
+    grid_east2 = db.session.scalar(select(User).where(User.username == "grid_east2"))
+    grant = db.session.scalar(select(RoleGrant).where(RoleGrant.user_id == grid_east2.id))
+    clients = {"anonymous": Console(app.test_client()), "resident": Console(app.test_client(), "member_east")}
+    clients["anonymous"].token_from("/console/login")
+    for name in ("east_admin", "west_admin", "grid_west1", "dept_wy", "street_admin"):
+        clients[name] = Console(app.test_client(), name)
+    from app.volunteering.models import Enrollment
+
+    enrolled = db.session.scalar(select(Enrollment.user_id).where(Enrollment.activity_id == world["activity"].id))
+    assert enrolled is not None, "the demo activity should have someone enrolled"
+    params = {**world["params"], "enrolled_id": enrolled, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
+              "name": "status", "fmt": "csv"}
+    return {"clients": clients, "params": params, "east": areas["东城社区"], "grid": areas["东城社区第一网格"]}
+
+
+def _form(rule: str, cw) -> dict:
+    p, east, grid = cw["params"], cw["east"], cw["grid"]
+    forms = {
+        "/console/activities": {"title": "矩阵活动", "community_id": east.id, "capacity": 5,
+                                "starts_at": "2027-03-01T09:00", "ends_at": "2027-03-01T11:00"},
+        "/console/activities/<int:activity_id>": {"user_id": p["enrolled_id"], "action": "absent", "reason": "未到"},
+        "/console/cases/<int:case_id>/actions": {"action": "accept", "note": "已受理"},
+        "/console/wishes/<int:wish_id>/actions": {"action": "approve"},
+        "/console/members/<int:member_id>/actions": {"action": "approve"},
+        "/console/hours/<int:entry_id>/actions": {"action": "approve"},
+        "/console/suggestions/<int:suggestion_id>/actions": {"action": "accept"},
+        "/console/codes/issue": {"area_id": east.id},
+        "/console/codes/sheet": {"ids": p["code_id"], "kind": "qrcode"},
+        "/console/categories": {"name": "矩阵类别", "accept_hours": 24, "handle_hours": 72},
+        "/console/categories/<int:category_id>": {"accept_hours": 24, "handle_hours": 72, "active": "1"},
+        "/console/categories/<int:category_id>/replies": {"title": "矩阵模板", "body": "您好"},
+        "/console/users": {"username": "matrix_grid", "password": "gongzhi-demo-1", "display_name": "矩阵网格员",
+                           "role": "grid_worker", "area_id": grid.id},
+        "/console/users/<int:user_id>/grants": {"role": "grid_worker", "area_id": grid.id},
+        "/console/login": {"username": "nobody", "password": "wrong"},
+    }
+    return forms.get(rule, {})
+
+
+QUERIES = {"/console/stats": "area_id={area_id}", "/console/stats/chart/<name>.svg": "area_id={area_id}",
+           "/console/stats/export.<fmt>": "area_id={area_id}"}
+
+
+def _url(rule: str, params: dict) -> str:
+    url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: str(params[m.group(1)]), rule)
+    return url + ("?" + QUERIES[rule].format(**params) if rule in QUERIES else "")
+
+
+@pytest.fixture
+def refusals(monkeypatch):
+    """The domain errors the console's forms answered with (they flash a message and redirect)."""
+    seen: list[DomainError] = []
+    original = web.attempt
+
+    def recording(call, *args, success=None, **kwargs):
+        def run(*a, **k):
+            try:
+                return call(*a, **k)
+            except DomainError as exc:
+                seen.append(exc)
+                raise
+        return original(run, *args, success=success, **kwargs)
+
+    monkeypatch.setattr(web, "attempt", recording)
+    return seen
+
+
+def _outcome(res, errors: list[DomainError], flashes) -> str:
+    """"refused", "passed" or "leaked" (a refusal that talks about the object instead of the caller)."""
+    location = res.headers.get("Location", "")
+    if res.status_code in (401, 403, 404) or (res.status_code == 302 and "/console/login" in location):
+        return "refused"
+    if errors:
+        permission = all(e.status_code in (401, 403, 404) for e in errors)
+        succeeded = any(kind == "success" for kind, _ in flashes)
+        return "refused" if permission and not succeeded else "passed-with-error"
+    return "passed"
+
+
+# Routes that remove their object: once an allowed role has removed it, the next one finds nothing.
+REMOVING = {("POST", "/console/grants/<int:grant_id>/revoke"), ("POST", "/console/replies/<int:reply_id>/delete")}
+OBJECT_ROUTES = sorted(k for k in MATRIX if k not in {("GET", "/console/login"), ("POST", "/console/login"),
+                                                        ("POST", "/console/logout")})
+
+
+@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=[f"{m} {r}" for m, r in OBJECT_ROUTES])
+def test_console_routes_allow_exactly_the_table(console_world, refusals, route):
+    method, rule = route
+    allowed = MATRIX[route]
+    url = _url(rule, console_world["params"])
+    leaks, denied, removed = [], [], False
+    # Denied roles first, so a destructive call by an allowed role cannot hide a leak.
+    for role in sorted(ROLES, key=lambda r: r in allowed):
+        client = console_world["clients"][role]
+        refusals.clear()
+        client.flashes()
+        res = client.get(url) if method == "GET" else client.post(url, data=_form(rule, console_world))
+        assert res.status_code < 500, (role, route, res.get_data(as_text=True)[:300])
+        outcome = _outcome(res, list(refusals), client.flashes())
+        if role in allowed and outcome == "refused" and not (route in REMOVING and removed):
+            denied.append((role, res.status_code, [e.message for e in refusals]))
+        removed = removed or (role in allowed and outcome == "passed")
+        if role not in allowed and outcome != "refused":
+            leaks.append((role, res.status_code, [e.message for e in refusals]))
+    assert leaks == [], f"{method} {rule} let through roles the table denies: {leaks}"
+    assert denied == [], f"{method} {rule} refused roles the table allows: {denied}"
+
+
+def test_signing_in_and_out_is_open_to_everyone(app):
+    anonymous = Console(app.test_client())
+    anonymous.token_from("/console/login")
+    assert anonymous.get("/console/login").status_code == 200
+    assert anonymous.post("/console/login", data={"username": "nobody", "password": "wrong"}).status_code == 401
+    assert anonymous.post("/console/logout").status_code == 302
