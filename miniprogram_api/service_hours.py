@@ -5,7 +5,6 @@ from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.core.crypto import mask_name
 from app.core.time import to_local, utcnow
 from app.core.workflow import timeline
 from app.volunteering import exports
@@ -51,7 +50,8 @@ class HoursTotalsSchema(Schema):
 class HoursSchema(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
-    volunteer_name = fields.Function(lambda h: mask_name(h.user.label), metadata={"description": "脱敏姓名"})
+    volunteer_name = fields.Function(lambda h: volunteering.volunteer_name(current_actor(), h), metadata={
+        "description": "志愿者姓名：本人与审核的组织方可见实名，其他人看到脱敏姓名"})
     source_type = fields.String(metadata={"description": "activity / wish"})
     source_id = fields.Integer()
     description = fields.String()

@@ -145,7 +145,7 @@ def _user_names(ids: set[int]) -> dict[int, str]:
 
     if not ids:
         return {}
-    return {u.id: u.label for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return {u.id: u.person_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 @bp.post("/hours/<int:entry_id>/actions")

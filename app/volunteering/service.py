@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import ADMIN_ROLES
 from app.areas.models import COMMUNITY, Area
 from app.areas.service import area_chain, get_area
+from app.core.crypto import mask_name
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope
 from app.core.ids import new_scene
 from app.core.pagination import Page, paginate
@@ -493,6 +494,13 @@ def _totals(where: list) -> dict:
 def totals_for(user_id: int) -> dict:
     """A person's totals: approved, pending and rejected hours and counts."""
     return _totals([ServiceHours.user_id == user_id])
+
+
+def volunteer_name(actor: Actor, entry: ServiceHours) -> str:
+    """The organisation that decides the hours needs the real name; anyone else sees it masked."""
+    if actor.user_id == entry.user_id or admin_role(entry.area_path, actor):
+        return entry.user.person_name
+    return mask_name(entry.user.person_name)
 
 
 def get_entry(actor: Actor, entry_id: int) -> ServiceHours:

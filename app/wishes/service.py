@@ -204,7 +204,8 @@ def _claimer_info(wish: Wish) -> dict:
         .order_by(PartyMember.id.desc()).limit(1))
     user = db.session.get(User, wish.claimed_by)
     return {"user_id": wish.claimed_by, "member_id": member.id if member else None,
-            "name": member.name if member else (user.label if user else ""),
+            "name": (user.real_name if user and user.real_name else None) or (member.name if member else
+                                                                             (user.label if user else "")),
             "org_name": member.org_name if member else None,
             "phone": crypto.mask_phone(crypto.decrypt(user.phone_encrypted)) if user else None}
 

@@ -33,7 +33,7 @@ ADMINS = {"east_admin", "west_admin"}
 MATRIX: dict[tuple[str, str], set[str]] = {
     # auth and self
     ("POST", "/auth/login"): ALL, ("POST", "/auth/password"): ALL, ("POST", "/auth/phone"): USERS,
-    ("POST", "/auth/logout"): USERS, ("GET", "/me"): USERS, ("GET", "/me/certificate"): USERS,
+    ("POST", "/auth/logout"): USERS, ("GET", "/me"): USERS, ("PATCH", "/me"): USERS, ("GET", "/me/certificate"): USERS,
     ("GET", "/inbox"): USERS, ("POST", "/inbox/read-all"): USERS,
     ("POST", "/inbox/{notification_id}/read"): OWNER,
     ("GET", "/subscriptions"): USERS, ("POST", "/subscriptions"): USERS, ("POST", "/uploads"): USERS,
@@ -196,6 +196,7 @@ def _body(method, path, world):
         "/auth/password": {"username": "nobody", "password": "wrong-password"},
         "/auth/phone": {"code": "not-a-real-code"},
         "/subscriptions": {"accepted": ["case_progress"]},
+        "/me": {"display_name": "矩阵"},
         "/cases": {"place_id": p["place_id"], "category_id": p["category_id"], "description": "矩阵测试"},
         "/cases/{case_id}/rating": {"score": 5},
         "/cases/{case_id}/transitions": {"action": "accept"},
