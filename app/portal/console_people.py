@@ -161,6 +161,43 @@ def hours_action(entry_id):
     return redirect(url_for("console.hours", status=request.form.get("status") or "pending"))
 
 
+@bp.get("/corrections")
+@roles_required(*ADMIN_ROLES)
+def corrections():
+    """申请更正: the volunteers' requests the organisation answers, correcting or declining with a reason."""
+    from app.volunteering import service as volunteering
+
+    page = volunteering.open_correction_requests(staff_actor(), **web.page_args())
+    names = _user_names({c.requested_by for c in page.items if c.requested_by})
+    return render_template("console/corrections.html", page=page, names=names)
+
+
+@bp.post("/hours/<int:entry_id>/correct")
+@roles_required(*ADMIN_ROLES)
+def hours_correct(entry_id):
+    from app.volunteering import service as volunteering
+
+    request_id = request.form.get("request_id", type=int)
+    web.attempt(lambda: volunteering.correct_entry(
+        staff_actor(), entry_id, reason=web.text("reason"), request_id=request_id,
+        hours=web.text("hours") or None, description=web.text("description") or None,
+        place=web.text("place") if "place" in request.form else None),
+        success="已更正该服务记录，更正前后的内容都已留存。")
+    if request_id:
+        return redirect(url_for("console.corrections"))
+    return redirect(url_for("console.hours", status="approved"))
+
+
+@bp.post("/corrections/<int:request_id>/decline")
+@roles_required(*ADMIN_ROLES)
+def correction_decline(request_id):
+    from app.volunteering import service as volunteering
+
+    web.attempt(lambda: volunteering.decline_correction(staff_actor(), request_id, answer=web.text("answer")),
+                success="已答复：不予更正。")
+    return redirect(url_for("console.corrections"))
+
+
 @bp.route("/activities/<int:activity_id>", methods=["GET", "POST"])
 @roles_required(*ADMIN_ROLES)
 def activity_roster(activity_id):

@@ -2,7 +2,7 @@
 
 Revision ID: a1b2c3d4e504
 Revises: 3d9799296da0
-Create Date: 2026-12-01 18:33:57.473351
+Create Date: 2026-12-01 18:36:16.012517
 
 """
 from alembic import op
@@ -31,6 +31,34 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_profiles')),
     sa.UniqueConstraint('user_id', name=op.f('uq_volunteer_profiles_user_id'))
     )
+    op.create_table('ledger_corrections',
+    sa.Column('service_hours_id', sa.Integer(), nullable=False),
+    sa.Column('requested_by', sa.Integer(), nullable=True),
+    sa.Column('request_reason', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('old_values', sa.JSON(), nullable=False),
+    sa.Column('new_values', sa.JSON(), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('answered_by', sa.Integer(), nullable=True),
+    sa.Column('answered_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['answered_by'], ['users.id'], name=op.f('fk_ledger_corrections_answered_by_users')),
+    sa.ForeignKeyConstraint(['requested_by'], ['users.id'], name=op.f('fk_ledger_corrections_requested_by_users')),
+    sa.ForeignKeyConstraint(['service_hours_id'], ['service_hours.id'], name=op.f('fk_ledger_corrections_service_hours_id_service_hours')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_corrections'))
+    )
+    with op.batch_alter_table('ledger_corrections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ledger_corrections_service_hours_id'), ['service_hours_id'], unique=False)
+
+    with op.batch_alter_table('service_hours', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('place', sa.String(length=200), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('started_at', app.core.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('ended_at', app.core.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('recorded_by', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('recorded_at', app.core.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_service_hours_recorded_by_users'), 'users', ['recorded_by'], ['id'])
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('real_name', sa.String(length=20), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('id_number_encrypted', sa.String(length=255), nullable=True))
@@ -44,5 +72,17 @@ def downgrade():
         batch_op.drop_column('id_number_encrypted')
         batch_op.drop_column('real_name')
 
+    with op.batch_alter_table('service_hours', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_service_hours_recorded_by_users'), type_='foreignkey')
+        batch_op.drop_column('recorded_at')
+        batch_op.drop_column('recorded_by')
+        batch_op.drop_column('ended_at')
+        batch_op.drop_column('started_at')
+        batch_op.drop_column('place')
+
+    with op.batch_alter_table('ledger_corrections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_corrections_service_hours_id'))
+
+    op.drop_table('ledger_corrections')
     op.drop_table('volunteer_profiles')
     # ### end Alembic commands ###

@@ -85,6 +85,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/service-hours/export.xlsx"): STAFF - {"grid_west1", "dept_wy"},
     ("GET", "/service-hours/{entry_id}"): EAST | {"member"},
     ("POST", "/service-hours/{entry_id}/transitions"): EAST,
+    # corrections: the volunteer asks (here member_east, not one of the roles), the recording community answers
+    ("POST", "/service-hours/{entry_id}/correction-requests"): {"member"},
+    ("POST", "/service-hours/{entry_id}/corrections"): EAST,
+    ("GET", "/service-hours/correction-requests"): ADMINS,
+    ("POST", "/service-hours/correction-requests/{request_id}/decline"): EAST,
     # suggestions (sent by the owner to 张代表, who covers 沁河镇)
     ("GET", "/suggestions"): USERS, ("POST", "/suggestions"): USERS, ("GET", "/suggestions/export.{fmt}"): USERS,
     ("GET", "/suggestions/{suggestion_id}"): OWNER,  # and the addressed representative, not a community admin
@@ -174,6 +179,8 @@ def world(app, login, areas):
     from app.volunteering.models import Certificate
 
     cert_code = db.session.scalar(select(Certificate.code).order_by(Certificate.id.desc()))
+    asked = member_api.post(f"/service-hours/{hours.id}/correction-requests", json={"reason": "服务日期记错了"})
+    assert asked.status_code == 201, asked.get_json()
     clients = {name: login(name) for name in ("east_admin", "west_admin", "grid_west1", "dept_wy")}
     clients["owner"] = owner
     clients["stranger"] = login.resident(openid="o_matrix_stranger")
@@ -184,6 +191,7 @@ def world(app, login, areas):
         "rep_id": rep.id, "code_id": code.id, "place_id": place.id, "area_id": east.id,
         "activity_id": activity.id, "entry_id": hours.id, "member_id": member.id, "report_id": report_id,
         "category_id": category.id, "reply_id": reply.id if reply else 0, "code": cert_code, "fmt": "csv",
+        "request_id": asked.get_json()["id"],
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
@@ -221,6 +229,9 @@ def _body(method, path, world):
         "/activities/{activity_id}/check-in": {"scene": world["activity"].scene},
         "/activities/{activity_id}/check-out": {"scene": world["activity"].scene},
         "/service-hours/{entry_id}/transitions": {"action": "approve"},
+        "/service-hours/{entry_id}/correction-requests": {"reason": "时长记少了"},
+        "/service-hours/{entry_id}/corrections": {"reason": "核对签到记录", "hours": "1.25"},
+        "/service-hours/correction-requests/{request_id}/decline": {"answer": "经核对无误"},
         "/suggestions": {"area_id": east.id, "title": "矩阵建议", "body": "内容"},
         "/suggestions/{suggestion_id}/transitions": {"action": "accept"},
         "/suggestions/{suggestion_id}/rating": {"score": 5},
