@@ -198,6 +198,42 @@ def correction_decline(request_id):
     return redirect(url_for("console.corrections"))
 
 
+@bp.get("/proofs")
+@roles_required(*ADMIN_ROLES)
+def proofs():
+    """志愿服务证明: requests to issue (谁记录谁证明) and the proofs this organisation issued."""
+    from app.volunteering import certificates
+
+    actor = staff_actor()
+    pending = certificates.list_requests(actor, status="requested", **web.page_args())
+    issued = certificates.issued_by_area(actor, limit=web.DEFAULT_LIMIT)
+    return render_template("console/proofs.html", pending=pending, issued=issued)
+
+
+@bp.post("/proofs/<int:proof_request_id>/issue")
+@roles_required(*ADMIN_ROLES)
+def proof_issue(proof_request_id):
+    from app.volunteering import certificates
+
+    web.attempt(lambda: certificates.issue_for_request(staff_actor(), proof_request_id),
+                success="证明已出具，志愿者可以下载。")
+    return redirect(url_for("console.proofs"))
+
+
+@bp.get("/proofs/<string:code>.pdf")
+@roles_required(*ADMIN_ROLES)
+def proof_file(code):
+    import io
+
+    from flask import send_file
+
+    from app.volunteering import certificates
+
+    certificate = certificates.certificate_for_download(staff_actor(), code)
+    return send_file(io.BytesIO(certificates.render_pdf(certificate)), mimetype="application/pdf",
+                     as_attachment=True, download_name=f"志愿服务证明-{certificate.code}.pdf")
+
+
 @bp.route("/activities/<int:activity_id>", methods=["GET", "POST"])
 @roles_required(*ADMIN_ROLES)
 def activity_roster(activity_id):

@@ -133,6 +133,11 @@ class Certificate(Model):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     holder_name: Mapped[str] = mapped_column(String(64))
+    # Only the masked form is kept on the proof: first 3 and last 4 characters.
+    holder_id_masked: Mapped[str] = mapped_column(String(32), default="")
+    # 谁记录谁证明: the one recording organisation that issues it, and its staff member who did.
+    issuer_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     period_from: Mapped[date] = mapped_column(Date)
     period_to: Mapped[date] = mapped_column(Date)
     total_hours: Mapped[Decimal] = mapped_column(HOURS)
@@ -163,3 +168,21 @@ class CertificateItem(Model):
     service_hours: Mapped[ServiceHours] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (UniqueConstraint("certificate_id", "service_hours_id"),)
+
+
+class CertificateRequest(Model):
+    """A volunteer's request for a proof from one recording organisation; its staff issue it."""
+
+    __tablename__ = "certificate_requests"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
+    date_from: Mapped[date | None] = mapped_column(Date)
+    date_to: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="requested")  # requested | issued
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user = relationship("User", foreign_keys=[user_id], lazy="joined", innerjoin=True)
+    certificate: Mapped[Certificate | None] = relationship(lazy="joined")

@@ -2,7 +2,7 @@
 
 Revision ID: a1b2c3d4e504
 Revises: 3d9799296da0
-Create Date: 2026-12-01 18:36:16.012517
+Create Date: 2026-12-01 18:43:38.637804
 
 """
 from alembic import op
@@ -31,6 +31,27 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_profiles')),
     sa.UniqueConstraint('user_id', name=op.f('uq_volunteer_profiles_user_id'))
     )
+    op.create_table('certificate_requests',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('date_from', sa.Date(), nullable=True),
+    sa.Column('date_to', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('certificate_id', sa.Integer(), nullable=True),
+    sa.Column('issued_by', sa.Integer(), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['areas.id'], name=op.f('fk_certificate_requests_area_id_areas')),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_certificate_requests_certificate_id_certificates')),
+    sa.ForeignKeyConstraint(['issued_by'], ['users.id'], name=op.f('fk_certificate_requests_issued_by_users')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_certificate_requests_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_requests'))
+    )
+    with op.batch_alter_table('certificate_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_requests_area_path'), ['area_path'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_requests_user_id'), ['user_id'], unique=False)
+
     op.create_table('ledger_corrections',
     sa.Column('service_hours_id', sa.Integer(), nullable=False),
     sa.Column('requested_by', sa.Integer(), nullable=True),
@@ -50,6 +71,14 @@ def upgrade():
     )
     with op.batch_alter_table('ledger_corrections', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_corrections_service_hours_id'), ['service_hours_id'], unique=False)
+
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('holder_id_masked', sa.String(length=32), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('issuer_area_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('issued_by', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_certificates_issuer_area_id'), ['issuer_area_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_certificates_issuer_area_id_areas'), 'areas', ['issuer_area_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_certificates_issued_by_users'), 'users', ['issued_by'], ['id'])
 
     with op.batch_alter_table('service_hours', schema=None) as batch_op:
         batch_op.add_column(sa.Column('place', sa.String(length=200), nullable=False, server_default=''))
@@ -80,9 +109,22 @@ def downgrade():
         batch_op.drop_column('started_at')
         batch_op.drop_column('place')
 
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_certificates_issued_by_users'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_certificates_issuer_area_id_areas'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_certificates_issuer_area_id'))
+        batch_op.drop_column('issued_by')
+        batch_op.drop_column('issuer_area_id')
+        batch_op.drop_column('holder_id_masked')
+
     with op.batch_alter_table('ledger_corrections', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_corrections_service_hours_id'))
 
     op.drop_table('ledger_corrections')
+    with op.batch_alter_table('certificate_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_requests_user_id'))
+        batch_op.drop_index(batch_op.f('ix_certificate_requests_area_path'))
+
+    op.drop_table('certificate_requests')
     op.drop_table('volunteer_profiles')
     # ### end Alembic commands ###

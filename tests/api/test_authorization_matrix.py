@@ -33,7 +33,9 @@ ADMINS = {"east_admin", "west_admin"}
 MATRIX: dict[tuple[str, str], set[str]] = {
     # auth and self
     ("POST", "/auth/login"): ALL, ("POST", "/auth/password"): ALL, ("POST", "/auth/phone"): USERS,
-    ("POST", "/auth/logout"): USERS, ("GET", "/me"): USERS, ("PATCH", "/me"): USERS, ("GET", "/me/certificate"): USERS,
+    ("POST", "/auth/logout"): USERS, ("GET", "/me"): USERS, ("PATCH", "/me"): USERS,
+    ("POST", "/me/certificate-requests"): USERS, ("GET", "/me/certificate-requests"): USERS,
+    ("GET", "/me/certificates"): USERS,
     ("GET", "/inbox"): USERS, ("POST", "/inbox/read-all"): USERS,
     ("POST", "/inbox/{notification_id}/read"): OWNER,
     ("GET", "/subscriptions"): USERS, ("POST", "/subscriptions"): USERS, ("POST", "/uploads"): USERS,
@@ -89,6 +91,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/service-hours/{entry_id}/correction-requests"): {"member"},
     ("POST", "/service-hours/{entry_id}/corrections"): EAST,
     ("GET", "/service-hours/correction-requests"): ADMINS,
+    # proofs: asked by the volunteer, issued by the recording community (谁记录谁证明), downloaded by either
+    ("GET", "/certificate-requests"): ADMINS,
+    ("POST", "/certificate-requests/{proof_request_id}/issue"): EAST,
+    ("GET", "/certificates/{code}/file"): EAST | {"member"},
     ("POST", "/service-hours/correction-requests/{request_id}/decline"): EAST,
     # suggestions (sent by the owner to 张代表, who covers 沁河镇)
     ("GET", "/suggestions"): USERS, ("POST", "/suggestions"): USERS, ("GET", "/suggestions/export.{fmt}"): USERS,
@@ -174,11 +180,12 @@ def world(app, login, areas):
     assert inbox, "the owner should have been notified of something"
 
     member_api = login("member_east")
-    certificate = member_api.client.get("/mp/v1/me/certificate", headers=member_api.headers())
-    certificate.close()
-    from app.volunteering.models import Certificate
-
-    cert_code = db.session.scalar(select(Certificate.code).order_by(Certificate.id.desc()))
+    proof_requests = member_api.post("/me/certificate-requests", json={"id_number": "11010519491231002X"})
+    assert proof_requests.status_code == 201, proof_requests.get_json()
+    proof_request_id = proof_requests.get_json()[0]["id"]
+    issued = login("east_admin").post(f"/certificate-requests/{proof_request_id}/issue")
+    assert issued.status_code == 200, issued.get_json()
+    cert_code = issued.get_json()["code"]
     asked = member_api.post(f"/service-hours/{hours.id}/correction-requests", json={"reason": "服务日期记错了"})
     assert asked.status_code == 201, asked.get_json()
     clients = {name: login(name) for name in ("east_admin", "west_admin", "grid_west1", "dept_wy")}
@@ -191,7 +198,7 @@ def world(app, login, areas):
         "rep_id": rep.id, "code_id": code.id, "place_id": place.id, "area_id": east.id,
         "activity_id": activity.id, "entry_id": hours.id, "member_id": member.id, "report_id": report_id,
         "category_id": category.id, "reply_id": reply.id if reply else 0, "code": cert_code, "fmt": "csv",
-        "request_id": asked.get_json()["id"],
+        "request_id": asked.get_json()["id"], "proof_request_id": proof_request_id,
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
