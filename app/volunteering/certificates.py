@@ -116,8 +116,10 @@ def list_requests(actor: Actor, *, status: str | None = REQUESTED, limit: int | 
 
 def issue_for_request(actor: Actor, request_id: int) -> Certificate:
     """The recording organisation issues the proof: only the entries it recorded, signed by its staff."""
+    # Lock the request row only (its eager joins are an outer join PostgreSQL cannot lock).
     proof_request = db.session.scalar(select(CertificateRequest).where(CertificateRequest.id == request_id)
-                                      .with_for_update().execution_options(populate_existing=True))
+                                      .with_for_update(of=CertificateRequest)
+                                      .execution_options(populate_existing=True))
     if proof_request is None:
         raise NotFound("证明申请不存在。")
     role = admin_role(proof_request.area_path, actor)
