@@ -72,7 +72,8 @@ class EnrollmentSchema(Schema):
 
 
 class RosterItemSchema(EnrollmentSchema):
-    user_name = fields.Function(lambda e: e.user.label)
+    user_name = fields.Function(lambda e: e.user.person_name, metadata={
+        "description": "志愿者姓名（实名；名单仅组织方可见）"})
     phone = fields.Function(lambda e: mask_phone(phone_of(e.user)), metadata={"description": "脱敏手机号"})
 
 

@@ -67,8 +67,14 @@ class PartyMemberSchema(Schema):
 
 
 class MemberServiceSchema(Schema):
-    wish_id = fields.Integer()
+    entry_id = fields.Integer(metadata={"description": "服务记录（台账）id"})
+    source_type = Text(metadata={"description": "wish / activity"})
+    source_label = Text()
+    wish_id = fields.Integer(allow_none=True)
     title = Text()
+    served_on = Date()
+    place = Text()
+    organiser_name = Text(metadata={"description": "记录单位"})
     category = Text()
     category_label = Text()
     fulfilled_at = LocalDateTime(allow_none=True)
@@ -82,9 +88,10 @@ class MemberServiceSchema(Schema):
 
 class MemberRecordSchema(Schema):
     member = fields.Nested(PartyMemberSchema)
-    wishes_fulfilled = fields.Integer(metadata={"description": "完成的心愿数（含待确认）"})
-    hours = fields.Float(metadata={"description": "已确认的服务时长（小时）"})
-    pending_hours = fields.Float(metadata={"description": "待居民确认的服务时长"})
+    wishes_fulfilled = fields.Integer(metadata={"description": "审核通过的心愿服务数"})
+    activities_joined = fields.Integer(metadata={"description": "审核通过的志愿活动服务数"})
+    hours = fields.Float(metadata={"description": "审核通过的服务时长（小时），心愿与活动合计"})
+    pending_hours = fields.Float(metadata={"description": "待审核的服务时长"})
     rating_average = fields.Float(allow_none=True)
     rating_count = fields.Integer()
     praise_count = fields.Integer()
@@ -98,7 +105,8 @@ class MemberRankingItemSchema(Schema):
     name = Text(metadata={"description": "非管理员看到脱敏姓名（本人除外）"})
     org_name = Text()
     wishes_fulfilled = fields.Integer()
-    hours = fields.Float()
+    activities_joined = fields.Integer()
+    hours = fields.Float(metadata={"description": "审核通过的服务时长（小时）"})
     rating_average = fields.Float(allow_none=True)
     is_me = fields.Boolean()
 
@@ -112,8 +120,6 @@ class MemberRankingSchema(Schema):
 
 
 MemberPage = page_schema(PartyMemberSchema, "PartyMemberPage")
-
-
 
 
 @blp.route("")

@@ -3,7 +3,6 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.core.crypto import mask_name
 from app.core.exports import CSV_MIMETYPE, FILE_SCHEMA, XLSX_MIMETYPE
 from app.core.inputs import Date, Text
 from app.core.time import to_local, utcnow
@@ -11,7 +10,7 @@ from app.core.workflow import timeline
 from app.volunteering import exports
 from app.volunteering import service as volunteering
 from app.volunteering.states import HOURS_LABELS
-from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("service_hours", __name__, description="志愿服务时长：记录、审核、统计与导出")
 PREFIX = "/service-hours"
@@ -51,13 +50,20 @@ class HoursTotalsSchema(Schema):
 class HoursSchema(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
-    volunteer_name = fields.Function(lambda h: mask_name(h.user.label), metadata={"description": "脱敏姓名"})
+    volunteer_name = fields.Function(lambda h: volunteering.volunteer_name(current_actor(), h), metadata={
+        "description": "志愿者姓名：本人与审核的组织方可见实名，其他人看到脱敏姓名"})
     source_type = Text(metadata={"description": "activity / wish"})
     source_id = fields.Integer()
-    description = Text()
+    description = Text(metadata={"description": "服务内容"})
+    place = Text(metadata={"description": "服务地点"})
     hours = fields.Float()
     served_on = Date()
-    organiser_name = Text()
+    started_at = LocalDateTime(allow_none=True, metadata={"description": "服务开始时间"})
+    ended_at = LocalDateTime(allow_none=True, metadata={"description": "服务结束时间"})
+    organiser_area_id = fields.Integer(allow_none=True, metadata={"description": "记录单位（组织）的区域 id"})
+    organiser_name = Text(metadata={"description": "记录单位"})
+    recorded_by = fields.Integer(allow_none=True, metadata={"description": "记录人（工作人员）"})
+    recorded_at = LocalDateTime(allow_none=True, metadata={"description": "记录时间"})
     status = Text(metadata={"description": "pending / approved / rejected"})
     status_label = fields.Function(lambda h: HOURS_LABELS[h.status])
     evaluation = Text()
@@ -77,8 +83,46 @@ class HoursEventSchema(Schema):
     created_at = LocalDateTime()
 
 
+class CorrectionSchema(Schema):
+    id = fields.Integer()
+    service_hours_id = fields.Integer()
+    status = fields.String(metadata={"description": "requested 待答复 / corrected 已更正 / declined 不予更正"})
+    status_label = fields.Function(lambda c: volunteering.CORRECTION_LABELS[c.status])
+    requested_by = fields.Integer(allow_none=True, metadata={"description": "申请更正的志愿者；组织方主动更正时为空"})
+    request_reason = fields.String()
+    old_values = fields.Dict(metadata={"description": "更正前：hours / description / place / served_on"})
+    new_values = fields.Dict(metadata={"description": "更正后（已更正时）"})
+    answer = fields.String(metadata={"description": "更正原因或不予更正的理由"})
+    answered_at = LocalDateTime(allow_none=True)
+    created_at = LocalDateTime()
+
+
 class HoursDetailSchema(HoursSchema):
     timeline = fields.Function(lambda h: HoursEventSchema(many=True).dump(timeline("service_hours", h.id)))
+    corrections = fields.Function(lambda h: CorrectionSchema(many=True).dump(volunteering.corrections_of(h.id)),
+                                  metadata={"description": "更正申请与更正记录，保留更正前后的值"})
+
+
+class CorrectionRequestArgs(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
+        "description": "需要更正的内容和原因"})
+
+
+class CorrectionArgs(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    request_id = fields.Integer(load_default=None, metadata={"description": "答复的更正申请 id（如有）"})
+    hours = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0, max=1000, min_inclusive=False))
+    description = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    place = fields.String(load_default=None, validate=validate.Length(max=200))
+    served_on = fields.Date(load_default=None)
+
+
+class DeclineArgs(Schema):
+    answer = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
+        "description": "不予更正的理由，志愿者可见"})
+
+
+CorrectionPage = page_schema(CorrectionSchema, "CorrectionPage")
 
 
 class HoursPageSchema(Schema):
@@ -141,3 +185,43 @@ class ExportXlsx(View):
         data = exports.to_xlsx(exports.approved_rows(current_actor(), **args))
         return download(data, XLSX_MIMETYPE, _filename("xlsx"))
 
+
+
+@blp.route("/correction-requests")
+class CorrectionRequests(View):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, CorrectionPage)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """待答复的更正申请（社区管理员，管辖范围内）"""
+        return volunteering.open_correction_requests(current_actor(), **args)
+
+
+@blp.route("/correction-requests/<int:request_id>/decline")
+class CorrectionDecline(View):
+    @blp.arguments(DeclineArgs)
+    @blp.response(200, CorrectionSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, request_id):
+        """不予更正（记录单位的管理员，须填理由，志愿者会收到通知）"""
+        return volunteering.decline_correction(current_actor(), request_id, **args)
+
+
+@blp.route("/<int:entry_id>/correction-requests")
+class EntryCorrectionRequests(View):
+    @blp.arguments(CorrectionRequestArgs)
+    @blp.response(201, CorrectionSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, entry_id):
+        """申请更正我的一条服务记录（须说明原因），由记录单位在工作台答复"""
+        return volunteering.request_correction(current_actor(), entry_id, **args)
+
+
+@blp.route("/<int:entry_id>/corrections")
+class EntryCorrections(View):
+    @blp.arguments(CorrectionArgs)
+    @blp.response(200, CorrectionSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, entry_id):
+        """更正一条已通过的服务记录（记录单位的管理员，须填原因）；更正前后的值都保留，已出具的证明随之撤销"""
+        return volunteering.correct_entry(current_actor(), entry_id, **args)

@@ -2,11 +2,8 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.accounts.models import User
-from app.core.crypto import mask_name
 from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from app.core.inputs import Text
-from app.extensions import db
 from app.suggestions import service as suggestions
 from app.suggestions import states
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
@@ -90,7 +87,8 @@ class SuggestionDetailSchema(SuggestionSchema):
     body = Text()
     photos = fields.List(fields.Dict())
     allow_publication = fields.Boolean()
-    submitter_name = fields.Method("get_submitter_name", metadata={"description": "提建议人（脱敏）"})
+    submitter_name = fields.Method("get_submitter_name", metadata={
+        "description": "提建议人姓名：提建议人本人与办理的代表可见全名，其他人看到脱敏姓名"})
     reject_reason = Text()
     answer = Text()
     department_reply = Text()
@@ -101,8 +99,7 @@ class SuggestionDetailSchema(SuggestionSchema):
     can_rate = fields.Method("get_can_rate")
 
     def get_submitter_name(self, s):
-        user = db.session.get(User, s.submitter_id)
-        return mask_name(user.display_name) if user and user.display_name else "居民"
+        return suggestions.submitter_name(s, current_actor())
 
     def get_timeline(self, s):
         return SuggestionTimelineEventSchema(many=True).dump(suggestions.history(s))

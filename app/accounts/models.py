@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import AreaPath, Model, UTCDateTime
@@ -39,6 +39,10 @@ class User(Model):
     username: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(64), default="")
+    # 姓名 as the person gives it (2–20 Chinese characters or ·); staff who need it see it, the public masked.
+    real_name: Mapped[str] = mapped_column(String(20), default="")
+    # 居民身份证号, asked only when a proof of service is requested; encrypted, shown masked (first 3, last 4).
+    id_number_encrypted: Mapped[str | None] = mapped_column(String(255))
     phone_encrypted: Mapped[str | None] = mapped_column(String(255))
     phone_last4: Mapped[str | None] = mapped_column(String(4))
     # A keyed hash, so a resident of the web portal can be found by phone without decrypting every row.
@@ -54,6 +58,22 @@ class User(Model):
     @property
     def label(self) -> str:
         return self.display_name or self.username or f"居民{self.id}"
+
+    @property
+    def person_name(self) -> str:
+        """The real name when given: what a proof, a roster or a reviewer needs."""
+        return self.real_name or self.label
+
+
+class VolunteerProfile(Model):
+    """What a volunteer offers: skills, when they are free, the communities they serve in."""
+
+    __tablename__ = "volunteer_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    availability: Mapped[str] = mapped_column(String(200), default="")
+    community_ids: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class RoleGrant(Model):

@@ -20,6 +20,8 @@ def seed_demo(*, areas, users, **_context) -> list[str]:
     east, admin = areas["东城社区"], users["east_admin"]
     created = 0
     member = users["member_east"]
+    # The name a proof of service carries; the ID number is asked for only when a proof is requested.
+    member.real_name = member.real_name or "刘建军"
     if _registration(member) is None:
         registered = service.register(actor_for(member), name="刘建军", org_name="沁源县供电公司党支部",
                                       community_id=east.id, grid_id=areas["东城社区第一网格"].id,

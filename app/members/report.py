@@ -22,21 +22,22 @@ def _summary(report: Report) -> list[tuple[str, str]]:
         ("报到社区", m["community_name"]),
         ("统计期间", f"{report.date_from:%Y-%m-%d} 至 {report.date_to:%Y-%m-%d}"),
         ("完成心愿（件）", str(t["wishes_fulfilled"])),
-        ("已确认服务时长（小时）", f"{t['hours']:g}"),
-        ("待确认服务时长（小时）", f"{t['pending_hours']:g}"),
+        ("参加志愿活动（次）", str(t["activities_joined"])),
+        ("已审核服务时长（小时）", f"{t['hours']:g}"),
+        ("待审核服务时长（小时）", f"{t['pending_hours']:g}"),
         ("群众评分", f"{t['rating_average']:g} 分（{t['rating_count']} 次评价）" if t["rating_average"] else "暂无评价"),
         ("获得点赞（次）", str(report.praise_count)),
     ]
 
 
-HEADER = ("序号", "完成时间", "心愿", "类别", "社区", "服务时长（小时）", "群众评分", "状态", "服务说明")
+# One row per approved ledger entry: wishes and activities alike.
+HEADER = ("序号", "服务日期", "服务内容", "类别", "服务地点", "记录单位", "服务时长（小时）", "群众评分", "服务说明")
 
 
 def _row_cells(index: int, row: dict) -> list[str]:
     return [
-        str(index), local_display(row["fulfilled_at"]), row["title"], row["category_label"], row["community_name"],
-        f"{row['hours']:g}" if row["hours"] is not None else "", str(row["rating"] or ""), row["status_label"],
-        row["note"] or "",
+        str(index), f"{row['served_on']:%Y-%m-%d}", row["title"], row["category_label"], row["place"] or "",
+        row["organiser_name"] or "", f"{row['hours']:g}", str(row["rating"] or ""), row["note"] or "",
     ]
 
 
@@ -84,7 +85,7 @@ def to_pdf(report: Report) -> bytes:
     if report.rows:
         data = [[Paragraph(h, cell) for h in HEADER]]
         data += [[Paragraph(exports.pdf_text(c), cell) for c in _row_cells(i, r)] for i, r in enumerate(report.rows, start=1)]
-        widths = [8, 22, 31, 16, 17, 18, 14, 14, 40]
+        widths = [8, 20, 34, 16, 22, 22, 16, 12, 30]
         table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1, style=grid)
         table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#c0392b")),
                                    ("TEXTCOLOR", (0, 0), (-1, 0), colors.white)]))

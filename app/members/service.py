@@ -28,7 +28,11 @@ from app.core.workflow import Workflow, record
 from app.extensions import db
 from app.members.models import APPROVED, OPEN_STATUSES, PENDING, REJECTED, STATUS_LABELS, PartyMember
 from app.notifications.service import notify
-from app.wishes.models import CLAIMED, CONFIRMED, DONE, FULFILLED, Wish
+from app.volunteering.models import ServiceHours
+from app.volunteering.states import APPROVED as HOURS_APPROVED
+from app.volunteering.states import HOURS_LABELS
+from app.volunteering.states import PENDING as HOURS_PENDING
+from app.wishes.models import CLAIMED, Wish
 
 MAX_SKILLS = 10
 REPORT_MAX_ROWS = 5000
@@ -216,17 +220,7 @@ def approved_member(member_id: int, community_path: str) -> PartyMember:
     return member
 
 
-# -- service record (纪实) --------------------------------------------------------------------
-
-def _period_clause(date_from: date | None, date_to: date | None):
-    start, end = local_bounds(date_from, date_to)
-    clauses = []
-    if start is not None:
-        clauses.append(Wish.fulfilled_at >= start)
-    if end is not None:
-        clauses.append(Wish.fulfilled_at < end)
-    return and_(*clauses) if clauses else None
-
+# -- service record (纪实): read from approved ledger entries only --------------------------------
 
 def local_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
     """Local calendar days [from, to] as UTC instants [start, end)."""
@@ -235,25 +229,41 @@ def local_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime
     return start, end
 
 
-def _totals_columns():
+def _ledger_where(date_from: date | None, date_to: date | None) -> list:
+    where = []
+    if date_from is not None:
+        where.append(ServiceHours.served_on >= date_from)
+    if date_to is not None:
+        where.append(ServiceHours.served_on <= date_to)
+    return where
+
+
+_RATED_WISH = and_(ServiceHours.source_type == "wish", Wish.id == ServiceHours.source_id)
+
+
+def _ledger_columns():
+    """Totals over approved entries; a rejected or pending entry counts nowhere."""
+    approved = ServiceHours.status == HOURS_APPROVED
     return (
-        func.count(Wish.id).label("fulfilled"),
-        func.coalesce(func.sum(case((Wish.status == CONFIRMED, Wish.hours), else_=0)), 0).label("hours"),
-        func.coalesce(func.sum(case((Wish.status == FULFILLED, Wish.hours), else_=0)), 0).label("pending_hours"),
-        func.avg(Wish.rating).label("rating_average"),
-        func.count(Wish.rating).label("rating_count"),
+        func.count(case((and_(approved, ServiceHours.source_type == "wish"), ServiceHours.id))).label("fulfilled"),
+        func.count(case((and_(approved, ServiceHours.source_type == "activity"), ServiceHours.id)))
+        .label("activities"),
+        func.coalesce(func.sum(case((approved, ServiceHours.hours), else_=0)), 0).label("hours"),
+        func.avg(case((approved, Wish.rating))).label("rating_average"),
+        func.count(case((approved, Wish.rating))).label("rating_count"),
     )
 
 
 def wish_totals(user_id: int, date_from: date | None = None, date_to: date | None = None) -> dict:
-    stmt = select(*_totals_columns()).where(Wish.claimed_by == user_id, Wish.status.in_(DONE))
-    period = _period_clause(date_from, date_to)
-    if period is not None:
-        stmt = stmt.where(period)
+    """A member's figures from the ledger: approved hours of wishes and activities alike."""
+    stmt = (select(*_ledger_columns()).select_from(ServiceHours).outerjoin(Wish, _RATED_WISH)
+            .where(ServiceHours.user_id == user_id, *_ledger_where(date_from, date_to)))
     row = db.session.execute(stmt).one()
+    pending = db.session.scalar(select(func.coalesce(func.sum(ServiceHours.hours), 0)).where(
+        ServiceHours.user_id == user_id, ServiceHours.status == HOURS_PENDING, *_ledger_where(date_from, date_to)))
     return {
-        "wishes_fulfilled": row.fulfilled, "hours": round(float(row.hours), 1),
-        "pending_hours": round(float(row.pending_hours), 1),
+        "wishes_fulfilled": row.fulfilled, "activities_joined": row.activities,
+        "hours": round(float(row.hours), 2), "pending_hours": round(float(pending or 0), 2),
         "rating_average": round(float(row.rating_average), 2) if row.rating_average is not None else None,
         "rating_count": row.rating_count,
     }
@@ -275,27 +285,45 @@ def praise_count(user_id: int, date_from: date | None = None, date_to: date | No
     return db.session.scalar(stmt) or 0
 
 
+def approved_entries(user_id: int, date_from: date | None = None, date_to: date | None = None, *,
+                     newest_first: bool = False, limit: int = REPORT_MAX_ROWS) -> list[dict]:
+    """The member's approved ledger entries as rows of the 纪实 and the 双报告."""
+    order = (ServiceHours.served_on.desc(), ServiceHours.id.desc()) if newest_first else \
+        (ServiceHours.served_on, ServiceHours.id)
+    entries = list(db.session.scalars(select(ServiceHours).where(
+        ServiceHours.user_id == user_id, ServiceHours.status == HOURS_APPROVED, *_ledger_where(date_from, date_to))
+        .order_by(*order).limit(limit)))
+    wish_ids = [e.source_id for e in entries if e.source_type == "wish"]
+    wishes = {w.id: w for w in db.session.scalars(select(Wish).where(Wish.id.in_(wish_ids)))} if wish_ids else {}
+    return [service_row(e, wishes.get(e.source_id) if e.source_type == "wish" else None) for e in entries]
+
+
 def service_record(actor: Actor, member_id: int, recent: int = 10) -> dict:
     member = visible_member(actor, member_id)
     open_claims = db.session.scalar(select(func.count(Wish.id)).where(
         Wish.claimed_by == member.user_id, Wish.status == CLAIMED)) or 0
-    services = db.session.scalars(select(Wish).where(
-        Wish.claimed_by == member.user_id, Wish.status.in_(DONE)).order_by(Wish.fulfilled_at.desc()).limit(recent))
     return {
         "member": present(member, actor),
         **wish_totals(member.user_id),
         "praise_count": praise_count(member.user_id),
         "open_claims": open_claims,
-        "recent_services": [service_row(w) for w in services],
+        "recent_services": approved_entries(member.user_id, newest_first=True, limit=recent),
     }
 
 
-def service_row(wish: Wish) -> dict:
+def service_row(entry: ServiceHours, wish: Wish | None) -> dict:
     return {
-        "wish_id": wish.id, "title": wish.public_title, "category": wish.category,
-        "category_label": wish.category_label, "fulfilled_at": wish.fulfilled_at,
-        "confirmed_at": wish.confirmed_at, "hours": wish.hours, "rating": wish.rating,
-        "status": wish.status, "status_label": wish.status_label, "note": wish.fulfil_note,
+        "entry_id": entry.id, "source_type": entry.source_type,
+        "source_label": "微心愿" if entry.source_type == "wish" else "志愿活动",
+        "wish_id": wish.id if wish else None,
+        "title": wish.public_title if wish else entry.description,
+        "category": wish.category if wish else "activity",
+        "category_label": wish.category_label if wish else "志愿活动",
+        "served_on": entry.served_on, "place": entry.place, "organiser_name": entry.organiser_name,
+        "fulfilled_at": entry.ended_at, "confirmed_at": wish.confirmed_at if wish else entry.decided_at,
+        "hours": float(entry.hours), "rating": wish.rating if wish else None,
+        "status": entry.status, "status_label": HOURS_LABELS[entry.status],
+        "note": (wish.fulfil_note if wish else "") or entry.evaluation,
     }
 
 
@@ -319,12 +347,8 @@ def employer_report(actor: Actor, member_id: int, date_from: date | None, date_t
     date_from = date_from or date(date_to.year, 1, 1)
     if date_from > date_to:
         raise Invalid("开始日期不能晚于结束日期。", errors={"from": ["开始日期晚于结束日期"]})
-    stmt = (select(Wish).where(Wish.claimed_by == member.user_id, Wish.status.in_(DONE),
-                               _period_clause(date_from, date_to))
-            .order_by(Wish.fulfilled_at, Wish.id).limit(REPORT_MAX_ROWS))
-    wishes = list(db.session.scalars(stmt))
-    names = _area_names({member.community_id, member.grid_id} | {w.community_id for w in wishes})
-    rows = [service_row(w) | {"community_name": names.get(w.community_id, "")} for w in wishes]
+    rows = approved_entries(member.user_id, date_from, date_to)
+    names = _area_names({member.community_id, member.grid_id})
     return Report(member=present(member, actor, names), date_from=date_from, date_to=date_to, rows=rows,
                   totals=wish_totals(member.user_id, date_from, date_to),
                   praise_count=praise_count(member.user_id, date_from, date_to), generated_at=utcnow())
@@ -334,21 +358,19 @@ def employer_report(actor: Actor, member_id: int, date_from: date | None, date_t
 
 def ranking(actor: Actor, community_id: int, *, date_from: date | None = None, date_to: date | None = None,
             limit: int = 20) -> dict:
-    """The community's approved members by confirmed hours, then wishes fulfilled (a top-N list)."""
+    """The community's approved members by approved ledger hours, then wishes fulfilled (a top-N list)."""
     community = get_area(community_id)
     if community.level != COMMUNITY:
         raise Invalid("排行榜按社区（村）统计。", errors={"community_id": ["应为社区或村"]})
     if not actor.covers(community.path, (*ADMIN_ROLES, GRID_WORKER, PARTY_MEMBER)):
         raise OutOfScope("只有本社区的工作人员和已报到党员可以查看排行榜。")
-    join_on = [Wish.claimed_by == PartyMember.user_id, Wish.status.in_(DONE)]
-    period = _period_clause(date_from, date_to)
-    if period is not None:
-        join_on.append(period)
-    totals = _totals_columns()
-    stmt = (select(PartyMember, *totals).outerjoin(Wish, and_(*join_on))
+    join_on = [ServiceHours.user_id == PartyMember.user_id, ServiceHours.status == HOURS_APPROVED,
+               *_ledger_where(date_from, date_to)]
+    totals = _ledger_columns()
+    stmt = (select(PartyMember, *totals).outerjoin(ServiceHours, and_(*join_on)).outerjoin(Wish, _RATED_WISH)
             .where(PartyMember.area_path == community.path, PartyMember.status == APPROVED)
             .group_by(PartyMember.id)
-            .order_by(totals[1].desc(), totals[0].desc(), PartyMember.id)
+            .order_by(totals[2].desc(), totals[0].desc(), PartyMember.id)
             .limit(max(1, min(limit, 100))))
     sees_names = bool(admin_role(actor, community.path))
     items = []
@@ -357,7 +379,8 @@ def ranking(actor: Actor, community_id: int, *, date_from: date | None = None, d
         visible = sees_names or member.user_id == actor.user_id
         items.append({
             "rank": rank, "member_id": member.id, "name": member.name if visible else crypto.mask_name(member.name),
-            "org_name": member.org_name, "wishes_fulfilled": row.fulfilled, "hours": round(float(row.hours), 1),
+            "org_name": member.org_name, "wishes_fulfilled": row.fulfilled,
+            "activities_joined": row.activities, "hours": round(float(row.hours), 2),
             "rating_average": round(float(row.rating_average), 2) if row.rating_average is not None else None,
             "is_me": member.user_id == actor.user_id,
         })

@@ -146,7 +146,7 @@ def _user_names(ids: set[int]) -> dict[int, str]:
 
     if not ids:
         return {}
-    return {u.id: u.label for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return {u.id: u.person_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 @bp.post("/hours/<int:entry_id>/actions")
@@ -160,6 +160,79 @@ def hours_action(entry_id):
                                                       evaluation=web.text("evaluation", multiline=True)),
                 success=done.get(action))
     return redirect(url_for("console.hours", status=request.form.get("status") or "pending"))
+
+
+@bp.get("/corrections")
+@roles_required(*ADMIN_ROLES)
+def corrections():
+    """申请更正: the volunteers' requests the organisation answers, correcting or declining with a reason."""
+    from app.volunteering import service as volunteering
+
+    page = volunteering.open_correction_requests(staff_actor(), **web.page_args())
+    names = _user_names({c.requested_by for c in page.items if c.requested_by})
+    return render_template("console/corrections.html", page=page, names=names)
+
+
+@bp.post("/hours/<int:entry_id>/correct")
+@roles_required(*ADMIN_ROLES)
+def hours_correct(entry_id):
+    from app.volunteering import service as volunteering
+
+    request_id = request.form.get("request_id", type=int)
+    web.attempt(lambda: volunteering.correct_entry(
+        staff_actor(), entry_id, reason=web.text("reason"), request_id=request_id,
+        hours=web.text("hours") or None, description=web.text("description") or None,
+        place=web.text("place") if "place" in request.form else None),
+        success="已更正该服务记录，更正前后的内容都已留存。")
+    if request_id:
+        return redirect(url_for("console.corrections"))
+    return redirect(url_for("console.hours", status="approved"))
+
+
+@bp.post("/corrections/<int:request_id>/decline")
+@roles_required(*ADMIN_ROLES)
+def correction_decline(request_id):
+    from app.volunteering import service as volunteering
+
+    web.attempt(lambda: volunteering.decline_correction(staff_actor(), request_id, answer=web.text("answer")),
+                success="已答复：不予更正。")
+    return redirect(url_for("console.corrections"))
+
+
+@bp.get("/proofs")
+@roles_required(*ADMIN_ROLES)
+def proofs():
+    """志愿服务证明: requests to issue (谁记录谁证明) and the proofs this organisation issued."""
+    from app.volunteering import certificates
+
+    actor = staff_actor()
+    pending = certificates.list_requests(actor, status="requested", **web.page_args())
+    issued = certificates.issued_by_area(actor, limit=web.DEFAULT_LIMIT)
+    return render_template("console/proofs.html", pending=pending, issued=issued)
+
+
+@bp.post("/proofs/<int:proof_request_id>/issue")
+@roles_required(*ADMIN_ROLES)
+def proof_issue(proof_request_id):
+    from app.volunteering import certificates
+
+    web.attempt(lambda: certificates.issue_for_request(staff_actor(), proof_request_id),
+                success="证明已出具，志愿者可以下载。")
+    return redirect(url_for("console.proofs"))
+
+
+@bp.get("/proofs/<string:code>.pdf")
+@roles_required(*ADMIN_ROLES)
+def proof_file(code):
+    import io
+
+    from flask import send_file
+
+    from app.volunteering import certificates
+
+    certificate = certificates.certificate_for_download(staff_actor(), code)
+    return send_file(io.BytesIO(certificates.render_pdf(certificate)), mimetype="application/pdf",
+                     as_attachment=True, download_name=f"志愿服务证明-{certificate.code}.pdf")
 
 
 @bp.route("/activities/<int:activity_id>", methods=["GET", "POST"])

@@ -121,7 +121,7 @@ def _user_names(ids) -> dict[int, str]:
     ids = [i for i in ids if i]
     if not ids:
         return {}
-    return {u.id: u.label for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return {u.id: u.person_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 # -- cases ----------------------------------------------------------------------------------
@@ -193,10 +193,17 @@ def wish_figures(path: str, span: Period) -> dict:
     claim_hours = _hours_between(Wish.claimed_at, Wish.created_at)
     (claim_p50,) = _percentiles(claim_hours, (scope, Wish.claimed_at >= span.start, Wish.claimed_at < span.end),
                                 quantiles=(0.5,))
+    # The ranking reads the ledger: a wish counts once its hours are approved, and never once rejected.
+    from app.volunteering.models import ServiceHours
+
+    served = (ServiceHours.area_path.startswith(path, autoescape=True), ServiceHours.source_type == "wish",
+              ServiceHours.status == "approved", ServiceHours.served_on >= span.first_day,
+              ServiceHours.served_on <= span.last_day)
     top = db.session.execute(
-        select(Wish.claimed_by, func.count(Wish.id), func.coalesce(func.sum(Wish.hours), 0))
-        .where(scope, Wish.fulfilled_at >= span.start, Wish.fulfilled_at < span.end, Wish.claimed_by.is_not(None))
-        .group_by(Wish.claimed_by).order_by(func.count(Wish.id).desc()).limit(5)).all()
+        select(ServiceHours.user_id, func.count(ServiceHours.id), func.coalesce(func.sum(ServiceHours.hours), 0))
+        .where(*served).group_by(ServiceHours.user_id)
+        .order_by(func.count(ServiceHours.id).desc(), func.sum(ServiceHours.hours).desc(), ServiceHours.user_id)
+        .limit(5)).all()
     names = _user_names([r[0] for r in top])
     return {
         "posted": count(Wish.created_at),

@@ -8,6 +8,7 @@ from sqlalchemy import false, or_, select
 from app.accounts.models import ADMIN_ROLES, DEPARTMENT, REPRESENTATIVE, RoleGrant, User
 from app.areas.models import Department
 from app.areas.service import get_area
+from app.core.crypto import mask_name
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope, ServiceUnavailable
 from app.core.pagination import Page, paginate
 from app.core.scoping import Actor, scope_filter
@@ -377,3 +378,14 @@ def _notify(user_ids, s: Suggestion, kind: str, title: str, *, body: str = "") -
                  "time": local_display(utcnow())},
            subject=(states.SUBJECT, s.id))
 
+
+
+def submitter_name(s: Suggestion, actor: Actor) -> str:
+    """The representative who answers (and the submitter) see the real name; everyone else a masked one."""
+    user = db.session.get(User, s.submitter_id)
+    if user is None:
+        return "居民"
+    name = user.person_name if (user.real_name or user.display_name) else "居民"
+    if actor.user_id is not None and actor.user_id in (s.submitter_id, *handler_user_ids(s)):
+        return name
+    return mask_name(name) if name != "居民" else name

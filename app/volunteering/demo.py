@@ -48,7 +48,8 @@ def _past_activity(areas, users) -> Activity:
     entry = service.credit_hours(
         user_id=member.id, source_type="activity", source_id=activity.id, hours=enrollment.hours,
         area_path=activity.area_path, description=activity.title, organiser_area_id=east.id,
-        organiser_name=activity.organiser_name, served_on=day)
+        organiser_name=activity.organiser_name, served_on=day, place=activity.place_text,
+        started_at=enrollment.check_in_at, ended_at=ends, recorded_by=users["east_admin"].id)
     service.transition_hours(admin, entry.id, "approve", evaluation="服务热情，老人们很喜欢。")
     return activity
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import AreaPath, Model, UTCDateTime
@@ -79,8 +79,15 @@ class ServiceHours(Model):
     area_path: Mapped[str] = mapped_column(AreaPath, index=True)
     organiser_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     organiser_name: Mapped[str] = mapped_column(String(100), default="")
+    # 服务内容, 服务地点 and the time served, as 《志愿服务记录与证明出具办法》 names them.
     description: Mapped[str] = mapped_column(String(200), default="")
+    place: Mapped[str] = mapped_column(String(200), default="")
     served_on: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The staff member of the recording organisation who recorded the entry, and when.
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     evaluation: Mapped[str] = mapped_column(Text, default="")
     # Why it was rejected (or corrected); shown to the volunteer.
@@ -99,6 +106,25 @@ class ServiceHours(Model):
     )
 
 
+class LedgerCorrection(Model):
+    """A correction of an approved entry (old and new values kept), or a volunteer's request for one (申请更正)."""
+
+    __tablename__ = "ledger_corrections"
+
+    service_hours_id: Mapped[int] = mapped_column(ForeignKey("service_hours.id"), index=True)
+    # Set when the volunteer asked; empty when the organisation corrected on its own.
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    request_reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))  # requested | corrected | declined
+    old_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    new_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    service_hours: Mapped[ServiceHours] = relationship(lazy="joined", innerjoin=True)
+
+
 class Certificate(Model):
     """A proof of volunteer service (志愿服务证明) that anyone can verify by its code."""
 
@@ -107,6 +133,11 @@ class Certificate(Model):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     holder_name: Mapped[str] = mapped_column(String(64))
+    # Only the masked form is kept on the proof: first 3 and last 4 characters.
+    holder_id_masked: Mapped[str] = mapped_column(String(32), default="")
+    # 谁记录谁证明: the one recording organisation that issues it, and its staff member who did.
+    issuer_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     period_from: Mapped[date] = mapped_column(Date)
     period_to: Mapped[date] = mapped_column(Date)
     total_hours: Mapped[Decimal] = mapped_column(HOURS)
@@ -137,3 +168,21 @@ class CertificateItem(Model):
     service_hours: Mapped[ServiceHours] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (UniqueConstraint("certificate_id", "service_hours_id"),)
+
+
+class CertificateRequest(Model):
+    """A volunteer's request for a proof from one recording organisation; its staff issue it."""
+
+    __tablename__ = "certificate_requests"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
+    date_from: Mapped[date | None] = mapped_column(Date)
+    date_to: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="requested")  # requested | issued
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user = relationship("User", foreign_keys=[user_id], lazy="joined", innerjoin=True)
+    certificate: Mapped[Certificate | None] = relationship(lazy="joined")

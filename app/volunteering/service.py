@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import ADMIN_ROLES
 from app.areas.models import COMMUNITY, Area
 from app.areas.service import area_chain, get_area
+from app.core.crypto import mask_name
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope
 from app.core.ids import new_scene
 from app.core.pagination import Page, paginate
@@ -19,7 +20,7 @@ from app.core.time import SHANGHAI, local_display, to_local, utcnow
 from app.core.workflow import record
 from app.extensions import db
 from app.notifications.service import notify
-from app.volunteering.models import Activity, Enrollment, ServiceHours
+from app.volunteering.models import Activity, Enrollment, LedgerCorrection, ServiceHours
 from app.volunteering.states import (
     ABSENT,
     ACTIVITY_FLOW,
@@ -328,10 +329,14 @@ def served_hours(activity: Activity, check_in_at: datetime, check_out_at: dateti
 
 
 def _credit_enrollment(activity: Activity, enrollment: Enrollment) -> ServiceHours:
+    started = max(enrollment.check_in_at or activity.starts_at, activity.starts_at)
+    ended = min(enrollment.check_out_at or activity.ends_at, activity.ends_at)
     return credit_hours(
         user_id=enrollment.user_id, source_type="activity", source_id=activity.id, hours=enrollment.hours,
         area_path=activity.area_path, description=activity.title, organiser_area_id=activity.area_id,
         organiser_name=activity.organiser_name, served_on=to_local(activity.starts_at).date(),
+        place=activity.place_text, started_at=started, ended_at=ended if ended > started else None,
+        recorded_by=activity.created_by,
     )
 
 
@@ -408,7 +413,8 @@ def _find_entry(user_id: int, source_type: str, source_id: int) -> ServiceHours 
 
 def credit_hours(*, user_id: int, source_type: str, source_id: int, hours, area_path: str, description: str,
                  organiser_area_id: int | None = None, organiser_name: str | None = None,
-                 served_on: date | None = None) -> ServiceHours:
+                 served_on: date | None = None, place: str = "", started_at: datetime | None = None,
+                 ended_at: datetime | None = None, recorded_by: int | None = None) -> ServiceHours:
     """Record hours as pending. Idempotent: the same person and source always give the same row."""
     existing = _find_entry(user_id, source_type, source_id)
     if existing is not None:
@@ -423,6 +429,8 @@ def credit_hours(*, user_id: int, source_type: str, source_id: int, hours, area_
         organiser_area_id=organiser_area_id, organiser_name=organiser_name or _organiser_of(area_path,
                                                                                           organiser_area_id),
         description=(description or "")[:200], served_on=served_on or to_local(utcnow()).date(), status=PENDING,
+        place=(place or "")[:200], started_at=started_at, ended_at=ended_at, recorded_by=recorded_by,
+        recorded_at=utcnow(),
     )
     try:
         with db.session.begin_nested():
@@ -495,6 +503,13 @@ def totals_for(user_id: int) -> dict:
     return _totals([ServiceHours.user_id == user_id])
 
 
+def volunteer_name(actor: Actor, entry: ServiceHours) -> str:
+    """The organisation that decides the hours needs the real name; anyone else sees it masked."""
+    if actor.user_id == entry.user_id or admin_role(entry.area_path, actor):
+        return entry.user.person_name
+    return mask_name(entry.user.person_name)
+
+
 def get_entry(actor: Actor, entry_id: int) -> ServiceHours:
     entry = db.session.get(ServiceHours, entry_id)
     if entry is None or (entry.user_id != actor.user_id and not admin_role(entry.area_path, actor)):
@@ -524,6 +539,9 @@ def _decide(entry: ServiceHours, action: str, actor: Actor, *, note: str) -> Non
     HOURS_FLOW.apply(entry, action, actor, note=note, data={"hours": _text(entry.hours)})
     entry.decided_by = actor.user_id
     entry.decided_at = utcnow()
+    if entry.status == APPROVED and entry.recorded_by is None:
+        # A wish's hours are recorded by the community admin who approves them.
+        entry.recorded_by, entry.recorded_at = actor.user_id, entry.decided_at
     if entry.status == REJECTED:
         entry.decision_note = note
         if was == APPROVED:
@@ -541,6 +559,130 @@ def _tell_hours(entry: ServiceHours, event: str, status: str, *, body: str) -> N
            body=body, page=f"pages/hours/detail?id={entry.id}",
            data={"subject": entry.description, "status": status, "time": utcnow().isoformat(), "note": body},
            subject=("service_hours", entry.id))
+
+
+# -- corrections (更正) ---------------------------------------------------------------------------
+
+CORRECTABLE = ("hours", "description", "place", "served_on")
+REQUESTED, CORRECTED, DECLINED = "requested", "corrected", "declined"
+CORRECTION_LABELS = {REQUESTED: "待答复", CORRECTED: "已更正", DECLINED: "不予更正"}
+
+
+def _values(entry: ServiceHours) -> dict:
+    return {"hours": _text(entry.hours), "description": entry.description, "place": entry.place,
+            "served_on": entry.served_on.isoformat()}
+
+
+def request_correction(actor: Actor, entry_id: int, *, reason: str) -> LedgerCorrection:
+    """申请更正: the volunteer asks the recording organisation to correct one of their entries."""
+    entry = db.session.get(ServiceHours, entry_id)
+    if entry is None or entry.user_id != actor.user_id:
+        raise NotFound("服务时长记录不存在。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("请说明需要更正的内容和原因。", errors={"reason": ["必填"]})
+    if entry.status == REJECTED:
+        raise Conflict("该记录未通过审核，不能申请更正；如有异议请联系组织方。")
+    if db.session.scalar(select(LedgerCorrection.id).where(
+            LedgerCorrection.service_hours_id == entry.id, LedgerCorrection.status == REQUESTED)):
+        raise Conflict("该记录已有一条待答复的更正申请。")
+    correction = LedgerCorrection(service_hours_id=entry.id, service_hours=entry, requested_by=actor.user_id,
+                                  request_reason=reason, status=REQUESTED, old_values=_values(entry))
+    db.session.add(correction)
+    db.session.flush()
+    record("service_hours", entry.id, actor, VOLUNTEER, "request_correction", entry.status, entry.status,
+           note=reason)
+    return correction
+
+
+def correct_entry(actor: Actor, entry_id: int, *, reason: str, request_id: int | None = None,
+                  **changes) -> LedgerCorrection:
+    """The recording organisation corrects an approved entry; the old and the new values stay on the record."""
+    entry = db.session.scalar(select(ServiceHours).where(ServiceHours.id == entry_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    if entry is None:
+        raise NotFound("服务时长记录不存在。")
+    role = admin_role(entry.area_path, actor)
+    if not role:
+        raise OutOfScope("只有记录该服务的组织方可以更正。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("请填写更正原因。", errors={"reason": ["必填"]})
+    if entry.status != APPROVED:
+        raise Conflict(f"只能更正已通过的记录（当前：{HOURS_FLOW.labels[entry.status]}）。待审核的记录请在考勤中更正。")
+    correction = _open_request(entry, request_id) if request_id else None
+    old = _values(entry)
+    new_values = {k: v for k, v in changes.items() if k in CORRECTABLE and v is not None}
+    if "hours" in new_values:
+        value = _hours_value(new_values["hours"])
+        if value <= 0:
+            raise Invalid("服务时长必须大于 0。", errors={"hours": ["必须大于 0"]})
+        entry.hours = value
+    if "description" in new_values:
+        entry.description = str(new_values["description"]).strip()[:200] or entry.description
+    if "place" in new_values:
+        entry.place = str(new_values["place"]).strip()[:200]
+    if "served_on" in new_values:
+        entry.served_on = new_values["served_on"]
+    new = _values(entry)
+    if new == old:
+        raise Invalid("更正后的内容与原记录相同。", errors={"hours": ["没有变化"]})
+    if correction is None:
+        correction = LedgerCorrection(service_hours_id=entry.id, service_hours=entry, status=CORRECTED)
+        db.session.add(correction)
+    correction.status, correction.old_values, correction.new_values = CORRECTED, old, new
+    correction.answer, correction.answered_by, correction.answered_at = reason, actor.user_id, utcnow()
+    record("service_hours", entry.id, actor, role, "correct", APPROVED, APPROVED, note=reason,
+           data={"old": old, "new": new})
+    from app.volunteering.certificates import revoke_covering
+
+    revoke_covering(entry, reason=f"其中一条服务记录（{entry.description}）已更正：{reason}，请重新申请证明。")
+    _tell_hours(entry, "corrected", "已更正", body=f"组织方更正了该服务记录。原因：{reason}")
+    db.session.flush()
+    return correction
+
+
+def decline_correction(actor: Actor, request_id: int, *, answer: str) -> LedgerCorrection:
+    correction = db.session.get(LedgerCorrection, request_id)
+    if correction is None:
+        raise NotFound("更正申请不存在。")
+    entry = correction.service_hours
+    role = admin_role(entry.area_path, actor)
+    if not role:
+        raise OutOfScope("只有记录该服务的组织方可以答复更正申请。")
+    answer = (answer or "").strip()
+    if not answer:
+        raise Invalid("请填写不予更正的理由。", errors={"answer": ["必填"]})
+    _open_request(entry, correction.id)
+    correction.status, correction.answer = DECLINED, answer
+    correction.answered_by, correction.answered_at = actor.user_id, utcnow()
+    record("service_hours", entry.id, actor, role, "decline_correction", entry.status, entry.status, note=answer)
+    _tell_hours(entry, "correction_declined", "不予更正", body=f"您的更正申请未被采纳。理由：{answer}")
+    db.session.flush()
+    return correction
+
+
+def _open_request(entry: ServiceHours, request_id: int) -> LedgerCorrection:
+    correction = db.session.get(LedgerCorrection, request_id)
+    if correction is None or correction.service_hours_id != entry.id:
+        raise NotFound("更正申请不存在。")
+    if correction.status != REQUESTED:
+        raise Conflict(f"该更正申请已答复（{CORRECTION_LABELS[correction.status]}）。")
+    return correction
+
+
+def corrections_of(entry_id: int) -> list[LedgerCorrection]:
+    return list(db.session.scalars(select(LedgerCorrection).where(
+        LedgerCorrection.service_hours_id == entry_id).order_by(LedgerCorrection.id)))
+
+
+def open_correction_requests(actor: Actor, *, limit: int | None = None, cursor: str | None = None) -> Page:
+    """The requests the actor's organisation has to answer."""
+    if not actor.has_role(*ADMIN_ROLES):
+        raise Forbidden("只有社区管理员可以答复更正申请。")
+    stmt = (select(LedgerCorrection).join(ServiceHours, ServiceHours.id == LedgerCorrection.service_hours_id)
+            .where(LedgerCorrection.status == REQUESTED, scope_filter(actor, ServiceHours.area_path, ADMIN_ROLES)))
+    return paginate(stmt, LedgerCorrection.id, limit=limit, cursor=cursor)
 
 
 # -- reminders ---------------------------------------------------------------------------------

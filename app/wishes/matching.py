@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.accounts.profile import profiles_of
 from app.areas.models import Area
 from app.core.time import utcnow
 from app.extensions import db
@@ -37,12 +38,17 @@ def rank_candidates(wish: Wish, members: list[PartyMember]) -> list[dict]:
         return []
     user_ids = [m.user_id for m in members]
     load, recent = _open_claims(user_ids), _recent_done(user_ids)
+    profiles = profiles_of(user_ids)
     grid_ids = {m.grid_id for m in members if m.grid_id} | ({wish.grid_id} if wish.grid_id else set())
     grids = dict(db.session.execute(select(Area.id, Area.name).where(Area.id.in_(grid_ids))).all()) \
         if grid_ids else {}
     scored = []
     for member in members:
-        skills = matched_skills(wish.category, member.skills)
+        profile = profiles.get(member.user_id)
+        # The volunteer profile is the person's own, kept up to date; the registration's tags still count.
+        all_skills = list(dict.fromkeys([*(profile.skills if profile else []), *(member.skills or [])]))
+        availability = (profile.availability if profile and profile.availability else member.availability)
+        skills = matched_skills(wish.category, all_skills)
         near = wish.grid_id is not None and member.grid_id == wish.grid_id
         open_claims, done = load.get(member.user_id, 0), recent.get(member.user_id, 0)
         score = (W_SKILL * bool(skills) + W_NEAR * near + W_LOAD / (1 + open_claims)
@@ -53,12 +59,13 @@ def rank_candidates(wish: Wish, members: list[PartyMember]) -> list[dict]:
             _proximity_reason(wish, member, grids),
             f"当前有 {open_claims} 个心愿在办" if open_claims else "当前没有在办的心愿",
             f"近30天完成 {done} 个心愿" if done else "近30天暂无服务记录",
+            *([f"可服务时间：{availability}"] if availability else []),
         ]
         scored.append({
             "member_id": member.id, "user_id": member.user_id, "name": member.name, "org_name": member.org_name,
             "grid_id": member.grid_id, "grid_name": grids.get(member.grid_id) if member.grid_id else None,
-            "skills": member.skills or [], "matched_skills": skills, "same_grid": near,
-            "open_claims": open_claims, "recent_fulfilled": done, "availability": member.availability,
+            "skills": all_skills, "matched_skills": skills, "same_grid": near,
+            "open_claims": open_claims, "recent_fulfilled": done, "availability": availability,
             "score": round(score, 1), "reason": "；".join(reasons),
         })
     scored.sort(key=lambda c: (-c["score"], c["open_claims"], c["member_id"]))

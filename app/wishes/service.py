@@ -22,6 +22,7 @@ from app.members import service as members
 from app.members.models import APPROVED as MEMBER_APPROVED
 from app.members.models import PartyMember
 from app.notifications.service import notify
+from app.volunteering.service import credit_hours
 from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, PUBLIC, SUBMITTED, Wish
 from app.wishes.states import (
     ACTION_LABELS,
@@ -207,7 +208,8 @@ def _claimer_info(wish: Wish) -> dict:
         .order_by(PartyMember.id.desc()).limit(1))
     user = db.session.get(User, wish.claimed_by)
     return {"user_id": wish.claimed_by, "member_id": member.id if member else None,
-            "name": member.name if member else (user.label if user else ""),
+            "name": (user.real_name if user and user.real_name else None) or (member.name if member else
+                                                                             (user.label if user else "")),
             "org_name": member.org_name if member else None,
             "phone": crypto.mask_phone(crypto.decrypt(user.phone_encrypted)) if user else None}
 
@@ -368,18 +370,18 @@ def confirm(wish: Wish, actor: Actor, *, note: str = "", auto: bool = False) -> 
     wish.auto_confirmed = auto
     _credit_hours(wish)
     notify([wish.claimed_by], "wish_confirmed", title="您服务的微心愿已确认",
-           body=f"心愿“{wish.public_title}”已确认，服务时长 {wish.hours:g} 小时已计入纪实。", page=_page(wish),
+           body=f"心愿“{wish.public_title}”已确认，服务时长 {wish.hours:g} 小时已记入志愿服务记录，社区审核后计入纪实。", page=_page(wish),
            data=_note(wish, "已确认"), subject=("wish", wish.id))
 
 
 def _credit_hours(wish: Wish) -> None:
-    try:
-        from app.volunteering.service import credit_hours
-    except ImportError:
-        return  # the shared service-hours ledger is not installed; the wish itself still records the hours
+    """The ledger entry of this service; the community decides it like any other (谁记录谁证明)."""
+    community = db.session.get(Area, wish.community_id)
     credit_hours(user_id=wish.claimed_by, source_type="wish", source_id=wish.id, hours=wish.hours,
                  area_path=wish.area_path, description=f"微心愿：{wish.public_title}",
-                 organiser_area_id=wish.community_id, served_on=to_local(wish.fulfilled_at).date())
+                 organiser_area_id=wish.community_id, served_on=to_local(wish.fulfilled_at).date(),
+                 place=community.name if community else "", started_at=wish.claimed_at,
+                 ended_at=wish.fulfilled_at)
 
 
 _HANDLERS = {

@@ -33,7 +33,9 @@ ADMINS = {"east_admin", "west_admin"}
 MATRIX: dict[tuple[str, str], set[str]] = {
     # auth and self
     ("POST", "/auth/login"): ALL, ("POST", "/auth/password"): ALL, ("POST", "/auth/phone"): USERS,
-    ("POST", "/auth/logout"): USERS, ("GET", "/me"): USERS, ("GET", "/me/certificate"): USERS,
+    ("POST", "/auth/logout"): USERS, ("GET", "/me"): USERS, ("PATCH", "/me"): USERS,
+    ("POST", "/me/certificate-requests"): USERS, ("GET", "/me/certificate-requests"): USERS,
+    ("GET", "/me/certificates"): USERS,
     ("GET", "/inbox"): USERS, ("POST", "/inbox/read-all"): USERS,
     ("POST", "/inbox/{notification_id}/read"): OWNER,
     ("GET", "/subscriptions"): USERS, ("POST", "/subscriptions"): USERS, ("POST", "/uploads"): USERS,
@@ -87,6 +89,15 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/service-hours/export.xlsx"): STAFF - {"grid_west1", "dept_wy"},
     ("GET", "/service-hours/{entry_id}"): EAST | {"member"},
     ("POST", "/service-hours/{entry_id}/transitions"): EAST,
+    # corrections: the volunteer asks (here member_east, not one of the roles), the recording community answers
+    ("POST", "/service-hours/{entry_id}/correction-requests"): {"member"},
+    ("POST", "/service-hours/{entry_id}/corrections"): EAST,
+    ("GET", "/service-hours/correction-requests"): ADMINS,
+    # proofs: asked by the volunteer, issued by the recording community (谁记录谁证明), downloaded by either
+    ("GET", "/certificate-requests"): ADMINS,
+    ("POST", "/certificate-requests/{proof_request_id}/issue"): EAST,
+    ("GET", "/certificates/{code}/file"): EAST | {"member"},
+    ("POST", "/service-hours/correction-requests/{request_id}/decline"): EAST,
     # suggestions (sent by the owner to 张代表, who covers 沁河镇)
     ("GET", "/suggestions"): USERS, ("POST", "/suggestions"): USERS, ("GET", "/suggestions/export.{fmt}"): USERS,
     ("GET", "/suggestions/{suggestion_id}"): OWNER,  # and the addressed representative, not a community admin
@@ -170,11 +181,14 @@ def world(app, login, areas):
     assert inbox, "the owner should have been notified of something"
 
     member_api = login("member_east")
-    certificate = member_api.client.get("/mp/v1/me/certificate", headers=member_api.headers())
-    certificate.close()
-    from app.volunteering.models import Certificate
-
-    cert_code = db.session.scalar(select(Certificate.code).order_by(Certificate.id.desc()))
+    proof_requests = member_api.post("/me/certificate-requests", json={"id_number": "11010519491231002X"})
+    assert proof_requests.status_code == 201, proof_requests.get_json()
+    proof_request_id = proof_requests.get_json()[0]["id"]
+    issued = login("east_admin").post(f"/certificate-requests/{proof_request_id}/issue")
+    assert issued.status_code == 200, issued.get_json()
+    cert_code = issued.get_json()["code"]
+    asked = member_api.post(f"/service-hours/{hours.id}/correction-requests", json={"reason": "服务日期记错了"})
+    assert asked.status_code == 201, asked.get_json()
     clients = {name: login(name) for name in ("east_admin", "west_admin", "grid_west1", "dept_wy")}
     clients["owner"] = owner
     clients["stranger"] = login.resident(openid="o_matrix_stranger")
@@ -187,6 +201,7 @@ def world(app, login, areas):
         "rep_id": rep.id, "code_id": code.id, "place_id": place.id, "area_id": east.id,
         "activity_id": activity.id, "entry_id": hours.id, "member_id": member.id, "report_id": report_id,
         "category_id": category.id, "reply_id": reply["id"], "code": cert_code, "fmt": "csv",
+        "request_id": asked.get_json()["id"], "proof_request_id": proof_request_id,
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
@@ -199,6 +214,7 @@ def _body(method, path, world):
         "/auth/password": {"username": "nobody", "password": "wrong-password"},
         "/auth/phone": {"code": "not-a-real-code"},
         "/subscriptions": {"accepted": ["case_progress"]},
+        "/me": {"display_name": "矩阵"},
         "/cases": {"place_id": p["place_id"], "category_id": p["category_id"], "description": "矩阵测试"},
         "/cases/{case_id}/rating": {"score": 5},
         "/cases/{case_id}/transitions": {"action": "accept"},
@@ -223,6 +239,9 @@ def _body(method, path, world):
         "/activities/{activity_id}/check-in": {"scene": world["activity"].scene},
         "/activities/{activity_id}/check-out": {"scene": world["activity"].scene},
         "/service-hours/{entry_id}/transitions": {"action": "approve"},
+        "/service-hours/{entry_id}/correction-requests": {"reason": "时长记少了"},
+        "/service-hours/{entry_id}/corrections": {"reason": "核对签到记录", "hours": "1.25"},
+        "/service-hours/correction-requests/{request_id}/decline": {"answer": "经核对无误"},
         "/suggestions": {"area_id": east.id, "title": "矩阵建议", "body": "内容"},
         "/suggestions/{suggestion_id}/transitions": {"action": "accept"},
         "/suggestions/{suggestion_id}/rating": {"score": 5},

@@ -44,6 +44,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/console/activities"): ADMINS, ("POST", "/console/activities"): EAST,  # an activity in 东城
     ("GET", "/console/activities/<int:activity_id>"): EAST, ("POST", "/console/activities/<int:activity_id>"): EAST,
     ("GET", "/console/hours"): ADMINS, ("POST", "/console/hours/<int:entry_id>/actions"): EAST,
+    # the ledger's corrections and proofs: the recording organisation (东城) answers and issues
+    ("POST", "/console/hours/<int:entry_id>/correct"): EAST,
+    ("GET", "/console/corrections"): ADMINS, ("POST", "/console/corrections/<int:request_id>/decline"): EAST,
+    ("GET", "/console/proofs"): ADMINS, ("POST", "/console/proofs/<int:proof_request_id>/issue"): EAST,
+    ("GET", "/console/proofs/<string:code>.pdf"): EAST,
     # suggestions: addressed to 张代表 of 沁河镇, so the street's admin reads them; only 张代表 acts on them
     ("GET", "/console/suggestions"): ADMINS | {"dept_wy"},
     ("GET", "/console/suggestions/<int:suggestion_id>"): {"street_admin"},
@@ -67,7 +72,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
 CONSOLE_DOWNLOADS = {("GET", "/console/codes/<int:code_id>/image"), ("POST", "/console/codes/sheet"),
-                     ("GET", "/console/stats/chart/<name>.svg"), ("GET", "/console/stats/export.<fmt>")}
+                     ("GET", "/console/stats/chart/<name>.svg"), ("GET", "/console/stats/export.<fmt>"),
+                     ("GET", "/console/proofs/<string:code>.pdf")}
 # Served outside both blueprints: static assets, and uploaded images at unguessable names.
 OTHER_FILES = {"/portal-static/<path:filename>", "/static/<path:filename>", "/media/<path:filename>"}
 
@@ -130,6 +136,8 @@ def _form(rule: str, cw) -> dict:
         "/console/wishes/<int:wish_id>/actions": {"action": "approve"},
         "/console/members/<int:member_id>/actions": {"action": "approve"},
         "/console/hours/<int:entry_id>/actions": {"action": "approve"},
+        "/console/hours/<int:entry_id>/correct": {"hours": "1.5", "reason": "矩阵更正"},
+        "/console/corrections/<int:request_id>/decline": {"answer": "记录无误"},
         "/console/suggestions/<int:suggestion_id>/actions": {"action": "accept"},
         "/console/codes/issue": {"area_id": east.id},
         "/console/codes/sheet": {"ids": p["code_id"], "kind": "qrcode"},

@@ -38,7 +38,7 @@ API_CALLS = {
     "/service-hours/export.xlsx": ("admin", ["/service-hours/export.xlsx"]),
     "/party-members/{member_id}/report.csv": ("admin", ["/party-members/{member_id}/report.csv"]),
     "/party-members/{member_id}/report.pdf": ("admin", ["/party-members/{member_id}/report.pdf"]),
-    "/me/certificate": ("volunteer", ["/me/certificate"]),
+    "/certificates/{code}/file": ("volunteer", ["/certificates/{cert_code}/file"]),
     "/activities/{activity_id}/code.png": ("admin", ["/activities/{activity_id}/code.png"]),
     "/admin/codes/{code_id}/image": ("east_admin", ["/admin/codes/{code_id}/image?kind=qrcode"]),
     "/admin/codes/sheet": ("east_admin", ["/admin/codes/sheet?ids={code_id}&kind=qrcode"]),
@@ -49,6 +49,7 @@ CONSOLE_CALLS = {
     "/console/codes/sheet": ("POST", "/console/codes/sheet", {"ids": "{code_id}", "kind": "qrcode"}),
     "/console/stats/chart/<name>.svg": ("GET", "/console/stats/chart/status.svg", None),
     "/console/stats/export.<fmt>": ("GET", "/console/stats/export.csv", None),
+    "/console/proofs/<string:code>.pdf": ("GET", "/console/proofs/{cert_code}.pdf", None),
 }
 CONSOLE_FILE_RULE = re.compile(r"(\.\w+|\.<\w+>|/image|/sheet|/file)$")
 
@@ -126,6 +127,13 @@ def world(app, login, fake_wechat):
     assert volunteer is not None and all(params.values()), params
     clients = {name: login(name) for name in ("admin", "east_admin")}
     clients["volunteer"] = login.resident(volunteer.openid)
+    # A proof of the volunteer's approved hours, issued by the organisation that recorded them.
+    assert clients["volunteer"].patch("/me", json={"real_name": "欧阳娜娜"}).status_code == 200
+    asked = clients["volunteer"].post("/me/certificate-requests", json={"id_number": "11010519491231002X"})
+    assert asked.status_code == 201, asked.get_json()
+    issued = clients["admin"].post(f"/certificate-requests/{asked.get_json()[0]['id']}/issue")
+    assert issued.status_code == 200, issued.get_json()
+    params["cert_code"] = issued.get_json()["code"]
     _poison()
     return {"params": params, "clients": clients}
 

@@ -93,7 +93,19 @@ def _served(login, areas, member, hours=2.0, rating=4, title="帮老人换灯泡
     act(member, wish["id"], "claim")
     act(member, wish["id"], "fulfil", note="已上门更换，老人很满意。", hours=hours, photo_ids=[photo(member)])
     act(resident, wish["id"], "confirm", rating=rating)
+    approve_ledger_entry(login, "wish", wish["id"])
     return wish
+
+
+def approve_ledger_entry(login, source_type: str, source_id: int, action: str = "approve", **data) -> dict:
+    """The community decides the ledger entry of a service; only then does it count."""
+    admin = login("east_admin")
+    status = "approved" if action == "reject" else "pending"
+    items = admin.get(f"/service-hours?mine=false&status={status}&limit=100").get_json()["items"]
+    entry = next(i for i in items if i["source_type"] == source_type and i["source_id"] == source_id)
+    res = admin.post(f"/service-hours/{entry['id']}/transitions", json={"action": action, **data})
+    assert res.status_code == 200, res.get_json()
+    return res.get_json()
 
 
 def test_record_and_employer_report_in_csv_and_pdf(login, areas):
@@ -118,12 +130,13 @@ def test_record_and_employer_report_in_csv_and_pdf(login, areas):
     rows = list(csv.reader(io.StringIO(res.data.decode("utf-8-sig"))))
     summary = {r[0]: r[1] for r in rows if len(r) == 2}
     assert summary["姓名"] == "韩立平" and summary["单位党组织"] == "沁源县税务局机关党支部"
-    assert summary["完成心愿（件）"] == "2" and summary["已确认服务时长（小时）"] == "3.5"
+    assert summary["完成心愿（件）"] == "2" and summary["已审核服务时长（小时）"] == "3.5"
     assert summary["获得点赞（次）"] == "1"
-    header = rows.index(["序号", "完成时间", "心愿", "类别", "社区", "服务时长（小时）", "群众评分", "状态", "服务说明"])
+    header = rows.index(["序号", "服务日期", "服务内容", "类别", "服务地点", "记录单位", "服务时长（小时）", "群众评分",
+                         "服务说明"])
     services = rows[header + 1:header + 3]
     assert {r[2] for r in services} == {"帮老人换灯泡", "'=SUM(A1:A9)"}  # no formula reaches Excel
-    assert {r[5] for r in services} == {"2", "1.5"}
+    assert {r[6] for r in services} == {"2", "1.5"}
 
     empty = member.get(f"/party-members/{registration['id']}/report.csv?from={(today + timedelta(days=1)).isoformat()}"
                        f"&to={(today + timedelta(days=2)).isoformat()}")

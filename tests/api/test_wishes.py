@@ -59,14 +59,17 @@ def test_a_wish_from_posting_to_confirmation(login, areas):
     again = resident.post(f"/wishes/{wish['id']}/rating", json={"score": 4})
     assert again.status_code == 409 and "评价过" in again.get_json()["message"]
 
-    record = member.get(f"/party-members/{registration['id']}/record").get_json()
-    assert record["wishes_fulfilled"] == 1 and record["hours"] == 1.5 and record["rating_average"] == 5
-    # The hours land once in the shared service-hours ledger.
+    # The hours land once in the shared service-hours ledger, and count in the 纪实 once the community approves.
     from app.volunteering.models import ServiceHours
 
     ledger = db.session.scalars(select(ServiceHours).where(
         ServiceHours.source_type == "wish", ServiceHours.source_id == wish["id"])).all()
     assert len(ledger) == 1 and ledger[0].user_id == me(member)["id"] and float(ledger[0].hours) == 1.5
+    record = member.get(f"/party-members/{registration['id']}/record").get_json()
+    assert record["wishes_fulfilled"] == 0 and record["hours"] == 0 and record["pending_hours"] == 1.5
+    login("east_admin").post(f"/service-hours/{ledger[0].id}/transitions", json={"action": "approve"})
+    record = member.get(f"/party-members/{registration['id']}/record").get_json()
+    assert record["wishes_fulfilled"] == 1 and record["hours"] == 1.5 and record["rating_average"] == 5
 
 
 def test_address_and_phone_only_for_the_claimer(login, areas):
@@ -231,6 +234,13 @@ def test_silent_resident_is_confirmed_automatically_after_seven_days(login, area
     rated = resident.post(f"/wishes/{wish['id']}/rating", json={"score": 4, "comment": "很好"})
     assert rated.status_code == 200 and rated.get_json()["rating"] == 4
     member = login("east_admin")
+    record = member.get(f"/party-members/{registration['id']}/record").get_json()
+    assert record["hours"] == 0 and record["pending_hours"] == 2  # recorded; the community still decides it
+    from app.volunteering.models import ServiceHours
+
+    entry = db.session.scalar(select(ServiceHours).where(ServiceHours.source_type == "wish",
+                                                         ServiceHours.source_id == wish["id"]))
+    login("east_admin").post(f"/service-hours/{entry.id}/transitions", json={"action": "approve"})
     record = member.get(f"/party-members/{registration['id']}/record").get_json()
     assert record["hours"] == 2 and record["rating_average"] == 4
     events = db.session.scalars(select(TimelineEvent).where(

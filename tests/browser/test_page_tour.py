@@ -33,13 +33,16 @@ def _scene(db):
 
 
 def _certificate(db):
-    """member_east's certificate over the hours the demo approved for them."""
+    """member_east's proof over the hours the demo approved for them, issued by 东城社区's admin."""
     from app.accounts.models import User
     from app.accounts.service import actor_for
+    from app.areas.models import Area
     from app.volunteering.certificates import issue_certificate
 
     member = db.session.scalar(select(User).where(User.username == "member_east"))
-    return issue_certificate(actor_for(member)).code
+    admin = db.session.scalar(select(User).where(User.username == "east_admin"))
+    east = db.session.scalar(select(Area).where(Area.name == "东城社区"))
+    return issue_certificate(actor_for(admin), user_id=member.id, area_id=east.id).code
 
 
 @pytest.mark.parametrize("width", [375, 1280])

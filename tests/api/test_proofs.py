@@ -1,0 +1,147 @@
+"""Proofs of volunteer service: one per recording organisation, issued by its staff, naming a real person."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from sqlalchemy import select
+
+from app.core.workflow import timeline
+from app.extensions import db
+from tests.api.test_service_hours import my_entries, serve
+
+ID_NUMBER = "11010519491231002X"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _approved_at_two_communities(login, areas):
+    volunteer = login.resident()
+    assert volunteer.patch("/me", json={"real_name": "欧阳娜娜"}).status_code == 200
+    serve(login, areas, [volunteer], title="敬老院陪伴", hours=2)
+    serve(login, areas, [volunteer], title="垃圾分类宣传", hours=3, organiser="东城社区新时代文明实践站")
+    serve(login, areas, [volunteer], title="西园清洁", community="西园社区", admin="west_admin", organiser="西园社区",
+          hours=1)
+    for item in my_entries(volunteer)["items"]:
+        admin = "west_admin" if item["description"] == "西园清洁" else "east_admin"
+        assert login(admin).post(f"/service-hours/{item['id']}/transitions",
+                                 json={"action": "approve"}).status_code == 200
+    return volunteer
+
+
+def _issue(login, admin: str, request_id: int) -> dict:
+    res = login(admin).post(f"/certificate-requests/{request_id}/issue")
+    assert res.status_code == 200, res.get_json()
+    return res.get_json()
+
+
+def _pdf(tmp_path, data: bytes, name: str = "proof.pdf"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_a_proof_asks_for_a_name_and_a_valid_id_number(login, areas):
+    volunteer = login.resident()
+    serve(login, areas, [volunteer], title="敬老院陪伴", hours=2)
+    no_name = volunteer.post("/me/certificate-requests", json={"id_number": ID_NUMBER})
+    assert no_name.status_code == 422 and "姓名" in no_name.get_json()["message"]
+    volunteer.patch("/me", json={"real_name": "周晓梅"})
+    no_id = volunteer.post("/me/certificate-requests", json={})
+    assert no_id.status_code == 422 and "身份证号" in no_id.get_json()["message"]
+    bad_id = volunteer.post("/me/certificate-requests", json={"id_number": "110105194912310021"})
+    assert bad_id.status_code == 422 and bad_id.get_json()["errors"]["id_number"]
+    nothing = volunteer.post("/me/certificate-requests", json={"id_number": ID_NUMBER})
+    assert nothing.status_code == 404 and "已审核通过" in nothing.get_json()["message"]  # hours still pending
+    assert volunteer.get("/me").get_json()["id_number"] is None  # nothing kept from a refused request
+    period = volunteer.post("/me/certificate-requests", json={"id_number": ID_NUMBER, "from": "2026-12-01",
+                                                             "to": "2026-01-01"})
+    assert period.status_code == 422 and period.get_json()["message"] == "开始日期不能晚于结束日期。"
+
+
+def test_two_communities_issue_two_proofs_each_of_its_own_entries(login, areas, tmp_path):
+    volunteer = _approved_at_two_communities(login, areas)
+    asked = volunteer.post("/me/certificate-requests", json={"id_number": ID_NUMBER})
+    assert asked.status_code == 201, asked.get_json()
+    assert volunteer.get("/me").get_json()["id_number"] == "110***********002X"
+    from app.accounts.models import User
+
+    stored = db.session.get(User, volunteer.get("/me").get_json()["id"]).id_number_encrypted
+    assert stored and ID_NUMBER not in stored  # encrypted at rest
+    requests = {r["area_id"]: r for r in asked.get_json()}
+    assert set(requests) == {areas["东城社区"].id, areas["西园社区"].id}
+    east_request, west_request = requests[areas["东城社区"].id], requests[areas["西园社区"].id]
+
+    # Each organisation sees and issues only its own request.
+    east_queue = login("east_admin").get("/certificate-requests").get_json()["items"]
+    assert east_request["id"] in [r["id"] for r in east_queue] and west_request["id"] not in [r["id"] for r in east_queue]
+    assert next(r for r in east_queue if r["id"] == east_request["id"])["volunteer_name"] == "欧阳娜娜"
+    assert login("west_admin").post(f"/certificate-requests/{east_request['id']}/issue").status_code == 403
+    assert volunteer.post(f"/certificate-requests/{east_request['id']}/issue").status_code == 403
+
+    east = _issue(login, "east_admin", east_request["id"])
+    west = _issue(login, "west_admin", west_request["id"])
+    assert (east["issuer"], east["total_hours"]) == ("东城社区", 5.0)  # two organisers' names: the community's
+    assert (west["issuer"], west["total_hours"]) == ("西园社区", 1.0)
+    assert east["holder_name"] == "欧阳娜娜" and east["holder_id_masked"] == "110***********002X"
+    assert _issue(login, "east_admin", east_request["id"])["code"] == east["code"], "issued once"
+    mine = volunteer.get("/me/certificates").get_json()
+    assert {c["code"] for c in mine} == {east["code"], west["code"]}
+
+    from app.volunteering.models import Certificate
+
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == east["code"]))
+    issue = next(e for e in timeline("certificate", certificate.id) if e.action == "issue")
+    assert issue.actor_role == "community_admin" and issue.actor_id != certificate.user_id  # staff issue, not the volunteer
+
+    # The resident and the issuing staff download it; the other community and strangers do not.
+    assert login("west_admin").get(f"/certificates/{east['code']}/file").status_code == 404
+    assert login.resident().get(f"/certificates/{east['code']}/file").status_code == 404
+    assert login("east_admin").get(f"/certificates/{east['code']}/file").status_code == 200
+    res = volunteer.get(f"/certificates/{east['code']}/file")
+    assert res.status_code == 200 and res.mimetype == "application/pdf" and res.data.startswith(b"%PDF")
+
+    public = login.anonymous().get(f"/certificates/{east['code']}")
+    facts = public.get_json()
+    assert facts["holder_name"] == "欧**娜" and facts["issuer"] == "东城社区" and facts["total_hours"] == 5.0
+    assert facts["status_label"] == "有效" and "欧阳娜娜" not in public.get_data(as_text=True)
+    assert ID_NUMBER not in public.get_data(as_text=True) and "002X" not in public.get_data(as_text=True)
+    portal = login.anonymous().client.get(f"/verify/{east['code']}").get_data(as_text=True)
+    assert "欧**娜" in portal and "东城社区" in portal and "有效" in portal and "欧阳娜娜" not in portal
+
+    if shutil.which("pdftotext") is None or shutil.which("pdffonts") is None:
+        if IN_CI:
+            pytest.fail("CI needs poppler-utils (pdftotext, pdffonts)")
+        pytest.skip("needs poppler-utils (pdftotext, pdffonts) to read the PDF back")
+    path = _pdf(tmp_path, res.data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    for expected in ("志愿服务证明", "欧阳娜娜", "110***********002X", "敬老院陪伴", "垃圾分类宣传", "日晷公园东门广场",
+                     "5 小时", "东城社区", east["code"], f"/verify/{east['code']}"):
+        assert expected in text, expected
+    assert "西园清洁" not in text, "a proof covers only the entries its issuer recorded"
+    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    from app.volunteering.certificates import FONT_FILES
+
+    if not any(os.path.exists(f) for f in FONT_FILES) and not IN_CI:
+        pytest.skip("no CJK TrueType font installed (apt-get install fonts-wqy-microhei)")
+    font_rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+    assert font_rows and all(row[-5] == "yes" for row in font_rows), fonts  # emb yes for every font
+
+
+def test_a_rejected_entry_revokes_the_proof_and_the_page_says_why(login, areas):
+    volunteer = _approved_at_two_communities(login, areas)
+    asked = {r["area_id"]: r for r in volunteer.post("/me/certificate-requests", json={"id_number": ID_NUMBER})
+             .get_json()}
+    east = _issue(login, "east_admin", asked[areas["东城社区"].id]["id"])
+    entry = next(i for i in my_entries(volunteer)["items"] if i["description"] == "敬老院陪伴")
+    login("east_admin").post(f"/service-hours/{entry['id']}/transitions",
+                             json={"action": "reject", "reason": "重复登记"})
+    facts = login.anonymous().get(f"/certificates/{east['code']}").get_json()
+    assert facts["status"] == "revoked" and facts["status_label"] == "已撤销" and "重复登记" in facts["revoke_reason"]
+    portal = login.anonymous().client.get(f"/verify/{east['code']}").get_data(as_text=True)
+    assert "已撤销" in portal and "重复登记" in portal
+
+    again = {r["area_id"]: r for r in volunteer.post("/me/certificate-requests", json={}).get_json()}
+    fresh = _issue(login, "east_admin", again[areas["东城社区"].id]["id"])
+    assert fresh["code"] != east["code"] and fresh["total_hours"] == 3.0
