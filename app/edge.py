@@ -123,12 +123,7 @@ def unit_of_work(view):
             _finish_failed(keep=exc.keeps_changes)
             raise
         except IntegrityError as exc:
-            uow.rollback()
-            if key:
-                replay = _wait_for_replay(owner, key, fingerprint)
-                if replay is not None:
-                    return _replay(replay)
-            raise Conflict("数据冲突：该记录已存在或已被修改，请刷新后重试。") from exc
+            return _after_conflict(exc, key and (owner, key, fingerprint))
         except BaseException:
             uow.rollback()
             raise
@@ -145,15 +140,21 @@ def unit_of_work(view):
                                      request.path, status, response_obj.get_data(as_text=True))
             uow.commit()
         except IntegrityError as exc:
-            uow.rollback()
-            if key:
-                replay = _wait_for_replay(owner, key, fingerprint)
-                if replay is not None:
-                    return _replay(replay)
-            raise Conflict("数据冲突：该记录已存在或已被修改，请刷新后重试。") from exc
+            return _after_conflict(exc, key and (owner, key, fingerprint))
         return response
 
     return wrapper
+
+
+def _after_conflict(exc: IntegrityError, keyed: tuple | None) -> Response:
+    """A unique index refused the write: a concurrent twin of this keyed request won, so answer what
+    it answered; without a key (or when the twin's answer never shows up) it is a plain conflict."""
+    uow.rollback()
+    if keyed:
+        replay = _wait_for_replay(*keyed)
+        if replay is not None:
+            return _replay(replay)
+    raise Conflict("数据冲突：该记录已存在或已被修改，请刷新后重试。") from exc
 
 
 def _status_of(response) -> int:
