@@ -322,3 +322,81 @@ def test_recovery_gives_back_units_of_rows_never_started_and_marks_calls_in_flig
     delivery._log(row, "subscribe", TAKEN, None, None, None, utcnow() + timedelta(minutes=10))
     db.session.flush()
     assert delivery.recover_abandoned() == {"released": 0, "unknown": 0}
+
+
+def test_an_idle_worker_outlives_redis_and_restarts_its_scheduler_at_once(throwaway_redis, tmp_path, fake_wechat):
+    env = worker_env(f"sqlite:///{tmp_path / 'idle.sqlite3'}", throwaway_redis.url, fake_wechat, tmp_path)
+    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen([RQ, "worker", "-w", "tasks.worker.AppWorker", QUEUE_NOTIFY, "--url",
+                               throwaway_redis.url], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    lock = f"rq:scheduler-lock:{QUEUE_NOTIFY}"
+
+    def wait_for_lock(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not throwaway_redis.connection().exists(lock):
+            assert worker.poll() is None and time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+            time.sleep(0.2)
+
+    try:
+        wait_for_lock(30)
+        throwaway_redis.stop()
+        time.sleep(6)  # rq's scheduler process dies of it; the worker waits
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+        throwaway_redis.start()  # empty: the scheduler must take its lock again
+        wait_for_lock(15)  # rq alone: at its next maintenance, up to 10 minutes later
+        # A delayed retry put in the scheduled registry now is enqueued by the revived scheduler.
+        from datetime import timedelta as td
+
+        queue = Queue(QUEUE_NOTIFY, connection=throwaway_redis.connection())
+        job = queue.enqueue_in(td(seconds=1), "os.getpid")
+        deadline = time.monotonic() + 20
+        while job.get_status(refresh=True) not in ("finished", "failed"):
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+            time.sleep(0.2)
+        assert job.get_status() == "finished"
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+        log.close()
+
+
+def test_healthz_and_doctor_report_the_outbox_and_the_clock(app, client, fake_wechat):
+    from click.testing import CliRunner
+
+    from app.core.time import travel
+    from app.notifications import delivery
+    from app.notifications.models import SENDING, TAKEN
+    from app.notifications.service import notify
+
+    body = client.get("/healthz").get_json()
+    assert body["periodic"]["ok"] is False and body["status"] == "degraded"
+    assert any("定时任务" in w for w in body["warnings"])
+    user = make_resident()
+    [first, second] = [notify([user.id], "case.accepted", title="已受理", page="pages/case/detail?id=1")[0]
+                       for _ in range(2)]
+    db.session.flush()
+    row = db.session.get(Notification, second)
+    row.status, row.taken_by = SENDING, f"{socket.gethostname()}:999999:1"
+    db.session.add(delivery.DeliveryLog(notification_id=row.id, channel="subscribe", outcome=TAKEN,
+                                        retry_at=delivery.utcnow() + timedelta(seconds=1)))
+    delivery.record_tick("sweep_outbox")
+    db.session.flush()
+    travel(timedelta(seconds=400))
+    res = client.get("/healthz")
+    assert res.status_code == 200
+    body = res.get_json()
+    assert body["notifications"]["oldest_pending_seconds"] >= 400
+    assert body["notifications"]["stuck_in_flight"] == 1 and body["notifications"]["sending"] == 1
+    assert body["periodic"]["ok"] is False and body["periodic"]["seconds_ago"] >= 400
+    assert body["status"] == "degraded" and len(body["warnings"]) == 3
+    out = CliRunner().invoke(app.cli, ["doctor"], catch_exceptions=False)
+    assert out.exit_code == 1
+    assert "停滞：1" in out.output and "最早待发通知已等待" in out.output and "定时任务" in out.output
+    # The sweep settles the stuck row (unknown: never sent again) and records its tick.
+    sweep_outbox()
+    db.session.flush()
+    body = client.get("/healthz").get_json()
+    assert body["periodic"]["ok"] is True
+    assert body["notifications"]["stuck_in_flight"] == 0 and body["notifications"]["unknown"] == 1
+    assert db.session.get(Notification, first).status != PENDING  # and the late one was handed to a pump
