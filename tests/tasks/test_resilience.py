@@ -79,9 +79,13 @@ def throwaway_redis(tmp_path):
 
 
 def use_redis(app, monkeypatch, url: str) -> None:
+    """Point the app at `url`, as a process that starts now would be (nothing remembered of Redis)."""
+    import tasks
+
     monkeypatch.setitem(app.config, "REDIS_URL", url)
     app.extensions.pop("gongzhi.wechat", None)
     app.extensions.pop("gongzhi.redis", None)
+    tasks._redis_down_until.clear()
 
 
 def token_calls(fake_wechat) -> int:
