@@ -67,8 +67,8 @@ class AppWorker(Worker):
         """Start rq's scheduler again if its process died (it does when Redis goes away)."""
         scheduler = self.scheduler
         process = getattr(scheduler, "_process", None) if scheduler is not None else None
-        if process is None or process.is_alive():
-            return
+        if process is None or process.is_alive() or self._stop_requested or self._shutdown_requested_date:
+            return  # none to revive, or it was stopped on purpose: the worker is shutting down
         try:
             scheduler.acquire_locks(auto_start=True)
         except Exception:  # noqa: BLE001 - Redis still away: the next heartbeat tries again
