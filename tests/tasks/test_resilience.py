@@ -348,7 +348,7 @@ def test_an_idle_worker_outlives_redis_and_restarts_its_scheduler_at_once(throwa
         time.sleep(6)  # rq's scheduler process dies of it; the worker waits
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()
         throwaway_redis.start()  # empty: the scheduler must take its lock again
-        wait_for_lock(15)  # rq alone: at its next maintenance, up to 10 minutes later
+        wait_for_lock(30)  # rq alone: at its next maintenance, up to 10 minutes later
         # A delayed retry put in the scheduled registry now is enqueued by the revived scheduler.
         from datetime import timedelta as td
 
