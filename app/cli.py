@@ -1,4 +1,4 @@
-"""Flask CLI commands: seed-demo and create-user."""
+"""Flask CLI commands: seed-demo, create-user, run-periodic and doctor."""
 from __future__ import annotations
 
 import click
@@ -32,6 +32,34 @@ def register(app: Flask) -> None:
                 continue
             result = entry.func()
             click.echo(f"{entry.name}: {result}")
+
+    @app.cli.command("doctor")
+    def doctor_command():
+        """Print what /healthz reports, with every notification status counted; exit 1 if anything is wrong."""
+        from app.health import report
+        from app.notifications.delivery import delivery_stats
+
+        body, database_ok = report()
+        click.echo(f"状态：{'正常' if body['status'] == 'ok' else '需要处理'}")
+        for name, value in body["checks"].items():
+            click.echo(f"  {name}: {value}")
+        periodic = body.get("periodic")
+        if periodic is not None:
+            ago = "从未运行" if periodic["seconds_ago"] is None else f"{periodic['seconds_ago']} 秒前"
+            click.echo(f"定时任务最近一次运行（发件箱清扫）：{ago}")
+        if database_ok and "notifications" in body:
+            stats = delivery_stats(by_status=True)
+            oldest = stats["oldest_pending_seconds"]
+            click.echo("通知发件箱：")
+            click.echo(f"  最早待发通知已等待：{'无待发通知' if oldest is None else f'{oldest} 秒'}")
+            click.echo(f"  已取出待发送：{stats['taken']}，发送中：{stats['sending']}，"
+                       f"其中停滞：{stats['stuck_in_flight']}")
+            click.echo(f"  结果未知（不再重发）：{stats['unknown']}")
+            click.echo("  按状态：" + "，".join(f"{k} {v}" for k, v in stats["by_status"].items()))
+        for warning in body["warnings"]:
+            click.echo(f"警告：{warning}")
+        if body["warnings"]:
+            raise SystemExit(1)
 
     @app.cli.command("create-user")
     @click.option("--username", required=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 
 from flask import current_app, has_app_context
@@ -74,16 +75,41 @@ NUDGE_KEY = "gongzhi:nudge:"
 NUDGE_SECONDS = 30
 
 
+# After Redis failed to take a job, jobs skip Redis for this long and wait in the outbox (the
+# sweep delivers them), so that an unreachable Redis costs a request nothing, not a timeout each.
+REDIS_PAUSE_SECONDS = 5.0
+_redis_down_until: dict[str, float] = {}
+
+
+class RedisUnavailable(Exception):
+    """Redis failed a moment ago: the job is not queued (the outbox sweep catches up)."""
+
+
 def dispatch(fn: Callable, *args, queue_name: str = QUEUE_DEFAULT, retry=None, job_id: str | None = None,
              coalesce: str | None = None, **_ignored) -> None:
     """Enqueue on rq, or run inline when Redis is not configured (the embedded default).
 
     With `coalesce`, the job is enqueued only if no job of that name is already waiting: the
     waiting one will see whatever this one would have (see `release_nudge`). Inline, it just runs.
+    If Redis cannot take the job this raises (RedisError, or RedisUnavailable for a few seconds
+    after a failure); callers after a commit log it and rely on the outbox sweep.
     """
-    if not current_app.config.get("REDIS_URL"):
+    url = current_app.config.get("REDIS_URL")
+    if not url:
         fn(*args)
         return
+    if time.monotonic() < _redis_down_until.get(url, 0.0):
+        raise RedisUnavailable(f"Redis failed less than {REDIS_PAUSE_SECONDS:.0f} s ago; {fn.__name__} not queued")
+    from redis.exceptions import RedisError
+
+    try:
+        _enqueue(fn, args, queue_name, retry, job_id, coalesce)
+    except RedisError:
+        _redis_down_until[url] = time.monotonic() + REDIS_PAUSE_SECONDS
+        raise
+
+
+def _enqueue(fn, args, queue_name, retry, job_id, coalesce) -> None:
     if coalesce is None:
         queue(queue_name).enqueue(fn, *args, retry=retry, job_id=job_id)
         return

@@ -1,4 +1,5 @@
-"""Periodic jobs for `rq cron tasks/cron_config.py --url $REDIS_URL` (run exactly one). The list is tasks.periodic."""
+"""Periodic jobs for `rq cron tasks/cron_config.py --url $REDIS_URL`, which exits when Redis goes away:
+production runs `python -m tasks.cron` (tasks/cron.py) instead. The list is tasks.periodic."""
 from rq import cron
 
 from tasks.periodic import PERIODIC

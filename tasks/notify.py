@@ -131,11 +131,37 @@ def _deliver(notification_ids: list[int]) -> dict:
 
 @job
 def sweep_outbox() -> int:
-    """Re-enqueue rows still pending after ~30 s: a lost enqueue, a crash, a missed retry lose nothing."""
+    """Every minute: settle rows of dead deliveries, re-enqueue rows still pending after ~30 s (a lost
+    enqueue, a crash, a missed retry lose nothing), and wake a pump for any fresher ones, so that
+    what piled up during a Redis outage goes out at the first sweep after it, with no new traffic.
+    It also records its tick (`periodic_runs`), which /healthz and `flask doctor` read."""
     from app.core.uow import after_commit
 
-    delivery.give_up_in_flight()
+    delivery.record_tick("sweep_outbox")
+    recovered = delivery.recover_abandoned()
     ids = delivery.claim_for_sweep()
     for start in range(0, len(ids), BATCH_SIZE):
         after_commit(deliver_batch, ids[start:start + BATCH_SIZE], queue_name=QUEUE_NOTIFY, retry=RETRY)
+    if recovered["released"] or delivery.fresh_waiting():
+        uow.after_commit_once(pump_outbox, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
     return len(ids)
+
+
+def recover_at_start() -> dict:
+    """When a worker starts: what a killed worker left behind, at once.
+
+    Its `taken` rows go back to pending (and a pump is queued for them), its `sending` rows
+    become `unknown`, and the pump's coalescing flag it may have held is released (at worst
+    one pump too many runs, and finds nothing). Never fails the worker's start.
+    """
+    try:
+        result = delivery.recover_abandoned()
+        release_nudge(PUMP)
+        if result["released"]:
+            uow.after_commit_once(pump_outbox, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
+        uow.commit()
+        return result
+    except Exception:  # noqa: BLE001 - the sweep does the same within a minute
+        uow.rollback()
+        current_app.logger.warning("could not recover abandoned deliveries at start", exc_info=True)
+        return {"released": 0, "unknown": 0}

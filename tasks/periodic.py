@@ -1,4 +1,4 @@
-"""The periodic jobs as data: read by `rq cron tasks/cron_config.py` and by `flask run-periodic`."""
+"""The periodic jobs as data: read by `python -m tasks.cron` (and `rq cron tasks/cron_config.py`) and by `flask run-periodic`."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -12,7 +12,14 @@ work horse), but AppWorker is what production runs:
   `sending` before the WeChat call and the outbox sweep settles them (tests/tasks/test_notify.py).
 - Every other job (exports, reports, sweeps) runs in a forked horse as usual.
 - It always runs rq's scheduler, which rq's `Retry` with intervals needs to put retried jobs
-  back on their queue.
+  back on their queue. rq's scheduler process exits when Redis goes away and rq only starts
+  it again at its 10-minute maintenance; AppWorker starts it again as soon as Redis answers
+  (its idle loop retries Redis every few seconds at most), so scheduled retries resume at once.
+- When it starts, it settles what a killed worker left (`tasks.notify.recover_at_start`): rows
+  taken but not started go back to pending and out, rows caught mid-call become `unknown`.
+
+A worker busy with a job when Redis goes away may still exit (rq cannot finish the job's
+bookkeeping); the shipped process configuration (deploy/) restarts it within seconds.
 """
 from __future__ import annotations
 
@@ -22,6 +29,8 @@ import tasks
 
 
 class AppWorker(Worker):
+    max_connection_wait_time = 5.0  # rq's idle loop retries Redis at most this far apart (rq: 60 s)
+
     def execute_job(self, job, queue):
         if queue.name != tasks.QUEUE_NOTIFY:
             return super().execute_job(job, queue)
@@ -41,7 +50,29 @@ class AppWorker(Worker):
 
     def bootstrap(self, *args, **kwargs):
         super().bootstrap(*args, **kwargs)
-        tasks._app()
+        app = tasks._app()
+        from tasks.notify import recover_at_start
+
+        with app.app_context():
+            result = recover_at_start()
+        if result["released"] or result["unknown"]:
+            self.log.warning("Worker %s: a dead worker's deliveries: %d back to pending, %d unknown",
+                             self.name, result["released"], result["unknown"])
+
+    def heartbeat(self, *args, **kwargs):
+        super().heartbeat(*args, **kwargs)
+        self._revive_scheduler()
+
+    def _revive_scheduler(self) -> None:
+        """Start rq's scheduler again if its process died (it does when Redis goes away)."""
+        scheduler = self.scheduler
+        process = getattr(scheduler, "_process", None) if scheduler is not None else None
+        if process is None or process.is_alive() or self._stop_requested or self._shutdown_requested_date:
+            return  # none to revive, or it was stopped on purpose: the worker is shutting down
+        try:
+            scheduler.acquire_locks(auto_start=True)
+        except Exception:  # noqa: BLE001 - Redis still away: the next heartbeat tries again
+            self.log.debug("Worker %s: scheduler not restarted yet", self.name, exc_info=True)
 
     def main_work_horse(self, job, queue):
         # Nothing the parent opened may be shared across the fork: drop pooled connections and clients.

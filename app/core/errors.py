@@ -163,6 +163,16 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         return error_response(503, "数据库暂时不可用，请稍后再试。")
 
+    from redis.exceptions import RedisError
+
+    @app.errorhandler(RedisError)
+    def _redis_down(exc):
+        # Redis is a helper, never a gate: what needs it falls back on its own (token copy, outbox,
+        # limits). Should anything still reach it, a resident gets a clean 503, not a 500.
+        app.logger.warning("Redis unavailable during a request: %s", exc.__class__.__name__)
+        db.session.rollback()
+        return error_response(503, ServiceUnavailable.message)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         app.logger.exception("unhandled error")

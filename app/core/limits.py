@@ -2,17 +2,29 @@
 
 Limits are attached to the API's own URL rules here, in one table, so that the list of
 what is limited can be read in one place and no endpoint module has to remember it.
+
+When the counters' store (Redis) cannot be reached, a limit fails open (the request goes on
+unlimited, and a warning is logged) except on logins and the case-tracking form, which fail
+closed: a password or a phone-number suffix may not be guessed without a limit, so those
+answer a clean 503 in the error shape until Redis is back.
 """
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import re
 
 from flask import Flask, request
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from app.core.errors import ServiceUnavailable
+
 MESSAGE = "操作过于频繁，请稍后再试。"
+CLOSED_MESSAGE = "登录保护暂时不可用，请稍后再试。"
+
+# The limits that fail closed when their store cannot be reached (rule patterns below).
+FAIL_CLOSED = (r"^/mp/v1/auth/(login|password)$", r"^/console/login$", r"^/track$")
 
 # (URL rule pattern, method, limit). Patterns match werkzeug rule strings.
 RULES: list[tuple[str, str, str]] = [
@@ -38,13 +50,47 @@ def _caller_key() -> str:
     return "ip:" + (get_remote_address() or "unknown")
 
 
+_failing_closed: contextvars.ContextVar[bool] = contextvars.ContextVar("gongzhi_limit_closed", default=False)
+
+
+def _fails_closed() -> bool:
+    rule = request.url_rule.rule if request.url_rule is not None else ""
+    return any(re.match(pattern, rule) for pattern in FAIL_CLOSED)
+
+
+class _Limiter(Limiter):
+    """flask-limiter, failing open or closed per limit when its storage is unreachable."""
+
+    @property
+    def _swallow_errors(self) -> bool:  # read by flask-limiter where a storage error happens
+        return self._swallow and not _failing_closed.get()
+
+    @_swallow_errors.setter
+    def _swallow_errors(self, value) -> None:
+        self._swallow = value
+
+    def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
+        token = _failing_closed.set(_fails_closed())
+        try:
+            super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+        except RateLimitExceeded:
+            raise
+        except Exception as exc:  # the storage failed on a limit that fails closed
+            self.logger.warning("rate limit storage unreachable on %s: refused (fails closed)", request.path)
+            raise ServiceUnavailable(CLOSED_MESSAGE) from exc
+        finally:
+            _failing_closed.reset(token)
+
+
 def init_app(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "gongzhi-limit")
-    # A Redis hiccup must not take logins and reports down with it.
+    # A Redis outage must not take reports and reads down with it (logins: see FAIL_CLOSED).
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    # Give up on an unreachable Redis quickly instead of holding the request.
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 2})
     # One limiter per app: flask-limiter keeps its settings on the object, not on the app.
-    limiter = Limiter(key_func=_caller_key, headers_enabled=True)
+    limiter = _Limiter(key_func=_caller_key, headers_enabled=True)
     limiter.init_app(app)
     app.extensions["gongzhi.limiter"] = limiter
     if not limiter.enabled:

@@ -49,7 +49,9 @@ def rollback() -> None:
 def dispatch_pending() -> None:
     if not db.session.registry.has():
         return
-    from tasks import dispatch
+    from redis.exceptions import RedisError
+
+    from tasks import RedisUnavailable, dispatch
 
     # Inline jobs may queue more jobs of their own; keep draining until none are left.
     while True:
@@ -59,6 +61,9 @@ def dispatch_pending() -> None:
         for job, args, options in pending:
             try:
                 dispatch(job, *args, **options)
+            except (RedisError, RedisUnavailable) as exc:  # Redis is away: the outbox sweep catches up
+                current_app.logger.warning("could not queue %s (%s); the periodic sweep will",
+                                           getattr(job, "__name__", job), exc.__class__.__name__)
             except Exception:  # noqa: BLE001 - the change is committed; the sweep retries the rest
                 current_app.logger.exception("could not dispatch %s; the periodic sweep will retry",
                                              getattr(job, "__name__", job))

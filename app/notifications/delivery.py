@@ -11,16 +11,28 @@ twice, two jobs holding the same id, or two pumps running at once, send it once:
 pumps skip each other's locked rows and take disjoint ones. Quota units are taken before the
 calls, for the whole batch, by one conditional UPDATE over rows locked in a fixed order,
 and a unit is given back if WeChat did not take the message.
-The WeChat calls run on a thread pool; every database write stays on the calling thread.
+
+A crash spends no consent for nothing. A batch commits its rows as `taken` (by this process)
+with their quota units, then starts the WeChat calls a wave at a time on a bounded pool,
+committing each wave's rows as `sending` just before their calls start. If the process dies,
+`recover_abandoned` (run when a worker starts, and by every sweep) puts its `taken` rows back
+to pending with their units, at once when the dead process ran on this host and otherwise
+after NOTIFY_IN_FLIGHT_SECONDS; its `sending` rows become `unknown`: WeChat may have taken
+them, so they are never sent again, and they are counted apart (`delivery_stats`).
+Every database write stays on the calling thread.
 """
 from __future__ import annotations
 
+import functools
 import logging
-from collections import Counter
+import os
+import socket
+from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import ARRAY, Integer, String, any_, bindparam, exists, func, insert, select, tuple_, update
@@ -35,9 +47,12 @@ from app.notifications.models import (
     SENDING,
     SENT,
     SKIPPED,
+    TAKEN,
+    UNKNOWN,
     DeliveryLog,
     Notification,
     OfficialAccountFollower,
+    PeriodicRun,
     SubscriptionQuota,
 )
 from app.wechat.gateway import QUOTA_ERROR, WeChatError, get_wechat
@@ -106,51 +121,135 @@ def deliver(notification_ids: list[int] | None = None, *, fresh: int = 0,
         attempt = _plan(gateway, row, template, users.get(row.user_id), followers, quota, outcome)
         if attempt is not None:
             attempts.append(attempt)
-    _mark_in_flight(attempts)
-    _run_all(attempts, current_app.config.get("NOTIFY_POOL_SIZE", 16))
-    now = utcnow()
-    for attempt in attempts:
-        _record(attempt, now, outcome)
+    _take(attempts)
+    _run_all(attempts, current_app.config.get("NOTIFY_POOL_SIZE", 16),
+             lambda attempt: _record(attempt, utcnow(), outcome))
     db.session.flush()
     return outcome
 
 
-def _mark_in_flight(attempts: list[Attempt]) -> None:
-    """Commit `sending` before calling WeChat.
+# -- who took a row ---------------------------------------------------------------------------
 
-    This is the one job that commits twice, on purpose: WeChat cannot recognise a repeated
-    message, so a worker killed during the calls must leave rows that no retry sends again.
+def _process_start(pid: int) -> str | None:
+    """When the process started (Linux: clock ticks since boot), so a reused pid is not mistaken for it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+@functools.cache
+def _taker(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid) or '-'}"[:64]
+
+
+def this_process() -> str:
+    """"host:pid:start" of the running process (recomputed after a fork)."""
+    return _taker(os.getpid())
+
+
+def _dead(taker: str | None) -> bool:
+    """Whether the process that took a row is certainly gone: it ran on this host and no longer runs.
+    A process on another host is never judged dead here (NOTIFY_IN_FLIGHT_SECONDS decides)."""
+    if not taker:
+        return True
+    parts = taker.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False
+    host, pid, start = parts[0], int(parts[1]), parts[2]
+    if not socket.gethostname().startswith(host) or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive: another user's process
+    now_start = _process_start(pid)
+    return now_start is not None and start not in ("-", now_start)  # the pid was reused
+
+
+# -- taking rows and starting their calls -----------------------------------------------------
+
+def _commit_keeping_rows() -> None:
+    """Commit without expiring the rows in hand (they would be read back one query each)."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
+def _take(attempts: list[Attempt]) -> None:
+    """Commit the rows as `taken` by this process, with the quota units taken for them.
+
+    This is the one job that commits several times, on purpose: WeChat cannot recognise a
+    repeated message, so what a killed worker leaves behind must say which calls may have
+    started (`sending`, committed per wave in `_run_all`) and which surely did not (`taken`).
     """
     if not attempts:
         return
     until = utcnow() + timedelta(seconds=current_app.config["NOTIFY_IN_FLIGHT_SECONDS"])
+    me = this_process()
     for attempt in attempts:
-        attempt.row.status, attempt.row.channel = SENDING, attempt.channel
-        _log(attempt.row, attempt.channel, SENDING, attempt.template_key, None, None, until)
-    db.session.commit()
-    # One query brings the rows back after the commit expired them (not one per row).
-    db.session.scalars(select(Notification).where(_among(Notification.id, [a.row.id for a in attempts]))
-                       .execution_options(populate_existing=True)).all()
+        row = attempt.row
+        row.status, row.channel, row.taken_by = TAKEN, attempt.channel, me
+        _log(row, attempt.channel, TAKEN, attempt.template_key, None, None, until)
+    _commit_keeping_rows()
+
+
+def _start(wave: list[Attempt]) -> None:
+    """Commit a wave's rows as `sending`: their calls start right after this."""
+    for attempt in wave:
+        attempt.row.status = SENDING
+    _commit_keeping_rows()
+
+
+def recover_abandoned(limit: int = 5000) -> dict:
+    """Rows left `taken` or `sending` by a delivery that died.
+
+    A dead process's rows (one that ran on this host and is gone), or any row past its
+    NOTIFY_IN_FLIGHT_SECONDS: `taken` rows go back to pending at once, their quota unit given
+    back (no call was started); `sending` rows become `unknown`, never sent again (WeChat may
+    have taken them). They stay in the user's inbox either way.
+    """
+    now = utcnow()
+    in_flight = exists().where(DeliveryLog.notification_id == Notification.id,
+                               DeliveryLog.outcome.in_((TAKEN, SENDING)), DeliveryLog.retry_at > now)
+    rows = list(db.session.scalars(
+        select(Notification).where(Notification.status.in_((TAKEN, SENDING)))
+        .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)))
+    live = set(db.session.scalars(select(Notification.id).where(
+        _among(Notification.id, [r.id for r in rows]), in_flight))) if rows else set()
+    released = unknown = 0
+    dead: dict[str | None, bool] = {}
+    for row in rows:
+        if row.taken_by not in dead:
+            dead[row.taken_by] = _dead(row.taken_by)
+        if row.id in live and not dead[row.taken_by]:
+            continue
+        if row.status == TAKEN:
+            if row.channel == SUBSCRIBE:
+                template = templates.template_for(row.kind)
+                _set_quota(row.user_id, template.key, give_back=True)
+            row.status, row.taken_by = PENDING, None
+            _log(row, row.channel or SUBSCRIBE, "released", None, None, "投递进程中断，发送前放回待发", None)
+            released += 1
+        else:
+            row.status, row.taken_by = UNKNOWN, None
+            row.error = "发送结果未知：投递进程在发送途中中断，为避免重复发送不再重试（站内信已保留）"
+            _log(row, row.channel or SUBSCRIBE, UNKNOWN, None, None, row.error, None)
+            unknown += 1
+    db.session.flush()
+    return {"released": released, "unknown": unknown}
 
 
 def give_up_in_flight(limit: int = 5000) -> int:
-    """Rows still `sending` long after their call began: their worker died mid-call.
-
-    Whether WeChat took the message is unknown, so they are marked failed rather than sent
-    again: no double send. They stay in the user's inbox.
-    """
-    now = utcnow()
-    in_flight = exists().where(DeliveryLog.notification_id == Notification.id, DeliveryLog.outcome == SENDING,
-                               DeliveryLog.retry_at > now)
-    rows = list(db.session.scalars(
-        select(Notification).where(Notification.status == SENDING, ~in_flight)
-        .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)))
-    outcome = Outcome()
-    for row in rows:
-        _finish(row, FAILED, row.channel or SUBSCRIBE, None, outcome,
-                error="发送结果未知：投递进程中断，为避免重复发送不再重试（站内信已保留）")
-    db.session.flush()
-    return len(rows)
+    """Rows left by dead deliveries: see `recover_abandoned`. Returns how many were settled."""
+    result = recover_abandoned(limit)
+    return result["released"] + result["unknown"]
 
 
 def _lock_pending(ids: list[int] | None, *, fresh: int = 0) -> list[Notification]:
@@ -173,9 +272,9 @@ def _lock_pending(ids: list[int] | None, *, fresh: int = 0) -> list[Notification
 
 def _held(now: datetime):
     """A row held off until a later time: a retry that is not due yet, or a batch the sweep re-enqueued.
-    (`sending` entries are the in-flight marks that `give_up_in_flight` reads, not holds.)"""
+    (`taken`/`sending` entries are the in-flight marks that `recover_abandoned` reads, not holds.)"""
     return exists().where(DeliveryLog.notification_id == Notification.id, DeliveryLog.retry_at > now,
-                          DeliveryLog.outcome != SENDING)
+                          DeliveryLog.outcome.not_in((TAKEN, SENDING)))
 
 
 def _postgres() -> bool:
@@ -281,11 +380,28 @@ def _set_quota(user_id: int, key: str, *, give_back: bool) -> None:
         .values(remaining=value).execution_options(synchronize_session=False))
 
 
-def _run_all(attempts: list[Attempt], pool_size: int) -> None:
+def _run_all(attempts: list[Attempt], pool_size: int, record: Callable[[Attempt], None]) -> None:
+    """Run the calls on a pool of `pool_size`, a wave at a time, and `record` each as it ends.
+
+    A wave's rows are committed as `sending` just before their calls start, together with the
+    outcomes recorded since the previous wave, so at most about a pool's worth of rows is ever
+    `sending` in the database: the rest are `taken` (safe to put back if this process dies)
+    or already settled."""
     if not attempts:
         return
-    with ThreadPoolExecutor(max_workers=max(1, min(pool_size, len(attempts)))) as pool:
-        list(pool.map(_run_one, attempts))
+    size = max(1, min(pool_size, len(attempts)))
+    refill = max(1, size // 4)  # start calls a few at a time: one commit per wave, not per call
+    waiting, running = deque(attempts), {}
+    with ThreadPoolExecutor(max_workers=size) as pool:
+        while waiting or running:
+            free = size - len(running)
+            if waiting and (free >= refill or not running):
+                wave = [waiting.popleft() for _ in range(min(free, len(waiting)))]
+                _start(wave)
+                running.update((pool.submit(_run_one, attempt), attempt) for attempt in wave)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                record(running.pop(future))
 
 
 def _run_one(attempt: Attempt) -> None:
@@ -301,6 +417,7 @@ def _run_one(attempt: Attempt) -> None:
 def _record(attempt: Attempt, now: datetime, outcome: Outcome) -> None:
     row, error = attempt.row, attempt.error
     row.attempts += 1
+    row.taken_by = None
     if error is None:
         _finish(row, SENT, attempt.channel, attempt.template_key, outcome)
         row.sent_at = now
@@ -333,6 +450,12 @@ def _log(row, channel, outcome, template_key, errcode, error, retry_at) -> None:
                                error=error[:255] if error else None, retry_at=retry_at))
 
 
+def fresh_waiting() -> bool:
+    """Whether a pending row waits that no retry or sweep holds: what a pump would take now."""
+    now = utcnow()
+    return db.session.scalar(select(exists().where(Notification.status == PENDING, ~_held(now)))) or False
+
+
 def claim_for_sweep(limit: int = 5000) -> list[int]:
     """Ids of rows left pending (a lost enqueue, a crash, a missed retry), held for a while."""
     now = utcnow()
@@ -345,3 +468,49 @@ def claim_for_sweep(limit: int = 5000) -> list[int]:
             {"notification_id": i, "channel": "outbox", "outcome": "requeued", "retry_at": now + REQUEUE_HOLD,
              "created_at": now} for i in ids])
     return ids
+
+
+# -- for operators ----------------------------------------------------------------------------
+
+def delivery_stats(*, by_status: bool = False) -> dict:
+    """The outbox as an operator watches it: the age of the oldest pending row, rows in flight,
+    rows stuck in flight (their delivery died and nothing has settled them yet), and rows whose
+    delivery is unknown. Index-only reads, cheap enough for /healthz; `by_status` adds a count of
+    every status (a scan of the table: for `flask doctor`)."""
+    now = utcnow()
+    oldest = db.session.scalar(select(Notification.created_at).where(Notification.status == PENDING)
+                               .order_by(Notification.id).limit(1))
+    in_flight = dict(db.session.execute(
+        select(Notification.status, func.count()).where(Notification.status.in_((TAKEN, SENDING, UNKNOWN)))
+        .group_by(Notification.status)).all())
+    stuck = db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.status.in_((TAKEN, SENDING)),
+        ~exists().where(DeliveryLog.notification_id == Notification.id,
+                        DeliveryLog.outcome.in_((TAKEN, SENDING)), DeliveryLog.retry_at > now)))
+    stats = {
+        "oldest_pending_seconds": max(0, int((now - oldest).total_seconds())) if oldest else None,
+        "taken": in_flight.get(TAKEN, 0),
+        "sending": in_flight.get(SENDING, 0),
+        "stuck_in_flight": stuck or 0,
+        "unknown": in_flight.get(UNKNOWN, 0),
+    }
+    if by_status:
+        counts = dict(db.session.execute(select(Notification.status, func.count())
+                                         .group_by(Notification.status)).all())
+        stats["by_status"] = {status: counts.get(status, 0)
+                              for status in (PENDING, TAKEN, SENDING, SENT, FAILED, UNKNOWN, SKIPPED)}
+    return stats
+
+
+def record_tick(name: str) -> None:
+    """Note that the periodic job `name` ran now (read by /healthz and `flask doctor`)."""
+    now = utcnow()
+    updated = db.session.execute(update(PeriodicRun).where(PeriodicRun.name == name).values(ran_at=now)
+                                 .execution_options(synchronize_session=False))
+    if updated.rowcount == 0:
+        db.session.add(PeriodicRun(name=name, ran_at=now))
+    db.session.flush()
+
+
+def last_tick(name: str) -> datetime | None:
+    return db.session.scalar(select(PeriodicRun.ran_at).where(PeriodicRun.name == name))

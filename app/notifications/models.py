@@ -9,9 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Model, UTCDateTime
 
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
-# While a WeChat call is in flight: committed before the call, so a worker killed mid-call
-# leaves a row nobody sends again (at worst one push is lost; the inbox keeps it).
+# Taken by a delivery (its quota unit spent), its WeChat call not started yet. A delivery that
+# dies leaves these to go back to pending: nothing was sent, the unit is given back.
+TAKEN = "taken"
+# While a WeChat call is in flight: committed just before the call starts, so a worker killed
+# mid-call leaves a row nobody sends again.
 SENDING = "sending"
+# A call that was in flight when its delivery died: WeChat may or may not have taken it. Never
+# sent again (WeChat cannot recognise a repeat); the inbox keeps the notification.
+UNKNOWN = "unknown"
 
 
 class Notification(Model):
@@ -25,8 +31,10 @@ class Notification(Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     subject_type: Mapped[str | None] = mapped_column(String(32))
     subject_id: Mapped[int | None] = mapped_column(Integer)
-    # Delivery beyond the inbox: pending → sent | failed | skipped.
+    # Delivery beyond the inbox: pending → taken → sending → sent | failed | unknown, or → skipped.
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    # The process that took the row ("host:pid:start"), while it is taken or sending.
+    taken_by: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     errcode: Mapped[int | None] = mapped_column(Integer)
@@ -77,3 +85,13 @@ class OfficialAccountFollower(Model):
 
     unionid: Mapped[str] = mapped_column(String(64), unique=True)
     oa_openid: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PeriodicRun(Model):
+    """When a periodic job last ran (one row per job name): the outbox sweep records its tick here,
+    so /healthz and `flask doctor` can tell whether the periodic jobs are running at all."""
+
+    __tablename__ = "periodic_runs"
+
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -60,8 +60,9 @@ def test_wechat_login_returns_token_and_never_session_key(client, fake_wechat):
     me = client.get("/mp/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
     assert "session_key" not in me.get_data(as_text=True)
-    # The adapter used the stable token, never the plain one that invalidates other processes.
-    assert fake_wechat.state.token_requests and fake_wechat.state.plain_token_requests == 0
+    # jscode2session takes the app secret: a login reads no access token, nor fetches one (so it
+    # does not depend on the token store), and never the plain token that invalidates other processes.
+    assert fake_wechat.state.token_requests == [] and fake_wechat.state.plain_token_requests == 0
 
 
 def test_replayed_login_code_is_refused(client, fake_wechat):
@@ -79,7 +80,7 @@ def test_bad_login_code_is_401_with_clear_message(client):
 
 
 def test_wechat_unreachable_is_503(client, app, fake_wechat):
-    fake_wechat.fail_next("cgi-bin/stable_token", {"http": 502})
+    fake_wechat.fail_next("sns/jscode2session", {"http": 502})
     res = client.post("/mp/v1/auth/login", json={"code": fake_wechat.issue_code()})
     assert res.status_code == 503
     assert "微信" in res.get_json()["message"]

@@ -23,7 +23,7 @@ from app.core import uow
 from app.core.time import travel
 from app.extensions import db
 from app.notifications import delivery, subscriptions
-from app.notifications.models import FAILED, PENDING, SENT, SKIPPED, Notification, SubscriptionQuota
+from app.notifications.models import FAILED, PENDING, SENT, SKIPPED, UNKNOWN, Notification, SubscriptionQuota
 from app.notifications.service import notify
 from tasks import QUEUE_NOTIFY, QUEUES
 from tasks import notify as notify_tasks
@@ -175,19 +175,31 @@ def test_other_errors_fail_with_their_errcode(fake_wechat):
     assert remaining(user) == 1
 
 
-def test_40001_refreshes_the_token_once_and_retries(fake_wechat):
+def test_40001_refreshes_the_token_and_retries_twice_at_most_then_later(fake_wechat):
     user = make_resident()
-    grant(user, times=3)
+    grant(user, times=4)
     case_notice(user)
     fake_wechat.invalidate_tokens()
     row = case_notice(user)
     assert row.status == SENT
     assert sum(1 for r in fake_wechat.state.token_requests if r.get("force_refresh")) == 1
-    # A token that is refused again after the refresh is not refreshed forever.
+    # Refused again after the refresh: one more refresh, and the message goes out.
     fake_wechat.fail_next("cgi-bin/message/subscribe/send", {"errcode": 40001}, {"errcode": 40001})
     row = case_notice(user)
-    assert (row.status, row.errcode) == (FAILED, 40001)
-    assert sum(1 for r in fake_wechat.state.token_requests if r.get("force_refresh")) == 2
+    assert row.status == SENT
+    assert sum(1 for r in fake_wechat.state.token_requests if r.get("force_refresh")) == 3
+    # Refused three times: not refreshed forever, and not failed for good either: retried later.
+    fake_wechat.fail_next("cgi-bin/message/subscribe/send", *[{"errcode": 40001}] * 3)
+    row = case_notice(user)
+    assert (row.status, row.errcode, row.attempts) == (PENDING, 40001, 1)
+    assert sum(1 for r in fake_wechat.state.token_requests if r.get("force_refresh")) == 5
+    assert remaining(user) == 1  # the unit of the message WeChat did not take is still the user's
+    travel(timedelta(minutes=2))
+    assert sweep_outbox() == 1
+    uow.commit()
+    db.session.refresh(row)
+    assert row.status == SENT
+    assert len(messages_to(fake_wechat, user)) == 4
     assert fake_wechat.state.plain_token_requests == 0
 
 
@@ -368,11 +380,12 @@ def test_redis_outage_then_sweep_delivers_everything_exactly_once(app, fake_wech
     assert fake_wechat.state.subscribe_messages == []
 
     use_redis(app, monkeypatch, redis_url)
-    assert sweep_outbox() == 0  # younger than 30 s: their own enqueue may still be on its way
-    travel(timedelta(seconds=31))
-    assert sweep_outbox() == 5
+    # The first sweep after Redis is back: too young to re-enqueue by id (their own enqueue may be
+    # on its way), but a pump is woken for them, so they go out now, with no new traffic.
+    assert sweep_outbox() == 0
     uow.commit()
-    assert Queue(QUEUE_NOTIFY, connection=Redis.from_url(redis_url)).count == 1
+    queue = Queue(QUEUE_NOTIFY, connection=Redis.from_url(redis_url))
+    assert [job.func_name for job in queue.jobs] == ["tasks.notify.pump_outbox"]
     work_in_process(redis_url)
     arrived = [m["touser"] for m in fake_wechat.state.subscribe_messages]
     assert sorted(arrived) == sorted(u.openid for u in users)
@@ -449,9 +462,9 @@ def test_a_full_batch_wakes_a_second_pump_at_once(app, fake_wechat, redis_url, m
     waiting = []
     run_all = delivery._run_all
 
-    def sending(attempts, pool_size):
+    def sending(attempts, pool_size, record):
         waiting.append([job.func_name for job in queue.get_jobs()])  # what waits while WeChat is called
-        return run_all(attempts, pool_size)
+        return run_all(attempts, pool_size, record)
 
     monkeypatch.setattr(delivery, "_run_all", sending)
     users = [make_resident() for _ in range(25)]
@@ -752,7 +765,8 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(fake_wechat, redis_url, tm
     assert again.returncode == 0, again.stderr
     time.sleep(3.5)  # the killed call's answer still completes on WeChat's side
     assert [m["touser"] for m in fake_wechat.state.subscribe_messages] == openids
-    # The sweep gives up on the in-flight row instead of sending it a second time.
+    # The restarted worker marked the in-flight row unknown instead of sending it a second time;
+    # the sweep leaves it so.
     sweep = subprocess.run([str(Path(RQ).parent / "flask"), "--app", "wsgi", "run-periodic", "--only", "sweep_outbox"],
                            env=env | {"REDIS_URL": ""}, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert sweep.returncode == 0, sweep.stderr
@@ -760,7 +774,7 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(fake_wechat, redis_url, tm
     with engine.connect() as conn:
         status, error = conn.execute(text("SELECT status, error FROM notifications")).one()
     engine.dispose()
-    assert status == FAILED and "发送结果未知" in error
+    assert status == UNKNOWN and "发送结果未知" in error
     assert len(fake_wechat.state.subscribe_messages) == 1
 
 
