@@ -104,21 +104,22 @@ class HoursDetailSchema(HoursSchema):
 
 
 class CorrectionRequestArgs(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500), metadata={
         "description": "需要更正的内容和原因"})
 
 
 class CorrectionArgs(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500))
     request_id = fields.Integer(load_default=None, metadata={"description": "答复的更正申请 id（如有）"})
-    hours = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0, max=1000, min_inclusive=False))
-    description = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    place = fields.String(load_default=None, validate=validate.Length(max=200))
-    served_on = fields.Date(load_default=None)
+    hours = fields.Float(load_default=None, validate=validate.Range(min=0, max=1000, min_inclusive=False),
+                         metadata={"description": "更正后的时长（小时，保留两位小数）"})
+    description = Text(load_default=None, validate=validate.Length(min=1, max=200))
+    place = Text(load_default=None, validate=validate.Length(max=200))
+    served_on = Date(load_default=None)
 
 
 class DeclineArgs(Schema):
-    answer = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
+    answer = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500), metadata={
         "description": "不予更正的理由，志愿者可见"})
 
 
