@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from flask import has_request_context, request
+from flask import request
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,21 +49,15 @@ def declared_acts() -> list[dict]:
     return db.session.info.pop(_ACTS, []) if db.session.registry.has() else []
 
 
-def record(actor_id: int | None, action: str, status_code: int, acts: list[dict] | None = None,
-           detail: dict | None = None) -> None:
+def record(actor_id: int | None, action: str, status_code: int, acts: list[dict] | None = None) -> None:
     """Write one audit row for the current request; committed with the request's own change.
     The action is the first declared act when there is one, else the endpoint. The client address is
     the one the trusted proxies vouch for (request.remote_addr after ProxyFix), never a raw header."""
-    body = dict(detail or {})
-    if acts:
-        body["acts"] = acts
-        action = acts[0]["act"]
-    in_request = has_request_context()
+    detail = {"acts": acts} if acts else {}
     db.session.add(AuditLog(
-        actor_id=actor_id, action=action[:64], method=request.method if in_request else "",
-        path=request.full_path.rstrip("?")[:255] if in_request else "",
-        status_code=status_code, ip=((request.remote_addr or "") if in_request else "")[:64],
-        user_agent=((request.user_agent.string or "") if in_request else "")[:255], detail=body,
+        actor_id=actor_id, action=(acts[0]["act"] if acts else action)[:64], method=request.method,
+        path=request.full_path.rstrip("?")[:255], status_code=status_code, ip=(request.remote_addr or "")[:64],
+        user_agent=(request.user_agent.string or "")[:255], detail=detail,
     ))
 
 

@@ -15,6 +15,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.core import inputs
+
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_MIMETYPE = "application/pdf"
@@ -23,7 +25,6 @@ FILE_SCHEMA = {"type": "string", "format": "binary"}  # a download's body in the
 # A cell starting with one of these (after any spaces) is evaluated by Excel, WPS or LibreOffice.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 XLSX_CELL_MAX = 32_767  # longer text makes Excel refuse to open the file
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _NOT_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029/\\:*?"<>|;]+')
 FILENAME_MAX = 120
 
@@ -70,7 +71,7 @@ def xlsx_bytes(book: Workbook) -> bytes:
 
 def pdf_text(value) -> str:
     """Stored text for a reportlab Paragraph: markup escaped, control characters gone, line breaks kept."""
-    text = _CONTROLS.sub("", "" if value is None else str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    text = inputs.without_controls("" if value is None else str(value), multiline=True)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\n", "<br/>")
 

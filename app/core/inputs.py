@@ -22,6 +22,11 @@ def normalise_newlines(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def without_controls(value: str, *, multiline: bool = False) -> str:
+    """`value` with the characters `text_problem` refuses taken out (for stored text written before the rule)."""
+    return (_MULTI_LINE_CONTROLS if multiline else _SINGLE_LINE_CONTROLS).sub("", value)
+
+
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """Why `value` may not be stored as text (a Chinese message), or None when it may."""
     pattern = _MULTI_LINE_CONTROLS if multiline else _SINGLE_LINE_CONTROLS

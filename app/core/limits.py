@@ -53,13 +53,11 @@ def _caller_key() -> str:
 _failing_closed: contextvars.ContextVar[bool] = contextvars.ContextVar("gongzhi_limit_closed", default=False)
 
 
-def _fails_closed() -> bool:
-    rule = request.url_rule.rule if request.url_rule is not None else ""
-    return any(re.match(pattern, rule) for pattern in FAIL_CLOSED)
-
-
 class _Limiter(Limiter):
     """flask-limiter, failing open or closed per limit when its storage is unreachable."""
+
+    # The endpoints whose limits fail closed, found once from FAIL_CLOSED when the app is built.
+    closed_endpoints: frozenset[str] = frozenset()
 
     @property
     def _swallow_errors(self) -> bool:  # read by flask-limiter where a storage error happens
@@ -70,7 +68,7 @@ class _Limiter(Limiter):
         self._swallow = value
 
     def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
-        token = _failing_closed.set(_fails_closed())
+        token = _failing_closed.set(request.endpoint in self.closed_endpoints)
         try:
             super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
         except RateLimitExceeded:
@@ -97,6 +95,8 @@ def init_app(app: Flask) -> Limiter:
         # RATELIMIT_ENABLED=false: flask-limiter then adds no hooks, and its route decorators would
         # still run their checks on every request for nothing (≈ 0.1 ms a scan; bench/RESULTS.md).
         return limiter
+    limiter.closed_endpoints = frozenset(rule.endpoint for rule in app.url_map.iter_rules()
+                                         if any(re.match(pattern, rule.rule) for pattern in FAIL_CLOSED))
     for rule in app.url_map.iter_rules():
         for pattern, method, limit in RULES:
             if method in (rule.methods or ()) and re.match(pattern, rule.rule):
