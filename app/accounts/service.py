@@ -258,8 +258,7 @@ def open_console_session(user: User) -> str:
 
 
 def user_for_console_session(sid: str) -> User:
-    row = db.session.scalar(select(AuthSession).where(AuthSession.token_id == sid,
-                                                      AuthSession.client == CONSOLE_CLIENT))
+    row = _console_session(sid)
     now = utcnow()
     if row is None or row.revoked_at is not None:
         raise TokenInvalid()
@@ -276,11 +275,15 @@ def user_for_console_session(sid: str) -> User:
     return row.user
 
 
+def _console_session(sid: str) -> AuthSession | None:
+    return db.session.scalar(select(AuthSession).where(AuthSession.token_id == sid,
+                                                       AuthSession.client == CONSOLE_CLIENT))
+
+
 def close_console_session(sid: str | None) -> None:
     if not sid:
         return
-    row = db.session.scalar(select(AuthSession).where(AuthSession.token_id == sid,
-                                                      AuthSession.client == CONSOLE_CLIENT))
+    row = _console_session(sid)
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
 
