@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
 
-from tasks.periodic import PERIODIC
+from tasks.periodic import register_all
 
 # How long the clock waits between attempts while Redis is unreachable.
 RETRY_SECONDS = 2.0
@@ -71,9 +71,7 @@ class SteadyCron(CronScheduler):
 def build(url: str) -> SteadyCron:
     connection = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
     cron = SteadyCron(connection=connection)
-    for entry in PERIODIC:
-        cron.register(entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron,
-                      name=entry.name)
+    register_all(cron.register)
     return cron
 
 

@@ -2,7 +2,6 @@
 production runs `python -m tasks.cron` (tasks/cron.py) instead. The list is tasks.periodic."""
 from rq import cron
 
-from tasks.periodic import PERIODIC
+from tasks.periodic import register_all
 
-for entry in PERIODIC:
-    cron.register(entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron, name=entry.name)
+register_all(cron.register)

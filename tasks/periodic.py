@@ -39,3 +39,9 @@ PERIODIC: list[Periodic] = [
     Periodic(anonymise_old_reporters, QUEUE_DEFAULT, cron="30 19 * * *"),  # 03:30 Beijing
     Periodic(monthly_reports, QUEUE_DEFAULT, cron="0 2 1 * *"),  # the 1st, 10:00 Beijing
 ]
+
+
+def register_all(register) -> None:
+    """Hand every periodic job to an rq cron `register` (rq.cron.register, or a CronScheduler's own)."""
+    for entry in PERIODIC:
+        register(entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron, name=entry.name)
