@@ -64,6 +64,7 @@ def test_the_console_sign_in_answers_like_the_api(client):
         bodies.append(res.get_data(as_text=True))
     assert all(SIGN_IN_FAILED in body for body in bodies)
     assert "还可尝试" not in "".join(bodies)
+    assert "将锁定" not in page.get_data(as_text=True)  # the page no longer promises a lockout
 
 
 # -- finding 7: a login token replayed to another client ------------------------------------------
