@@ -18,11 +18,15 @@ work horse), but AppWorker is what production runs:
 - When it starts, it settles what a killed worker left (`tasks.notify.recover_at_start`): rows
   taken but not started go back to pending and out, rows caught mid-call become `unknown`.
 
+- An idle worker outlives a Redis outage, including one that starts during its start-up or its
+  periodic registry clean-up (rq quits there; AppWorker puts the clean-up off until Redis answers).
+
 A worker busy with a job when Redis goes away may still exit (rq cannot finish the job's
 bookkeeping); the shipped process configuration (deploy/) restarts it within seconds.
 """
 from __future__ import annotations
 
+from redis.exceptions import RedisError
 from rq.worker import SimpleWorker, Worker, WorkerStatus
 
 import tasks
@@ -58,6 +62,23 @@ class AppWorker(Worker):
         if result["released"] or result["unknown"]:
             self.log.warning("Worker %s: a dead worker's deliveries: %d back to pending, %d unknown",
                              self.name, result["released"], result["unknown"])
+
+    # rq's loop waits out an unreachable Redis only while it dequeues; a Redis error in the two steps
+    # before (the suspension check, the registry clean-up run at start and every 10 minutes) makes
+    # rq quit. Both may wait: the dequeue that follows waits for Redis, and they run again after it.
+    def check_for_suspension(self, *args, **kwargs):
+        try:
+            return super().check_for_suspension(*args, **kwargs)
+        except RedisError as exc:
+            self.log.warning("Worker %s: Redis unreachable (%s); suspension not checked", self.name,
+                             exc.__class__.__name__)
+
+    def run_maintenance_tasks(self):
+        try:
+            super().run_maintenance_tasks()
+        except RedisError as exc:
+            self.log.warning("Worker %s: Redis unreachable (%s); maintenance put off", self.name,
+                             exc.__class__.__name__)
 
     def heartbeat(self, *args, **kwargs):
         super().heartbeat(*args, **kwargs)

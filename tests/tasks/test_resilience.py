@@ -404,3 +404,21 @@ def test_healthz_and_doctor_report_the_outbox_and_the_clock(app, client, fake_we
     assert body["periodic"]["ok"] is True
     assert body["notifications"]["stuck_in_flight"] == 0 and body["notifications"]["unknown"] == 1
     assert db.session.get(Notification, first).status != PENDING  # and the late one was handed to a pump
+
+
+def test_a_worker_puts_off_its_maintenance_while_redis_is_away(throwaway_redis):
+    """rq quits when Redis fails in the suspension check or the registry clean-up (at start and every
+    10 minutes); AppWorker carries on to the dequeue, which waits for Redis."""
+    from redis.exceptions import RedisError
+    from rq.worker import Worker
+
+    from tasks.worker import AppWorker
+
+    plain = Worker([QUEUE_NOTIFY], connection=throwaway_redis.connection())
+    worker = AppWorker([QUEUE_NOTIFY], connection=throwaway_redis.connection())
+    throwaway_redis.stop()
+    with pytest.raises(RedisError):
+        plain.run_maintenance_tasks()
+    worker.run_maintenance_tasks()
+    worker.check_for_suspension(False)
+    assert worker.last_cleaned_at is None  # put off, not done: the next loop runs it again
