@@ -1,4 +1,4 @@
-"""Flask CLI commands: seed-demo, create-user, run-periodic and doctor."""
+"""Flask CLI commands: seed-demo, create-user and doctor (`run-periodic` lives with the jobs, tasks/periodic.py)."""
 from __future__ import annotations
 
 import click
@@ -20,18 +20,6 @@ def register(app: Flask) -> None:
         for line in summary:
             click.echo(f"  {line}")
         click.echo(f"所有演示账号的密码：{DEMO_PASSWORD}")
-
-    @app.cli.command("run-periodic")
-    @click.option("--only", default=None, help="Run just this job (its function name).")
-    def run_periodic_command(only):
-        """Run every periodic job once, inline. For a machine without Redis (no `rq cron`), call this from cron."""
-        from tasks.periodic import PERIODIC
-
-        for entry in PERIODIC:
-            if only and entry.name != only:
-                continue
-            result = entry.func()
-            click.echo(f"{entry.name}: {result}")
 
     @app.cli.command("doctor")
     def doctor_command():

@@ -11,7 +11,7 @@ from flask import Flask, current_app, jsonify
 from sqlalchemy import text
 
 from app.core.time import utcnow
-from app.extensions import db
+from app.extensions import db, redis_connection
 
 # The outbox sweep runs every minute; without a tick for this long the periodic jobs are not running.
 TICK_MAX_SECONDS = 120
@@ -35,8 +35,6 @@ def report() -> tuple[dict, bool]:
         checks["database"] = f"error: {exc.__class__.__name__}"
         warnings.append("数据库无法连接。")
     if app.config.get("REDIS_URL"):
-        from tasks import redis_connection
-
         try:
             redis_connection().ping()
             checks["redis"] = "ok"
