@@ -5,15 +5,18 @@ import click
 from flask import Flask
 
 from app.accounts.models import ROLES
+from app.accounts.service import create_user
 from app.core import uow
+from app.core.errors import DomainError
+from app.demo import DEMO_PASSWORD, seed_demo
+from app.health import report
+from app.notifications.delivery import delivery_stats
 
 
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Create (or top up) the demo county, its communities, codes, categories and accounts."""
-        from app.demo import DEMO_PASSWORD, seed_demo
-
         summary = seed_demo()
         uow.commit()
         click.echo("演示数据已就绪：")
@@ -24,9 +27,6 @@ def register(app: Flask) -> None:
     @app.cli.command("doctor")
     def doctor_command():
         """Print what /healthz reports, with every notification status counted; exit 1 if anything is wrong."""
-        from app.health import report
-        from app.notifications.delivery import delivery_stats
-
         body, database_ok = report()
         click.echo(f"状态：{'正常' if body['status'] == 'ok' else '需要处理'}")
         for name, value in body["checks"].items():
@@ -58,9 +58,6 @@ def register(app: Flask) -> None:
     @click.option("--name", "display_name", default="")
     def create_user_command(username, password, role, area_id, department_id, display_name):
         """Create a staff account, optionally with one role over an area."""
-        from app.accounts.service import create_user
-        from app.core.errors import DomainError
-
         try:
             user = create_user(username, password, role=role, area_id=area_id, department_id=department_id,
                                display_name=display_name)

@@ -1,13 +1,25 @@
 """Console: wish review and dispatch, party-member approvals, volunteer activities and approval of hours."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import io
+from decimal import Decimal, InvalidOperation
+
+from flask import flash, redirect, render_template, request, send_file, url_for
 
 from app.accounts.models import ADMIN_ROLES
+from app.accounts.service import person_names
+from app.areas.models import COMMUNITY
+from app.areas.service import list_areas
 from app.core.errors import Invalid
+from app.members import service as member_service
 from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import bp, roles_required
+from app.volunteering import certificates
+from app.volunteering import service as volunteering
+from app.volunteering.states import ENROLLMENT_LABELS
+from app.wishes import service as wish_service
+from app.wishes.states import ACTION_LABELS
 
 WISH_TABS = [("submitted", "待审核"), ("approved", "待认领"), ("claimed", "已认领"), ("fulfilled", "待确认"),
              ("confirmed", "已确认"), ("rejected", "未通过")]
@@ -27,8 +39,6 @@ def _tab(tabs, default: str) -> str:
 @bp.get("/wishes")
 @roles_required(*ADMIN_ROLES)
 def wishes():
-    from app.wishes import service as wish_service
-
     status = _tab(WISH_TABS, "submitted")
     page = wish_service.list_wishes(staff_actor(), status=status, **web.page_args())
     return render_template("console/wishes.html", page=page, tabs=WISH_TABS, status=status)
@@ -37,9 +47,6 @@ def wishes():
 @bp.get("/wishes/<int:wish_id>")
 @roles_required(*ADMIN_ROLES)
 def wish_detail(wish_id):
-    from app.wishes import service as wish_service
-    from app.wishes.states import ACTION_LABELS
-
     actor = staff_actor()
     wish = wish_service.get_wish(actor, wish_id)
     actions = [a for a in wish["allowed_actions"] if a in WISH_CONSOLE_ACTIONS]
@@ -51,9 +58,6 @@ def wish_detail(wish_id):
 @bp.post("/wishes/<int:wish_id>/actions")
 @roles_required(*ADMIN_ROLES)
 def wish_action(wish_id):
-    from app.wishes import service as wish_service
-    from app.wishes.states import ACTION_LABELS
-
     action = request.form.get("action", "")
 
     def act():
@@ -77,8 +81,6 @@ def wish_action(wish_id):
 @bp.get("/members")
 @roles_required(*ADMIN_ROLES)
 def members():
-    from app.members import service as member_service
-
     status = _tab(MEMBER_TABS, "pending")
     page = member_service.list_registrations(staff_actor(), status=status, **web.page_args())
     return render_template("console/members.html", page=page, tabs=MEMBER_TABS, status=status)
@@ -87,8 +89,6 @@ def members():
 @bp.post("/members/<int:member_id>/actions")
 @roles_required(*ADMIN_ROLES)
 def member_action(member_id):
-    from app.members import service as member_service
-
     action = request.form.get("action", "")
     done = {"approve": "已通过报到申请。", "reject": "已驳回报到申请。"}
     web.attempt(lambda: member_service.review(staff_actor(), member_id, action, reason=web.text("reason", multiline=True)),
@@ -101,10 +101,6 @@ def member_action(member_id):
 @bp.route("/activities", methods=["GET", "POST"])
 @roles_required(*ADMIN_ROLES)
 def activities():
-    from app.areas.models import COMMUNITY
-    from app.areas.service import list_areas
-    from app.volunteering import service as volunteering
-
     actor = staff_actor()
     if request.method == "POST":
         ok, _ = web.attempt(lambda: volunteering.create_activity(
@@ -130,8 +126,6 @@ def _required_time(name: str):
 @bp.get("/hours")
 @roles_required(*ADMIN_ROLES)
 def hours():
-    from app.volunteering import service as volunteering
-
     status = _tab(HOURS_TABS, "pending")
     page = volunteering.list_hours(staff_actor(), mine=False, status=status, **web.page_args())
     names = _user_names({e.user_id for e in page.items})
@@ -139,21 +133,12 @@ def hours():
 
 
 def _user_names(ids: set[int]) -> dict[int, str]:
-    from sqlalchemy import select
-
-    from app.accounts.models import User
-    from app.extensions import db
-
-    if not ids:
-        return {}
-    return {u.id: u.person_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return person_names(ids)
 
 
 @bp.post("/hours/<int:entry_id>/actions")
 @roles_required(*ADMIN_ROLES)
 def hours_action(entry_id):
-    from app.volunteering import service as volunteering
-
     action = request.form.get("action", "")
     done = {"approve": "服务时长已审核通过。", "reject": "已驳回该服务时长。"}
     web.attempt(lambda: volunteering.transition_hours(staff_actor(), entry_id, action, reason=web.text("reason", multiline=True),
@@ -166,8 +151,6 @@ def hours_action(entry_id):
 @roles_required(*ADMIN_ROLES)
 def corrections():
     """申请更正: the volunteers' requests the organisation answers, correcting or declining with a reason."""
-    from app.volunteering import service as volunteering
-
     page = volunteering.open_correction_requests(staff_actor(), **web.page_args())
     names = _user_names({c.requested_by for c in page.items if c.requested_by})
     return render_template("console/corrections.html", page=page, names=names)
@@ -176,8 +159,6 @@ def corrections():
 @bp.post("/hours/<int:entry_id>/correct")
 @roles_required(*ADMIN_ROLES)
 def hours_correct(entry_id):
-    from app.volunteering import service as volunteering
-
     request_id = request.form.get("request_id", type=int)
     web.attempt(lambda: volunteering.correct_entry(
         staff_actor(), entry_id, reason=web.text("reason"), request_id=request_id,
@@ -192,8 +173,6 @@ def hours_correct(entry_id):
 @bp.post("/corrections/<int:request_id>/decline")
 @roles_required(*ADMIN_ROLES)
 def correction_decline(request_id):
-    from app.volunteering import service as volunteering
-
     web.attempt(lambda: volunteering.decline_correction(staff_actor(), request_id, answer=web.text("answer")),
                 success="已答复：不予更正。")
     return redirect(url_for("console.corrections"))
@@ -203,8 +182,6 @@ def correction_decline(request_id):
 @roles_required(*ADMIN_ROLES)
 def proofs():
     """志愿服务证明: requests to issue (谁记录谁证明) and the proofs this organisation issued."""
-    from app.volunteering import certificates
-
     actor = staff_actor()
     pending = certificates.list_requests(actor, status="requested", **web.page_args())
     issued = certificates.issued_by_area(actor, limit=web.DEFAULT_LIMIT)
@@ -214,8 +191,6 @@ def proofs():
 @bp.post("/proofs/<int:proof_request_id>/issue")
 @roles_required(*ADMIN_ROLES)
 def proof_issue(proof_request_id):
-    from app.volunteering import certificates
-
     web.attempt(lambda: certificates.issue_for_request(staff_actor(), proof_request_id),
                 success="证明已出具，志愿者可以下载。")
     return redirect(url_for("console.proofs"))
@@ -224,12 +199,6 @@ def proof_issue(proof_request_id):
 @bp.get("/proofs/<string:code>.pdf")
 @roles_required(*ADMIN_ROLES)
 def proof_file(code):
-    import io
-
-    from flask import send_file
-
-    from app.volunteering import certificates
-
     certificate = certificates.certificate_for_download(staff_actor(), code)
     return send_file(io.BytesIO(certificates.render_pdf(certificate)), mimetype="application/pdf",
                      as_attachment=True, download_name=f"志愿服务证明-{certificate.code}.pdf")
@@ -239,11 +208,6 @@ def proof_file(code):
 @roles_required(*ADMIN_ROLES)
 def activity_roster(activity_id):
     """The organiser's roster: who enrolled, who checked in and out, and attendance corrections."""
-    from decimal import Decimal, InvalidOperation
-
-    from app.volunteering import service as volunteering
-    from app.volunteering.states import ENROLLMENT_LABELS
-
     actor = staff_actor()
     if request.method == "POST":
         raw_hours = (request.form.get("hours") or "").strip()

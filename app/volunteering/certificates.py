@@ -6,7 +6,17 @@ import os
 from datetime import date
 from decimal import Decimal
 
+import qrcode
 from flask import current_app
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 
 from app.accounts import profile
@@ -272,8 +282,6 @@ def _hours(value: Decimal) -> str:
 
 
 def qr_png(url: str) -> io.BytesIO:
-    import qrcode
-
     image = qrcode.make(url, box_size=8, border=2)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -283,10 +291,6 @@ def qr_png(url: str) -> io.BytesIO:
 
 def cjk_font() -> str:
     """Register the embeddable CJK font once; without one installed, fall back to the CID font."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
     registered = pdfmetrics.getRegisteredFontNames()
     if FONT in registered:
         return FONT
@@ -305,13 +309,6 @@ def cjk_font() -> str:
 def render_pdf(certificate: Certificate) -> bytes:
     """An A4 proof in Chinese: holder and masked ID number, period, each entry (content, place, date, hours),
     total, the issuing organisation, date of issue, code and QR code."""
-    from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
     font = cjk_font()
     # Sentences break only at the spaces between phrases (a name, a date, the rules' title stay whole);
     # free text in table cells may break between any two characters.

@@ -20,6 +20,7 @@ from app.core.time import SHANGHAI, local_display, to_local, utcnow
 from app.core.workflow import record
 from app.extensions import db
 from app.notifications.service import notify
+from app.volunteering.certificates import qr_png, revoke_covering, verify
 from app.volunteering.models import Activity, Enrollment, LedgerCorrection, ServiceHours
 from app.volunteering.states import (
     ABSENT,
@@ -545,8 +546,6 @@ def _decide(entry: ServiceHours, action: str, actor: Actor, *, note: str) -> Non
     if entry.status == REJECTED:
         entry.decision_note = note
         if was == APPROVED:
-            from app.volunteering.certificates import revoke_covering
-
             revoke_covering(entry, reason=f"其中一条服务时长（{entry.description}）被撤销：{note}")
         _tell_hours(entry, "rejected", "未通过", body=f"{entry.hours} 小时未通过审核。原因：{note}")
     else:
@@ -634,7 +633,6 @@ def correct_entry(actor: Actor, entry_id: int, *, reason: str, request_id: int |
     correction.answer, correction.answered_by, correction.answered_at = reason, actor.user_id, utcnow()
     record("service_hours", entry.id, actor, role, "correct", APPROVED, APPROVED, note=reason,
            data={"old": old, "new": new})
-    from app.volunteering.certificates import revoke_covering
 
     revoke_covering(entry, reason=f"其中一条服务记录（{entry.description}）已更正：{reason}，请重新申请证明。")
     _tell_hours(entry, "corrected", "已更正", body=f"组织方更正了该服务记录。原因：{reason}")
@@ -708,15 +706,11 @@ def remind_upcoming(within: timedelta = timedelta(hours=24)) -> int:
 
 def verify_certificate(code: str) -> dict:
     """The public facts of a certificate, the holder's name masked; raises NotFound for a bad code."""
-    from app.volunteering.certificates import verify
-
     return verify(code)
 
 
 def activity_code_png(actor: Actor, activity_id: int) -> bytes:
     """The activity's check-in code as a plain QR (read with wx.scanCode in the mini-program)."""
-    from app.volunteering.certificates import qr_png
-
     activity = get_activity(activity_id)
     require_organiser(actor, activity)
     return qr_png(activity.scene).getvalue()
