@@ -19,6 +19,7 @@ from app.accounts.models import (
     User,
 )
 from app.areas.models import COMMUNITY, GRID, STREET, Area, Department
+from app.core import audit
 from app.core.crypto import mask_phone
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate
@@ -151,5 +152,7 @@ def revoke(actor: Actor, grant_id: int) -> None:
     if row.role not in grantable_roles(actor):
         raise Forbidden("您不能撤销该角色。")
     require_scope(actor, row.area_path, ADMIN_ROLES)
+    audit.act("accounts.revoke_role", user_id=user.id, role=row.role, area_id=row.area_id,
+              department_id=row.department_id)
     user.grants.remove(row)
     db.session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import ADMIN_ROLES, STAFF_ROLES, STREET_ADMIN, SYSTEM_ADMIN
 from app.areas.models import Area
 from app.cases.models import CannedReply, Category
+from app.core import audit
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate
 from app.core.scoping import Actor, require_scope
@@ -57,6 +58,7 @@ def create_category(actor: Actor, *, name: str, accept_hours: int, handle_hours:
                         working_days=working_days, active=True)
     db.session.add(category)
     db.session.flush()
+    audit.act("category.create", id=category.id, category=name)
     return get_category(category.id)
 
 
@@ -74,6 +76,7 @@ def update_category(actor: Actor, category_id: int, **changes) -> Category:
         if changes.get(key) is not None:
             setattr(category, key, changes[key])
     db.session.flush()
+    audit.act("category.update", id=category.id, changes={k: v for k, v in changes.items() if v is not None})
     return category
 
 
@@ -119,6 +122,7 @@ def add_canned_reply(actor: Actor, category_id: int, *, title: str, body: str,
                         area_id=area.id if area else None, area_path=area.path if area else "/")
     db.session.add(reply)
     db.session.flush()
+    audit.act("canned_reply.create", id=reply.id, category_id=category.id, area_id=reply.area_id)
     return reply
 
 
@@ -128,5 +132,6 @@ def delete_canned_reply(actor: Actor, reply_id: int) -> None:
     if reply is None or not sees_reply(actor, reply):
         raise NotFound("回复模板不存在。")
     require_scope(actor, reply.area_path, ADMIN_ROLES)
+    audit.act("canned_reply.delete", id=reply.id, title=reply.title)
     db.session.delete(reply)
     db.session.flush()

@@ -7,6 +7,7 @@ from app.accounts.models import ADMIN_ROLES, GRID_WORKER
 from app.areas.models import Area, Place
 from app.codes import images
 from app.codes.models import Code
+from app.core import audit
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import new_scene
 from app.core.pagination import Page, paginate
@@ -59,6 +60,8 @@ def issue_codes(actor: Actor, *, place_ids: list[int] | None = None, area_id: in
             raise Invalid(f"场所“{place.name}”已停用，不能生成二维码。", errors={"place_ids": [place.id]})
     existing = {c.place_id: c for c in db.session.scalars(
         select(Code).where(Code.place_id.in_([p.id for p in places]), Code.active.is_(True))).unique()}
+    audit.act("code.issue_batch", area_id=area_id, place_ids=[p.id for p in places],
+              kept=sorted(existing))  # then one `code.issue` per code made
     codes = []
     for place in places:
         code = existing.get(place.id)
@@ -137,6 +140,7 @@ def code_sheet(actor: Actor, code_ids: list[int], kind: str = images.WECHAT) -> 
         raise NotFound("二维码不存在。", errors={"ids": missing})
     for code in codes.values():
         require_scope(actor, code.area_path, READ_ROLES)
+    audit.act("code.print_sheet", ids=ids, kind=kind)
     inactive = [i for i in ids if not codes[i].active]
     if inactive:
         raise Conflict("所选二维码中有已停用的，不能打印。", errors={"ids": inactive})

@@ -26,10 +26,18 @@ class Step:
 
 class Workflow:
     def __init__(self, subject_type: str, table: dict[tuple[str, str], tuple[str, Guard]],
-                 labels: dict[str, str] | None = None):
+                 labels: dict[str, str] | None = None, action_labels: dict[str, str] | None = None):
         self.subject_type = subject_type
         self.table = {key: Step(*value) for key, value in table.items()}
         self.labels = labels or {}
+        # What a person reads: "受理", never the API's "accept". Every action of the table has one.
+        self.action_labels = action_labels or {}
+        missing = {action for _state, action in self.table} - set(self.action_labels)
+        if missing:
+            raise ValueError(f"{subject_type}: actions without a Chinese label: {sorted(missing)}")
+
+    def action_label(self, action: str) -> str:
+        return self.action_labels.get(action, "该操作")
         self.states = {s for s, _ in self.table} | {step.target for step in self.table.values()}
 
     def allowed_actions(self, obj: Any, actor: Actor) -> list[str]:
@@ -56,12 +64,12 @@ class Workflow:
         if not role:
             allowed = self.allowed_actions(obj, actor)
             if step is None and self._may_ever(obj, action, actor):
-                raise InvalidTransition(action, self.labels.get(obj.status, obj.status), allowed)
+                raise InvalidTransition(action, self.labels.get(obj.status, obj.status), allowed,
+                                        labels=self.action_labels)
             # Someone who may never take this action learns nothing about the object's state.
-            raise Forbidden(f"您无权执行“{action}”。", errors={"allowed_actions": allowed})
+            raise Forbidden(f"您无权执行“{self.action_label(action)}”。", errors={"allowed_actions": allowed})
         from_state = obj.status
         obj.status = target or step.target
-        audit.act(f"{self.subject_type}.{action}", id=obj.id)
         return record(self.subject_type, obj.id, actor, role, action, from_state, obj.status,
                       note=note, attachments=attachments, data=data)
 
@@ -69,7 +77,9 @@ class Workflow:
 def record(subject_type: str, subject_id: int, actor: Actor, role: str, action: str,
            from_state: str | None, to_state: str, *, note: str = "", attachments: Iterable = (),
            data: dict | None = None) -> TimelineEvent:
-    """Append one timeline event (also used for the creation step, which has no table row)."""
+    """Append one timeline event (also used for the creation step, which has no table row), and declare
+    the act `<subject>.<action>` for the audit row, whichever door the request came through."""
+    audit.act(f"{subject_type}.{action}", id=subject_id)
     event = TimelineEvent(**event_values(subject_type, subject_id, actor, role, action, from_state, to_state,
                                          note=note, attachments=attachments, data=data))
     db.session.add(event)

@@ -44,7 +44,7 @@ def _reviewer(member: PartyMember, actor: Actor) -> str | None:
 WORKFLOW = Workflow("party_member", {
     (PENDING, "approve"): (APPROVED, _reviewer),
     (PENDING, "reject"): (REJECTED, _reviewer),
-}, STATUS_LABELS)
+}, STATUS_LABELS, {"approve": "通过", "reject": "不通过"})
 
 
 # -- registration -----------------------------------------------------------------------------

@@ -246,12 +246,6 @@ def recover_abandoned(limit: int = 5000) -> dict:
     return {"released": released, "unknown": unknown}
 
 
-def give_up_in_flight(limit: int = 5000) -> int:
-    """Rows left by dead deliveries: see `recover_abandoned`. Returns how many were settled."""
-    result = recover_abandoned(limit)
-    return result["released"] + result["unknown"]
-
-
 def _lock_pending(ids: list[int] | None, *, fresh: int = 0) -> list[Notification]:
     """Lock, in one statement, the rows among `ids` still pending, or (ids=None) the `fresh` oldest
     pending rows that no retry or sweep holds. Rows another transaction has locked are skipped

@@ -113,12 +113,3 @@ def dashboard():
                            pending=pending_counts(actor),
                            handles_suggestions=actor.has_role(REPRESENTATIVE, DEPARTMENT))
 
-
-# The work queues and setup pages register their routes on `bp`.
-from app.portal import (  # noqa: E402, F401
-    console_cases,
-    console_people,
-    console_setup,
-    console_stats,
-    console_suggestions,
-)

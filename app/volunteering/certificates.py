@@ -22,7 +22,7 @@ from sqlalchemy import select
 from app.accounts import profile
 from app.accounts.models import ADMIN_ROLES, RoleGrant, User
 from app.areas.models import Area
-from app.core import exports
+from app.core import audit, exports
 from app.core.crypto import mask_name
 from app.core.errors import Forbidden, Invalid, NotFound, OutOfScope
 from app.core.ids import new_verification_code
@@ -136,7 +136,8 @@ def issue_for_request(actor: Actor, request_id: int) -> Certificate:
     role = admin_role(proof_request.area_path, actor)
     if not role:
         raise OutOfScope("只有记录这些服务时长的组织可以出具证明（谁记录谁证明）。")
-    if proof_request.status == ISSUED:
+    if proof_request.status == ISSUED:  # issued already (a second click): the same proof, said so in the audit
+        audit.act("certificate_request.issue", id=proof_request.id, already_issued=True)
         return proof_request.certificate
     certificate = issue_certificate(actor, user_id=proof_request.user_id, area_id=proof_request.area_id,
                                     date_from=proof_request.date_from, date_to=proof_request.date_to)
@@ -216,6 +217,7 @@ def certificate_for_download(actor: Actor, code: str) -> Certificate:
     certificate = db.session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()))
     if certificate is None or not (certificate.user_id == actor.user_id or _issuer_staff(certificate, actor)):
         raise NotFound("证明不存在。")
+    audit.act("personal.read_proof", id=certificate.id, holder_id=certificate.user_id)
     return certificate
 
 
