@@ -8,7 +8,7 @@ from app.core.crypto import mask_phone
 from app.core.exports import FILE_SCHEMA, attachment
 from app.core.inputs import DateTime, Text
 from app.core.workflow import timeline
-from app.volunteering import service as volunteering
+from app.volunteering import activities, attendance, enrolling
 from app.volunteering.states import ACTIVITY_LABELS, ENROLLMENT_LABELS
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
 
@@ -126,14 +126,14 @@ class Activities(View):
     @blp.doc(security=BEARER)
     def post(self, args):
         """发布志愿活动（社区管理员，限管辖范围）"""
-        return volunteering.create_activity(current_actor(), **args)
+        return activities.create_activity(current_actor(), **args)
 
     @blp.arguments(ActivityQuery, location="query")
     @blp.response(200, ActivityPage)
     @blp.doc(security=BEARER)
     def get(self, args):
         """活动列表：可按社区、是否未结束、是否我报名的筛选"""
-        return volunteering.list_activities(current_actor(), **args)
+        return activities.list_activities(current_actor(), **args)
 
 
 @blp.route("/<int:activity_id>")
@@ -142,7 +142,7 @@ class ActivityDetail(View):
     @blp.doc(security=BEARER)
     def get(self, activity_id):
         """活动详情：含我的报名状态与当前可执行的操作"""
-        return volunteering.activity_detail(current_actor(), activity_id)
+        return activities.activity_detail(current_actor(), activity_id)
 
 
 @blp.route("/<int:activity_id>/transitions")
@@ -152,7 +152,7 @@ class ActivityTransitions(View):
     @blp.doc(security=BEARER)
     def post(self, args, activity_id):
         """取消活动（组织方，须填原因），已报名和候补的人都会收到通知"""
-        return volunteering.transition_activity(current_actor(), activity_id, **args)
+        return activities.transition_activity(current_actor(), activity_id, **args)
 
 
 @blp.route("/<int:activity_id>/code.png")
@@ -161,7 +161,7 @@ class ActivityCode(View):
     @blp.doc(security=BEARER)
     def get(self, activity_id):
         """活动签到码图片（组织方打印张贴，志愿者在小程序内扫码签到签退）"""
-        png = volunteering.activity_code_png(current_actor(), activity_id)
+        png = activities.activity_code_png(current_actor(), activity_id)
         return attachment(png, "image/png", f"activity-{activity_id}.png", inline=True)
 
 
@@ -171,20 +171,20 @@ class Enrollments(View):
     @blp.doc(security=BEARER)
     def post(self, activity_id):
         """报名活动；名额已满时进入候补名单"""
-        return volunteering.enroll(current_actor(), activity_id)
+        return enrolling.enroll(current_actor(), activity_id)
 
     @blp.response(200, EnrollmentSchema)
     @blp.doc(security=BEARER)
     def delete(self, activity_id):
         """取消我的报名（活动开始前）；候补第一位自动递补"""
-        return volunteering.cancel_enrollment(current_actor(), activity_id)
+        return enrolling.cancel_enrollment(current_actor(), activity_id)
 
     @blp.arguments(RosterQuery, location="query")
     @blp.response(200, RosterPage)
     @blp.doc(security=BEARER)
     def get(self, args, activity_id):
         """报名名单（组织方）"""
-        return volunteering.list_enrollments(current_actor(), activity_id, **args)
+        return activities.list_enrollments(current_actor(), activity_id, **args)
 
 
 @blp.route("/<int:activity_id>/enrollments/cancel")
@@ -193,7 +193,7 @@ class EnrollmentCancel(View):
     @blp.doc(security=BEARER)
     def post(self, activity_id):
         """取消我的报名（与 DELETE /enrollments 相同，供不便发 DELETE 的客户端使用）"""
-        return volunteering.cancel_enrollment(current_actor(), activity_id)
+        return enrolling.cancel_enrollment(current_actor(), activity_id)
 
 
 @blp.route("/<int:activity_id>/check-in")
@@ -203,7 +203,7 @@ class CheckIn(View):
     @blp.doc(security=BEARER)
     def post(self, args, activity_id):
         """扫码签到：活动开始前 30 分钟至结束后 2 小时内有效"""
-        return volunteering.check_in(current_actor(), activity_id, args["scene"])
+        return attendance.check_in(current_actor(), activity_id, args["scene"])
 
 
 @blp.route("/<int:activity_id>/check-out")
@@ -213,7 +213,7 @@ class CheckOut(View):
     @blp.doc(security=BEARER)
     def post(self, args, activity_id):
         """扫码签退：计算服务时长并记入待审核的服务时长"""
-        return volunteering.check_out(current_actor(), activity_id, args["scene"])
+        return attendance.check_out(current_actor(), activity_id, args["scene"])
 
 
 @blp.route("/<int:activity_id>/attendance")
@@ -223,4 +223,4 @@ class Attendance(View):
     @blp.doc(security=BEARER)
     def post(self, args, activity_id):
         """组织方登记缺席或更正服务时长（须填原因，留痕含更正前后的值）"""
-        return volunteering.correct_attendance(current_actor(), activity_id, **args)
+        return attendance.correct_attendance(current_actor(), activity_id, **args)

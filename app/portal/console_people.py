@@ -8,6 +8,9 @@ from app.core.errors import Invalid
 from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import bp, roles_required
+from app.volunteering import activities as activity_service
+from app.volunteering import attendance, certificates, ledger
+from app.volunteering import corrections as ledger_corrections
 
 WISH_TABS = [("submitted", "待审核"), ("approved", "待认领"), ("claimed", "已认领"), ("fulfilled", "待确认"),
              ("confirmed", "已确认"), ("rejected", "未通过")]
@@ -103,11 +106,10 @@ def member_action(member_id):
 def activities():
     from app.areas.models import COMMUNITY
     from app.areas.service import list_areas
-    from app.volunteering import service as volunteering
 
     actor = staff_actor()
     if request.method == "POST":
-        ok, _ = web.attempt(lambda: volunteering.create_activity(
+        ok, _ = web.attempt(lambda: activity_service.create_activity(
             actor, title=web.text("title", 60), community_id=web.number("community_id"),
             starts_at=_required_time("starts_at"), ends_at=_required_time("ends_at"),
             capacity=web.number("capacity") or 0, description=web.text("description", 1000, multiline=True),
@@ -115,7 +117,7 @@ def activities():
             success="活动已发布。")
         if ok:
             return redirect(url_for("console.activities"))
-    page = volunteering.list_activities(actor, **web.page_args())
+    page = activity_service.list_activities(actor, **web.page_args())
     communities = list_areas(actor, level=COMMUNITY, limit=100).items
     return render_template("console/activities.html", page=page, communities=communities, form=request.form)
 
@@ -130,10 +132,8 @@ def _required_time(name: str):
 @bp.get("/hours")
 @roles_required(*ADMIN_ROLES)
 def hours():
-    from app.volunteering import service as volunteering
-
     status = _tab(HOURS_TABS, "pending")
-    page = volunteering.list_hours(staff_actor(), mine=False, status=status, **web.page_args())
+    page = ledger.list_hours(staff_actor(), mine=False, status=status, **web.page_args())
     names = _user_names({e.user_id for e in page.items})
     return render_template("console/hours.html", page=page, tabs=HOURS_TABS, status=status, names=names)
 
@@ -152,11 +152,9 @@ def _user_names(ids: set[int]) -> dict[int, str]:
 @bp.post("/hours/<int:entry_id>/actions")
 @roles_required(*ADMIN_ROLES)
 def hours_action(entry_id):
-    from app.volunteering import service as volunteering
-
     action = request.form.get("action", "")
     done = {"approve": "服务时长已审核通过。", "reject": "已驳回该服务时长。"}
-    web.attempt(lambda: volunteering.transition_hours(staff_actor(), entry_id, action, reason=web.text("reason", multiline=True),
+    web.attempt(lambda: ledger.transition_hours(staff_actor(), entry_id, action, reason=web.text("reason", multiline=True),
                                                       evaluation=web.text("evaluation", multiline=True)),
                 success=done.get(action))
     return redirect(url_for("console.hours", status=request.form.get("status") or "pending"))
@@ -166,9 +164,7 @@ def hours_action(entry_id):
 @roles_required(*ADMIN_ROLES)
 def corrections():
     """申请更正: the volunteers' requests the organisation answers, correcting or declining with a reason."""
-    from app.volunteering import service as volunteering
-
-    page = volunteering.open_correction_requests(staff_actor(), **web.page_args())
+    page = ledger_corrections.open_correction_requests(staff_actor(), **web.page_args())
     names = _user_names({c.requested_by for c in page.items if c.requested_by})
     return render_template("console/corrections.html", page=page, names=names)
 
@@ -176,10 +172,8 @@ def corrections():
 @bp.post("/hours/<int:entry_id>/correct")
 @roles_required(*ADMIN_ROLES)
 def hours_correct(entry_id):
-    from app.volunteering import service as volunteering
-
     request_id = request.form.get("request_id", type=int)
-    web.attempt(lambda: volunteering.correct_entry(
+    web.attempt(lambda: ledger_corrections.correct_entry(
         staff_actor(), entry_id, reason=web.text("reason"), request_id=request_id,
         hours=web.text("hours") or None, description=web.text("description") or None,
         place=web.text("place") if "place" in request.form else None),
@@ -192,9 +186,7 @@ def hours_correct(entry_id):
 @bp.post("/corrections/<int:request_id>/decline")
 @roles_required(*ADMIN_ROLES)
 def correction_decline(request_id):
-    from app.volunteering import service as volunteering
-
-    web.attempt(lambda: volunteering.decline_correction(staff_actor(), request_id, answer=web.text("answer")),
+    web.attempt(lambda: ledger_corrections.decline_correction(staff_actor(), request_id, answer=web.text("answer")),
                 success="已答复：不予更正。")
     return redirect(url_for("console.corrections"))
 
@@ -203,8 +195,6 @@ def correction_decline(request_id):
 @roles_required(*ADMIN_ROLES)
 def proofs():
     """志愿服务证明: requests to issue (谁记录谁证明) and the proofs this organisation issued."""
-    from app.volunteering import certificates
-
     actor = staff_actor()
     pending = certificates.list_requests(actor, status="requested", **web.page_args())
     issued = certificates.issued_by_area(actor, limit=web.DEFAULT_LIMIT)
@@ -214,8 +204,6 @@ def proofs():
 @bp.post("/proofs/<int:proof_request_id>/issue")
 @roles_required(*ADMIN_ROLES)
 def proof_issue(proof_request_id):
-    from app.volunteering import certificates
-
     web.attempt(lambda: certificates.issue_for_request(staff_actor(), proof_request_id),
                 success="证明已出具，志愿者可以下载。")
     return redirect(url_for("console.proofs"))
@@ -228,7 +216,6 @@ def proof_file(code):
 
     from flask import send_file
 
-    from app.volunteering import certificates
 
     certificate = certificates.certificate_for_download(staff_actor(), code)
     return send_file(io.BytesIO(certificates.render_pdf(certificate)), mimetype="application/pdf",
@@ -241,7 +228,6 @@ def activity_roster(activity_id):
     """The organiser's roster: who enrolled, who checked in and out, and attendance corrections."""
     from decimal import Decimal, InvalidOperation
 
-    from app.volunteering import service as volunteering
     from app.volunteering.states import ENROLLMENT_LABELS
 
     actor = staff_actor()
@@ -252,11 +238,11 @@ def activity_roster(activity_id):
         except InvalidOperation:
             flash("时长应为数字，如 2.5。", "error")
         else:
-            web.attempt(lambda: volunteering.correct_attendance(
+            web.attempt(lambda: attendance.correct_attendance(
                 actor, activity_id, user_id=web.number("user_id"), action=request.form.get("action", ""),
                 reason=web.text("reason", 200, multiline=True), hours=hours), success="考勤已更正，并记入活动纪实。")
         return redirect(url_for("console.activity_roster", activity_id=activity_id))
-    activity = volunteering.get_activity(activity_id)
-    page = volunteering.list_enrollments(actor, activity_id, **web.page_args())
+    activity = activity_service.get_activity(activity_id)
+    page = activity_service.list_enrollments(actor, activity_id, **web.page_args())
     return render_template("console/activity_roster.html", activity=activity, page=page,
                            labels=ENROLLMENT_LABELS)

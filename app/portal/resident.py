@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from app.accounts import service as accounts
 from app.core.scoping import Actor
 from app.portal import web
+from app.volunteering import certificates
 
 bp = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
                static_url_path="/portal-static")
@@ -221,6 +222,4 @@ def verify_form():
 
 @bp.get("/verify/<code>")
 def verify(code):
-    from app.volunteering.service import verify_certificate
-
-    return render_template("portal/verify.html", result=verify_certificate(code))
+    return render_template("portal/verify.html", result=certificates.verify(code))

@@ -14,7 +14,7 @@ from app.core import uow
 from app.core.time import travel, utcnow
 from app.extensions import db
 from app.notifications.models import Notification
-from app.volunteering.service import credit_hours
+from app.volunteering.ledger import credit_hours
 
 
 def serve(login, areas, volunteers, *, title="日晷公园环境清洁", community="东城社区", admin="east_admin",

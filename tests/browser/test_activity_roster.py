@@ -18,7 +18,8 @@ def _activity_with_a_volunteer(live_server) -> int:
     from app.areas.models import Area
     from app.core import uow
     from app.extensions import db
-    from app.volunteering.service import create_activity, enroll
+    from app.volunteering.activities import create_activity
+    from app.volunteering.enrolling import enroll
 
     app, _ = live_server
     with app.app_context():
