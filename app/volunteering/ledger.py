@@ -12,7 +12,7 @@ from app.accounts.models import ADMIN_ROLES
 from app.areas.models import COMMUNITY, Area
 from app.areas.service import area_chain, get_area
 from app.core.crypto import mask_name
-from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import paginate
 from app.core.scoping import Actor, scope_filter
 from app.core.time import to_local, utcnow
@@ -20,8 +20,16 @@ from app.core.workflow import record
 from app.extensions import db
 from app.notifications.service import notify
 from app.volunteering.certificates import revoke_covering
-from app.volunteering.models import ServiceHours
-from app.volunteering.states import APPROVED, HOURS_FLOW, PENDING, REJECTED, SYSTEM, admin_role
+from app.volunteering.models import Enrollment, ServiceHours
+from app.volunteering.states import (
+    APPROVED,
+    HOURS_FLOW,
+    PENDING,
+    PRESENCE_PENDING,
+    REJECTED,
+    SYSTEM,
+    admin_role,
+)
 
 SOURCE_TYPES = ("activity", "wish")
 CENT = Decimal("0.01")
@@ -156,11 +164,20 @@ def transition_hours(actor: Actor, entry_id: int, action: str, *, reason: str = 
         raise NotFound("服务时长记录不存在。")
     if action == "reject" and not reason.strip():
         raise Invalid("请填写不通过的原因。", errors={"reason": ["必填"]})
+    if action == "approve" and _presence_unconfirmed(entry):
+        raise Conflict("该志愿者签到时不在活动地点附近（或未提供位置），请先在考勤中确认到场，再审核时长。")
     if evaluation.strip():
         entry.evaluation = evaluation.strip()
     decide(entry, action, actor, note=reason.strip() or evaluation.strip())
     entry.allowed_actions = HOURS_FLOW.allowed_actions(entry, actor)
     return entry
+
+
+def _presence_unconfirmed(entry: ServiceHours) -> bool:
+    if entry.source_type != "activity":
+        return False
+    return db.session.scalar(select(Enrollment.presence).where(
+        Enrollment.activity_id == entry.source_id, Enrollment.user_id == entry.user_id)) == PRESENCE_PENDING
 
 
 def decide(entry: ServiceHours, action: str, actor: Actor, *, note: str) -> None:

@@ -12,6 +12,10 @@ VOLUNTEER = "volunteer"
 ENROLLED, WAITLISTED, CANCELLED, ABSENT = "enrolled", "waitlisted", "cancelled", "absent"
 # Service-hours states.
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+# Presence at check-in: nothing to confirm (""), or a check-in away from the place waiting for the organiser.
+PRESENCE_PENDING, PRESENCE_CONFIRMED, PRESENCE_REFUSED = "pending", "confirmed", "refused"
+PRESENCE_LABELS = {"": "", PRESENCE_PENDING: "待组织方确认", PRESENCE_CONFIRMED: "组织方已确认",
+                   PRESENCE_REFUSED: "组织方不予确认"}
 # Activity states.
 PUBLISHED, ACTIVITY_CANCELLED = "published", "cancelled"
 

@@ -17,6 +17,10 @@ from app.notifications.models import Notification
 from app.volunteering.ledger import credit_hours
 
 
+def on_site_code(staff, path) -> str:
+    return staff.get(f"{path}/check-in-code").get_json()["code"]
+
+
 def serve(login, areas, volunteers, *, title="日晷公园环境清洁", community="东城社区", admin="east_admin",
           organiser="东城社区党支部", hours=3):
     """Publish an activity, have each volunteer check in at the start and out at the end; return its id."""
@@ -31,10 +35,10 @@ def serve(login, areas, volunteers, *, title="日晷公园环境清洁", communi
         assert volunteer.post(f"{path}/enrollments").status_code == 201
     travel(timedelta(hours=1))
     for volunteer in volunteers:
-        assert volunteer.post(f"{path}/check-in", json={"scene": activity["scene"]}).status_code == 200
+        assert volunteer.post(f"{path}/check-in", json={"scene": on_site_code(staff, path)}).status_code == 200
     travel(timedelta(hours=hours))
     for volunteer in volunteers:
-        assert volunteer.post(f"{path}/check-out", json={"scene": activity["scene"]}).status_code == 200
+        assert volunteer.post(f"{path}/check-out", json={"scene": on_site_code(staff, path)}).status_code == 200
     return activity["id"]
 
 
