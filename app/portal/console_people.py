@@ -1,6 +1,9 @@
 """Console: wish review and dispatch, party-member approvals, volunteer activities and approval of hours."""
 from __future__ import annotations
 
+import base64
+from decimal import Decimal, InvalidOperation
+
 from flask import flash, redirect, render_template, request, url_for
 
 from app.accounts.models import ADMIN_ROLES
@@ -9,8 +12,9 @@ from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import bp, roles_required
 from app.volunteering import activities as activity_service
-from app.volunteering import attendance, certificates, ledger
+from app.volunteering import attendance, certificates, checkin_codes, ledger
 from app.volunteering import corrections as ledger_corrections
+from app.volunteering.states import ENROLLMENT_LABELS, PRESENCE_LABELS
 
 WISH_TABS = [("submitted", "待审核"), ("approved", "待认领"), ("claimed", "已认领"), ("fulfilled", "待确认"),
              ("confirmed", "已确认"), ("rejected", "未通过")]
@@ -225,11 +229,7 @@ def proof_file(code):
 @bp.route("/activities/<int:activity_id>", methods=["GET", "POST"])
 @roles_required(*ADMIN_ROLES)
 def activity_roster(activity_id):
-    """The organiser's roster: who enrolled, who checked in and out, and attendance corrections."""
-    from decimal import Decimal, InvalidOperation
-
-    from app.volunteering.states import ENROLLMENT_LABELS
-
+    """The organiser's roster: who enrolled, who checked in and out, and attendance by hand (with a reason)."""
     actor = staff_actor()
     if request.method == "POST":
         raw_hours = (request.form.get("hours") or "").strip()
@@ -238,11 +238,53 @@ def activity_roster(activity_id):
         except InvalidOperation:
             flash("时长应为数字，如 2.5。", "error")
         else:
+            action = request.form.get("action", "")
             web.attempt(lambda: attendance.correct_attendance(
-                actor, activity_id, user_id=web.number("user_id"), action=request.form.get("action", ""),
-                reason=web.text("reason", 200, multiline=True), hours=hours), success="考勤已更正，并记入活动纪实。")
+                actor, activity_id, user_id=web.number("user_id"), action=action,
+                reason=web.text("reason", 200, multiline=True), hours=hours, at=web.local_datetime("at")),
+                success=f"已{attendance.ATTENDANCE_LABELS.get(action, '更正考勤')}，并记入活动纪实。")
         return redirect(url_for("console.activity_roster", activity_id=activity_id))
     activity = activity_service.get_activity(activity_id)
     page = activity_service.list_enrollments(actor, activity_id, **web.page_args())
     return render_template("console/activity_roster.html", activity=activity, page=page,
-                           labels=ENROLLMENT_LABELS)
+                           labels=ENROLLMENT_LABELS, presence_labels=PRESENCE_LABELS,
+                           method_labels=checkin_codes.METHOD_LABELS, actions=attendance.ATTENDANCE_LABELS,
+                           printed_qr=_qr_data_uri(activity.scene) if activity.fallback_code_enabled else None)
+
+
+@bp.post("/activities/<int:activity_id>/check-in-rules")
+@roles_required(*ADMIN_ROLES)
+def activity_check_in_rules(activity_id):
+    """The printed fallback code on or off; the place (GCJ-02) and radius of the check-in, or none."""
+    def act():
+        return attendance.set_check_in_rules(
+            staff_actor(), activity_id, fallback_code_enabled=request.form.get("fallback_code_enabled") == "on",
+            place_lat=_decimal("place_lat"), place_lng=_decimal("place_lng"), place_radius_m=web.number("place_radius_m"))
+
+    web.attempt(act, success="签到规则已保存。")
+    return redirect(url_for("console.activity_roster", activity_id=activity_id))
+
+
+def _decimal(name: str):
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation as exc:
+        raise Invalid("经纬度应为数字，如 36.500123。", errors={name: ["应为数字"]}) from exc
+
+
+@bp.get("/activities/<int:activity_id>/check-in-code")
+@roles_required(*ADMIN_ROLES)
+def activity_check_in_code(activity_id):
+    """The code shown on site: the page renews it (and its QR) when the minute turns, without script."""
+    actor = staff_actor()
+    code = attendance.current_code(actor, activity_id)
+    activity = activity_service.get_activity(activity_id)
+    return render_template("console/check_in_code.html", activity=activity, code=code,
+                           qr=_qr_data_uri(code.code))
+
+
+def _qr_data_uri(text: str) -> str:
+    return "data:image/png;base64," + base64.b64encode(certificates.qr_png(text).getvalue()).decode()

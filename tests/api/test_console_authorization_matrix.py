@@ -43,6 +43,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/console/members"): ADMINS, ("POST", "/console/members/<int:member_id>/actions"): EAST,
     ("GET", "/console/activities"): ADMINS, ("POST", "/console/activities"): EAST,  # an activity in 东城
     ("GET", "/console/activities/<int:activity_id>"): EAST, ("POST", "/console/activities/<int:activity_id>"): EAST,
+    ("GET", "/console/activities/<int:activity_id>/check-in-code"): EAST,
+    ("POST", "/console/activities/<int:activity_id>/check-in-rules"): EAST,
     ("GET", "/console/hours"): ADMINS, ("POST", "/console/hours/<int:entry_id>/actions"): EAST,
     # the ledger's corrections and proofs: the recording organisation (东城) answers and issues
     ("POST", "/console/hours/<int:entry_id>/correct"): EAST,
@@ -132,6 +134,7 @@ def _form(rule: str, cw) -> dict:
         "/console/activities": {"title": "矩阵活动", "community_id": east.id, "capacity": 5,
                                 "starts_at": "2027-03-01T09:00", "ends_at": "2027-03-01T11:00"},
         "/console/activities/<int:activity_id>": {"user_id": p["enrolled_id"], "action": "absent", "reason": "未到"},
+        "/console/activities/<int:activity_id>/check-in-rules": {"fallback_code_enabled": "on"},
         "/console/cases/<int:case_id>/actions": {"action": "accept", "note": "已受理"},
         "/console/wishes/<int:wish_id>/actions": {"action": "approve"},
         "/console/members/<int:member_id>/actions": {"action": "approve"},
