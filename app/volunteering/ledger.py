@@ -140,6 +140,16 @@ def _totals(where: list) -> dict:
     return totals
 
 
+def approved_hours(*, source_type: str | None = None, area_path: str | None = None) -> Decimal:
+    """Hours of service as the record has them: approved entries only (a rejected or pending one counts nowhere)."""
+    where = [ServiceHours.status == APPROVED]
+    if source_type is not None:
+        where.append(ServiceHours.source_type == source_type)
+    if area_path is not None:
+        where.append(ServiceHours.area_path.startswith(area_path, autoescape=True))
+    return Decimal(db.session.scalar(select(func.coalesce(func.sum(ServiceHours.hours), 0)).where(*where)))
+
+
 def volunteer_name(actor: Actor, entry: ServiceHours) -> str:
     """The organisation that decides the hours needs the real name; anyone else sees it masked."""
     if actor.user_id == entry.user_id or admin_role(entry.area_path, actor):
