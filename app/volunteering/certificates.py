@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import os
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +16,7 @@ from app.core.crypto import mask_name
 from app.core.errors import Forbidden, Invalid, NotFound, OutOfScope
 from app.core.ids import new_verification_code
 from app.core.pagination import Page, paginate
+from app.core.pdf_fonts import cjk_font
 from app.core.scoping import Actor, scope_filter
 from app.core.time import to_local, utcnow
 from app.core.workflow import record
@@ -26,11 +26,6 @@ from app.notifications.service import notify
 from app.volunteering.models import Certificate, CertificateItem, CertificateRequest, ServiceHours
 from app.volunteering.states import APPROVED, SYSTEM, VOLUNTEER, admin_role
 
-FONT = "GongzhiCJK"
-# A TrueType CJK font the PDF embeds (as a subset), so it reads the same on any phone or at any print shop.
-# Installed by .ci/run and the README (Debian fonts-wqy-microhei); CJK_FONT_PATH overrides.
-FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
-FALLBACK_FONT = "STSong-Light"  # a viewer-supplied CID font: readable, but not embedded
 RULES = "《志愿服务记录与证明出具办法（试行）》"
 
 
@@ -279,27 +274,6 @@ def qr_png(url: str) -> io.BytesIO:
     image.save(buffer, format="PNG")
     buffer.seek(0)
     return buffer
-
-
-def cjk_font() -> str:
-    """Register the embeddable CJK font once; without one installed, fall back to the CID font."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    registered = pdfmetrics.getRegisteredFontNames()
-    if FONT in registered:
-        return FONT
-    configured = current_app.config.get("CJK_FONT_PATH")
-    for path in ([configured] if configured else []) + list(FONT_FILES):
-        if path and os.path.exists(path):
-            pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=0))
-            return FONT
-    current_app.logger.warning("no CJK TrueType font found (apt-get install fonts-wqy-microhei): "
-                               "proofs use %s, which is not embedded", FALLBACK_FONT)
-    if FALLBACK_FONT not in registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
-    return FALLBACK_FONT
 
 
 def render_pdf(certificate: Certificate) -> bytes:

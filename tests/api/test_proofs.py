@@ -121,7 +121,7 @@ def test_two_communities_issue_two_proofs_each_of_its_own_entries(login, areas, 
         assert expected in text, expected
     assert "西园清洁" not in text, "a proof covers only the entries its issuer recorded"
     fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
-    from app.volunteering.certificates import FONT_FILES
+    from app.core.pdf_fonts import FONT_FILES
 
     if not any(os.path.exists(f) for f in FONT_FILES) and not IN_CI:
         pytest.skip("no CJK TrueType font installed (apt-get install fonts-wqy-microhei)")
