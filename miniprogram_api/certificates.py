@@ -34,6 +34,8 @@ class CertificateSummarySchema(Schema):
     total_hours = fields.Float()
     issued_at = LocalDateTime()
     valid = fields.Function(lambda c: c.revoked_at is None)
+    automatic = fields.Function(lambda c: c.issued_by is None, metadata={
+        "description": "是否由系统按出具单位的设置自动出具（仍以该单位名义出具）"})
     revoke_reason = fields.String()
 
 

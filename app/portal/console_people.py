@@ -202,7 +202,18 @@ def proofs():
     actor = staff_actor()
     pending = certificates.list_requests(actor, status="requested", **web.page_args())
     issued = certificates.issued_by_area(actor, limit=web.DEFAULT_LIMIT)
-    return render_template("console/proofs.html", pending=pending, issued=issued)
+    return render_template("console/proofs.html", pending=pending, issued=issued,
+                           policies=certificates.proof_policies(actor))
+
+
+@bp.post("/proofs/policy/<int:area_id>")
+@roles_required(*ADMIN_ROLES)
+def proof_policy(area_id):
+    """The organisation says whether its proofs are issued at once (by the system, on its behalf) or by hand."""
+    auto = request.form.get("auto_issue") == "on"
+    web.attempt(lambda: certificates.set_proof_policy(staff_actor(), area_id, auto_issue=auto),
+                success="已设为自动出具：申请提交后立即以本单位名义出具。" if auto else "已设为人工出具。")
+    return redirect(url_for("console.proofs"))
 
 
 @bp.post("/proofs/<int:proof_request_id>/issue")

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
+from app.core.errors import OutOfScope
 from app.core.workflow import timeline
 from app.extensions import db
 from tests.api.test_service_hours import my_entries, serve
@@ -145,3 +146,45 @@ def test_a_rejected_entry_revokes_the_proof_and_the_page_says_why(login, areas):
     again = {r["area_id"]: r for r in volunteer.post("/me/certificate-requests", json={}).get_json()}
     fresh = _issue(login, "east_admin", again[areas["东城社区"].id]["id"])
     assert fresh["code"] != east["code"] and fresh["total_hours"] == 3.0
+
+
+def test_where_the_organisation_said_so_the_proof_is_issued_at_once_in_its_name(login, areas):
+    from app.accounts.models import User
+    from app.accounts.service import actor_for
+    from app.core.audit import AuditLog
+    from app.volunteering.certificates import set_proof_policy
+    from app.volunteering.models import Certificate
+
+    def admin(username):
+        return actor_for(db.session.scalar(select(User).where(User.username == username)))
+
+    east_id, west_id = areas["东城社区"].id, areas["西园社区"].id
+    set_proof_policy(admin("east_admin"), east_id, auto_issue=True)
+    with pytest.raises(OutOfScope):
+        set_proof_policy(admin("west_admin"), east_id, auto_issue=False)
+    db.session.flush()
+
+    volunteer = _approved_at_two_communities(login, areas)
+    asked = volunteer.post("/me/certificate-requests", json={"id_number": ID_NUMBER})
+    assert asked.status_code == 201, asked.get_json()
+    requests = {r["area_id"]: r for r in asked.get_json()}
+    east, west = requests[east_id], requests[west_id]
+    assert east["status"] == "issued" and west["status"] == "requested", "only 东城 said so"
+    assert (east["certificate"]["issuer"], east["certificate"]["automatic"]) == ("东城社区", True)
+    assert east["certificate"]["holder_name"] == "欧阳娜娜"
+
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == east["certificate"]["code"]))
+    assert certificate.issued_by is None and certificate.issuer_area_id == east_id
+    issue = next(e for e in timeline("certificate", certificate.id) if e.action == "issue")
+    assert issue.actor_role == "system" and issue.data["automatic"] is True
+    audit = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+    assert {"act": "certificate.issue", "code": certificate.code, "area_id": east_id, "automatic": True} \
+        in audit.detail["acts"]
+    assert volunteer.get(f"/certificates/{certificate.code}/file").status_code == 200
+    assert login.anonymous().get(f"/certificates/{certificate.code}").get_json()["issuer"] == "东城社区"
+
+    # 西园 turns it on later: the request already waiting is issued then, in 西园's name.
+    set_proof_policy(admin("west_admin"), west_id, auto_issue=True)
+    db.session.flush()
+    mine = {c["issuer"]: c for c in volunteer.get("/me/certificates").get_json()}
+    assert set(mine) == {"东城社区", "西园社区"} and mine["西园社区"]["automatic"] is True
