@@ -1,7 +1,19 @@
 """Resident pages: scan, report, track, and the public boards. Mobile first."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+import io
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 
 from app.accounts import service as accounts
 from app.core.scoping import Actor
@@ -218,6 +230,19 @@ def verify_form():
     if code:
         return redirect(url_for("portal.verify", code=code))
     return render_template("portal/verify.html", result=None)
+
+
+@bp.route("/proofs", methods=["GET", "POST"])
+def proof_download():
+    """The holder downloads an issued proof: its verification code plus the last 4 characters of their ID number.
+    Asking for a proof needs who one is, which only the mini-program's WeChat sign-in knows."""
+    code = (request.values.get("code") or "").strip().upper()
+    if request.method == "POST":
+        ok, certificate = web.attempt(certificates.certificate_for_holder, code, request.form.get("id_last4", ""))
+        if ok:
+            return send_file(io.BytesIO(certificates.render_pdf(certificate)), mimetype="application/pdf",
+                             as_attachment=True, download_name=f"志愿服务证明-{certificate.code}.pdf")
+    return render_template("portal/proofs.html", code=code)
 
 
 @bp.get("/verify/<code>")

@@ -1,6 +1,7 @@
 """Certificates of volunteer service (志愿服务证明): issue from approved hours, render as PDF, verify, revoke."""
 from __future__ import annotations
 
+import hmac
 import io
 from datetime import date
 from decimal import Decimal
@@ -13,7 +14,7 @@ from app.accounts.models import ADMIN_ROLES, RoleGrant, User
 from app.areas.models import COMMUNITY, Area
 from app.core import audit, exports
 from app.core.crypto import mask_name
-from app.core.errors import Forbidden, Invalid, NotFound, OutOfScope
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope
 from app.core.ids import new_verification_code
 from app.core.pagination import Page, paginate
 from app.core.pdf_fonts import cjk_font
@@ -272,6 +273,24 @@ def certificate_for_download(actor: Actor, code: str) -> Certificate:
     certificate = db.session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()))
     if certificate is None or not (certificate.user_id == actor.user_id or _issuer_staff(certificate, actor)):
         raise NotFound("证明不存在。")
+    return certificate
+
+
+def certificate_for_holder(code: str, id_last4: str) -> Certificate:
+    """A proof downloaded on the web portal, which has no WeChat sign-in: the verification code printed on the
+    proof (and sent to the holder when it was issued) plus the last 4 characters of the holder's ID number.
+    Either wrong gives the same answer; a revoked proof is not handed out as if it were valid."""
+    wrong = NotFound("证明编号或身份证号后四位不正确。")
+    code, id_last4 = (code or "").strip().upper(), (id_last4 or "").strip().upper()
+    if not code or len(code) > 16 or len(id_last4) != 4:
+        raise wrong
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
+    on_proof = (certificate.holder_id_masked or "")[-4:].upper() if certificate else ""
+    if certificate is None or len(on_proof) != 4 or not hmac.compare_digest(on_proof, id_last4):
+        raise wrong
+    if certificate.revoked_at is not None:
+        raise Conflict(f"该证明已撤销：{certificate.revoke_reason or '未说明原因'}。如需证明请重新申请。")
+    audit.act("certificate.download", code=certificate.code, by="holder_on_portal")
     return certificate
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -188,3 +189,42 @@ def test_where_the_organisation_said_so_the_proof_is_issued_at_once_in_its_name(
     db.session.flush()
     mine = {c["issuer"]: c for c in volunteer.get("/me/certificates").get_json()}
     assert set(mine) == {"东城社区", "西园社区"} and mine["西园社区"]["automatic"] is True
+
+
+def _portal_post(client, path: str, data: dict):
+    page = client.get(path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post(path, data=data | {"csrf_token": token})
+
+
+def test_the_holder_downloads_an_issued_proof_on_the_portal_with_the_last_four_of_the_id(login, areas, app):
+    volunteer = _approved_at_two_communities(login, areas)
+    asked = {r["area_id"]: r for r in volunteer.post("/me/certificate-requests", json={"id_number": ID_NUMBER})
+             .get_json()}
+    east = _issue(login, "east_admin", asked[areas["东城社区"].id]["id"])
+    client = app.test_client()
+
+    verify_page = client.get(f"/verify/{east['code']}").get_data(as_text=True)
+    assert f"/proofs?code={east['code']}" in verify_page
+    form = client.get(f"/proofs?code={east['code']}").get_data(as_text=True)
+    assert east["code"] in form and "身份证号后四位" in form
+
+    for wrong in ({"code": east["code"], "id_last4": "1234"}, {"code": "NOSUCHCODE22", "id_last4": "002X"},
+                  {"code": east["code"], "id_last4": ""}):
+        res = _portal_post(client, "/proofs", wrong)
+        assert res.mimetype == "text/html" and "证明编号或身份证号后四位不正确。" in res.get_data(as_text=True)
+
+    res = _portal_post(client, "/proofs", {"code": east["code"].lower(), "id_last4": "002x"})
+    assert res.status_code == 200 and res.mimetype == "application/pdf" and res.data.startswith(b"%PDF")
+    assert "attachment" in res.headers["Content-Disposition"]
+    from app.core.audit import AuditLog
+
+    audit = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+    assert audit.detail["acts"] == [{"act": "certificate.download", "code": east["code"], "by": "holder_on_portal"}]
+
+    # A revoked proof is not handed out as if it were valid.
+    entry = next(i for i in my_entries(volunteer)["items"] if i["description"] == "敬老院陪伴")
+    login("east_admin").post(f"/service-hours/{entry['id']}/transitions",
+                             json={"action": "reject", "reason": "经核实当天未到场"})
+    revoked = _portal_post(client, "/proofs", {"code": east["code"], "id_last4": "002X"})
+    assert revoked.mimetype == "text/html" and "该证明已撤销" in revoked.get_data(as_text=True)
