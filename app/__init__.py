@@ -1,12 +1,21 @@
 """Gongzhi (共治): the app factory."""
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, send_from_directory
+from werkzeug.routing import IntegerConverter
 
+import miniprogram_api
+from app import cli, edge, health
 from app.config import load_config
+from app.core import i18n, limits
+from app.core.engine import configure_engine
+from app.core.errors import register_error_handlers
+from app.extensions import db, migrate
+from app.portal import init_app
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -15,7 +24,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
     app.json.ensure_ascii = False
-    from werkzeug.routing import IntegerConverter
 
     class DatabaseId(IntegerConverter):
         """Path ids beyond a database integer cannot exist: a 404, not a database error."""
@@ -28,40 +36,24 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("gongzhi").setLevel(logging.INFO)
 
-    from app.core import i18n
-
     i18n.install()
-
-    from app.extensions import db, migrate
 
     db.init_app(app)
     _import_models()
     with app.app_context():
-        from app.core.engine import configure_engine
-
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
 
-    import miniprogram_api
-
     miniprogram_api.init_app(app)
-
-    from app.core.errors import register_error_handlers
 
     register_error_handlers(app)
 
-    from app import edge
-
     edge.init_app(app)
-
-    from app import cli, health
 
     cli.register(app)
     health.register(app)
     _serve_media(app)
     _register_portal(app)
-
-    from app.core import limits
 
     limits.init_app(app)  # last: it attaches limits to the URL rules registered above
     return app
@@ -69,8 +61,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     """Import every domain's models so metadata (and alembic) sees every table."""
-    import importlib
-
     root = Path(__file__).resolve().parent
     for models in sorted(root.glob("*/models.py")):
         importlib.import_module(f"app.{models.parent.name}.models")
@@ -81,14 +71,10 @@ def _import_models() -> None:
 
 def _serve_media(app: Flask) -> None:
     """Uploaded images. In production nginx serves MEDIA_DIR directly under /media/."""
-    from flask import send_from_directory
-
     @app.get("/media/<path:filename>")
     def media_file(filename):
         return send_from_directory(app.config["MEDIA_DIR"], filename, max_age=7 * 86400)
 
 
 def _register_portal(app: Flask) -> None:
-    from app.portal import init_app
-
     init_app(app)

@@ -1,19 +1,22 @@
-"""Flask CLI commands: seed-demo, create-user, run-periodic and doctor."""
+"""Flask CLI commands: seed-demo, create-user and doctor (`run-periodic` lives with the jobs, tasks/periodic.py)."""
 from __future__ import annotations
 
 import click
 from flask import Flask
 
 from app.accounts.models import ROLES
+from app.accounts.service import create_user
 from app.core import uow
+from app.core.errors import DomainError
+from app.demo import DEMO_PASSWORD, seed_demo
+from app.health import report
+from app.notifications.delivery import delivery_stats
 
 
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Create (or top up) the demo county, its communities, codes, categories and accounts."""
-        from app.demo import DEMO_PASSWORD, seed_demo
-
         summary = seed_demo()
         uow.commit()
         click.echo("演示数据已就绪：")
@@ -21,24 +24,9 @@ def register(app: Flask) -> None:
             click.echo(f"  {line}")
         click.echo(f"所有演示账号的密码：{DEMO_PASSWORD}")
 
-    @app.cli.command("run-periodic")
-    @click.option("--only", default=None, help="Run just this job (its function name).")
-    def run_periodic_command(only):
-        """Run every periodic job once, inline. For a machine without Redis (no `rq cron`), call this from cron."""
-        from tasks.periodic import PERIODIC
-
-        for entry in PERIODIC:
-            if only and entry.name != only:
-                continue
-            result = entry.func()
-            click.echo(f"{entry.name}: {result}")
-
     @app.cli.command("doctor")
     def doctor_command():
         """Print what /healthz reports, with every notification status counted; exit 1 if anything is wrong."""
-        from app.health import report
-        from app.notifications.delivery import delivery_stats
-
         body, database_ok = report()
         click.echo(f"状态：{'正常' if body['status'] == 'ok' else '需要处理'}")
         for name, value in body["checks"].items():
@@ -70,9 +58,6 @@ def register(app: Flask) -> None:
     @click.option("--name", "display_name", default="")
     def create_user_command(username, password, role, area_id, department_id, display_name):
         """Create a staff account, optionally with one role over an area."""
-        from app.accounts.service import create_user
-        from app.core.errors import DomainError
-
         try:
             user = create_user(username, password, role=role, area_id=area_id, department_id=department_id,
                                display_name=display_name)

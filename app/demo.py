@@ -9,7 +9,15 @@ from sqlalchemy import select
 from app.accounts import service as accounts
 from app.accounts.models import User
 from app.areas.models import COMMUNITY, DISTRICT, GRID, STREET, Area, Department, Place
+from app.cases import demo as cases_demo
+from app.codes import demo as codes_demo
+from app.contact import demo as contact_demo
 from app.extensions import db
+from app.members import demo as members_demo
+from app.praise import demo as praise_demo
+from app.suggestions import demo as suggestions_demo
+from app.volunteering import demo as volunteering_demo
+from app.wishes import demo as wishes_demo
 
 DEMO_PASSWORD = "gongzhi-demo"
 
@@ -56,7 +64,9 @@ DEPARTMENTS = [("城管执法中队", "沁河镇"), ("住建物业办", "沁河�
 
 
 # In this order: later domains use what earlier ones created.
-DEMO_DOMAINS = ("codes", "cases", "members", "wishes", "volunteering", "suggestions", "praise")
+# Each domain with demo data has `seed_demo(**context) -> list[str]` in its demo module, run in this order.
+DEMO_DOMAINS = (codes_demo, contact_demo, cases_demo, members_demo, wishes_demo, volunteering_demo,
+                suggestions_demo, praise_demo)
 
 
 def _area(name: str, level: str, parent: Area | None) -> tuple[Area, bool]:
@@ -111,13 +121,7 @@ def seed_demo() -> list[str]:
         users[username] = user
 
     summary = [f"区域 {len(areas)} 个，场所 {len(places)} 个，部门 {len(departments)} 个，账号 {len(users)} 个"]
-    for seeder in _domain_seeders():
-        summary.extend(seeder(areas=areas, places=places, users=users, departments=departments))
+    for domain in DEMO_DOMAINS:
+        summary.extend(domain.seed_demo(areas=areas, places=places, users=users, departments=departments))
     return summary
 
-
-def _domain_seeders():
-    """Each domain with demo data has `seed_demo(**context) -> list[str]` in its demo module."""
-    import importlib
-
-    return [importlib.import_module(f"app.{name}.demo").seed_demo for name in DEMO_DOMAINS]

@@ -11,7 +11,8 @@ from flask import Flask, current_app, jsonify
 from sqlalchemy import text
 
 from app.core.time import utcnow
-from app.extensions import db
+from app.extensions import db, redis_connection
+from app.notifications import delivery
 
 # The outbox sweep runs every minute; without a tick for this long the periodic jobs are not running.
 TICK_MAX_SECONDS = 120
@@ -21,8 +22,6 @@ PENDING_MAX_SECONDS = 300
 
 def report() -> tuple[dict, bool]:
     """The health report, and whether the database answered."""
-    from app.notifications import delivery
-
     app = current_app
     checks: dict[str, str] = {}
     warnings: list[str] = []
@@ -35,8 +34,6 @@ def report() -> tuple[dict, bool]:
         checks["database"] = f"error: {exc.__class__.__name__}"
         warnings.append("数据库无法连接。")
     if app.config.get("REDIS_URL"):
-        from tasks import redis_connection
-
         try:
             redis_connection().ping()
             checks["redis"] = "ok"

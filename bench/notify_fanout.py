@@ -46,9 +46,9 @@ def main() -> int:
     from app.accounts.models import User
     from app.core import uow
     from app.extensions import db
+    from app.jobs import QUEUE_NOTIFY
     from app.notifications.models import PENDING, SENDING, Notification, SubscriptionQuota
     from app.notifications.service import notify
-    from tasks import QUEUE_NOTIFY
     from tests.fake_wechat import APPID, SECRET, FakeWeChat
 
     _ensure_database(args.database_url)

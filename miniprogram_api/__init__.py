@@ -5,9 +5,10 @@ import importlib
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Flask
+from flask import Flask, send_from_directory
 from flask.sessions import SecureCookieSessionInterface
 from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
 
 MODULES = [
     "auth", "me", "admin_areas",
@@ -73,9 +74,6 @@ def init_app(app: Flask) -> Api:
 
 
 def _serve_swagger_assets(app: Flask) -> None:
-    from flask import send_from_directory
-    from swagger_ui_bundle import swagger_ui_path
-
     @app.get("/mp/v1/docs/static/<path:filename>")
     def swagger_ui_static(filename):
         return send_from_directory(swagger_ui_path, filename, max_age=86400)

@@ -5,10 +5,12 @@ from marshmallow import Schema, fields, validate
 
 from app.cases import presenter
 from app.cases import service as cases
+from app.cases.exports import HEADER, case_rows
 from app.cases.models import MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY
 from app.cases.states import ACTIONS, GROUPS, STATE_LABELS
 from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from app.core.inputs import Text
+from app.stats.exports import render
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("cases", __name__, description="事件上报与闭环处置")
@@ -200,9 +202,6 @@ class CaseExport(View):
         XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args, fmt):
         """按列表的筛选条件导出事件（CSV 或 Excel，最多 2 万行，不含上报人身份）"""
-        from app.cases.exports import HEADER, case_rows
-        from app.stats.exports import render
-
         rows = case_rows(current_actor(), **args)
         data, mimetype = render(fmt, f"事件列表（{len(rows)} 件）", rows, header=HEADER, sheet="事件")
         return download(data, mimetype, f"事件列表.{fmt}")

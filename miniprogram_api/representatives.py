@@ -5,6 +5,7 @@ from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.codes.images import code_image
 from app.core.inputs import Text
 from app.suggestions import service as suggestions
 from app.suggestions.models import KIND_LABELS
@@ -87,8 +88,6 @@ class RepresentativeCode(View):
     @blp.doc(responses={"200": {"description": "小程序码（图片）", "content": {"image/jpeg": {}, "image/png": {}}}})
     def get(self, rep_id):
         """代表的“码上见代表”小程序码：扫码即向该代表提建议（未配置微信时返回普通二维码，并在响应头说明）"""
-        from app.codes.images import code_image
-
         image = code_image(suggestions.get_representative(rep_id).scene)
         response = send_file(io.BytesIO(image.data), mimetype=image.mimetype, max_age=3600)
         response.headers["X-Code-Kind"] = image.kind

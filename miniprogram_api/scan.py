@@ -5,8 +5,8 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app import scan as scanning
 from app.areas.models import PLACE_KINDS
-from app.codes import service as codes
 from app.core import uow
 from app.core.inputs import Text
 
@@ -58,7 +58,7 @@ def scan(scene):
     """扫码进入：返回场所、所属网格与社区、联系人（手机号脱敏）和可用操作；无效或已停用的码返回 404"""
     # A plain function view, not a View: a scan writes nothing, so it needs no unit of work
     # beyond handing over a due scan-count flush (without Redis), which uow.commit() does.
-    body = _render(codes.scan(scene))
+    body = _render(scanning.scan(scene))
     uow.commit()
     return Response(body, mimetype="application/json")
 

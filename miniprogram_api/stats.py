@@ -2,15 +2,11 @@
 
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
 from app.areas.service import scoped_area
 from app.core.inputs import Date, Text
-from app.core.pagination import paginate
-from app.core.scoping import scope_filter
 from app.stats import exports
 from app.stats import service as stats
-from app.stats.models import MonthlyReport
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("stats", __name__, description="统计与报表")
@@ -110,8 +106,7 @@ class MonthlyReports(View):
     @blp.doc(security=BEARER)
     def get(self, args):
         """每月自动生成的“一表通”工作簿列表"""
-        stmt = select(MonthlyReport).where(scope_filter(current_actor(), MonthlyReport.area_path, stats.STATS_ROLES))
-        return paginate(stmt, MonthlyReport.id, **args)
+        return stats.list_monthly_reports(current_actor(), **args)
 
 
 @blp.route("/monthly-reports/<int:report_id>/file")

@@ -4,8 +4,10 @@ from marshmallow import Schema, fields, validate
 
 from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from app.core.inputs import Text
+from app.stats.exports import render
 from app.suggestions import service as suggestions
 from app.suggestions import states
+from app.suggestions.exports import HEADER, suggestion_rows
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("suggestions", __name__, description="群众建议（两代表一委员）")
@@ -161,9 +163,6 @@ class SuggestionExport(View):
         XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args, fmt):
         """按列表的筛选条件导出建议（不含提建议人的身份）"""
-        from app.stats.exports import render
-        from app.suggestions.exports import HEADER, suggestion_rows
-
         rows = suggestion_rows(current_actor(), **args)
         data, mimetype = render(fmt, f"群众建议列表（{len(rows)} 条）", rows, header=HEADER, sheet="建议")
         return download(data, mimetype, f"群众建议列表.{fmt}")

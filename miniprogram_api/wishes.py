@@ -4,7 +4,9 @@ from marshmallow import Schema, fields, validate
 
 from app.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from app.core.inputs import Date, Text
+from app.stats.exports import render
 from app.wishes import service as wishes
+from app.wishes.exports import HEADER, wish_rows
 from app.wishes.models import CATEGORIES, STATUS_LABELS
 from app.wishes.states import TRANSITIONS
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
@@ -199,9 +201,6 @@ class WishExport(View):
         XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args, fmt):
         """按列表的筛选条件导出心愿（只含公开标题，不含联系人、电话和住址）"""
-        from app.stats.exports import render
-        from app.wishes.exports import HEADER, wish_rows
-
         rows = wish_rows(current_actor(), **args)
         data, mimetype = render(fmt, f"微心愿列表（{len(rows)} 件）", rows, header=HEADER, sheet="微心愿")
         return download(data, mimetype, f"微心愿列表.{fmt}")

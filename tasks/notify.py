@@ -1,7 +1,7 @@
 """Delivery of outbox notifications: the coalesced pump, the batches retried by id, and the sweep.
 
 - `pump_outbox` is what `notify()` queues, once per unit of work and coalesced across them
-  (`dispatch(..., coalesce=PUMP)`): however many requests write notifications while one pump
+  (`app.jobs.dispatch(..., coalesce=PUMP)`): however many requests write notifications while one pump
   waits in the queue, that one pump delivers them all, oldest first, `BATCH_SIZE` at a time.
 - `deliver_batch(ids)` delivers named rows: the retries of transient failures (after rq's
   backoff) and the rows the sweep re-enqueues.
@@ -16,10 +16,12 @@ from datetime import timedelta
 from flask import current_app
 from rq import Retry, get_current_job
 
+from app import jobs
 from app.core import uow
+from app.jobs import PUMP, PUMP_OUTBOX, QUEUE_NOTIFY
 from app.notifications import delivery
 from app.notifications.service import BATCH_SIZE
-from tasks import QUEUE_NOTIFY, dispatch, job, queue, release_nudge
+from tasks import job
 
 # Transient WeChat failures (-1, 45009, timeouts, 5xx) are retried by rq with exponential backoff.
 RETRY = Retry(max=len(delivery.BACKOFF), interval=list(delivery.BACKOFF))
@@ -27,12 +29,14 @@ RETRY = Retry(max=len(delivery.BACKOFF), interval=list(delivery.BACKOFF))
 # the rest, so a row still gets delivery.MAX_ATTEMPTS attempts with the same backoff.
 RETRY_AFTER_PUMP = Retry(max=len(delivery.BACKOFF) - 1, interval=list(delivery.BACKOFF[1:]))
 
-PUMP = "notify"  # the coalescing name of the pump (Redis key gongzhi:nudge:notify)
 # A pump hands over to a fresh job after this many batches, or once a batch ends past this many
 # seconds (a slow WeChat: 200 calls on 16 threads with a 5 s timeout is ~65 s a batch), so that
 # it never hogs a worker nor runs into rq's job timeout (180 s).
 PUMP_BATCHES = 10
 PUMP_SECONDS = 60
+
+
+DELIVER_BATCH = "tasks.notify.deliver_batch"
 
 
 class TransientDeliveryError(Exception):
@@ -56,7 +60,7 @@ def pump_outbox() -> dict:
     linger = current_app.config["NOTIFY_PUMP_LINGER_MS"] / 1000
     if linger > 0 and get_current_job() is not None:
         time.sleep(linger)
-    release_nudge(PUMP)
+    jobs.release_nudge(PUMP)
     total = {"batches": 0, "sent": 0, "skipped": 0, "failed": 0, "retry": 0}
     deadline = time.monotonic() + PUMP_SECONDS
     for batch in range(1, PUMP_BATCHES + 1):
@@ -73,7 +77,7 @@ def pump_outbox() -> dict:
             break  # nothing fresh is left
         if batch == PUMP_BATCHES or time.monotonic() > deadline:
             # More may be waiting: a new job carries on (inline: right after this one).
-            uow.after_commit_once(pump_outbox, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
+            jobs.after_commit_once(PUMP_OUTBOX, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
             break
     return total
 
@@ -85,7 +89,7 @@ def _nudge_now() -> None:
     if not current_app.config.get("REDIS_URL"):
         return
     try:
-        dispatch(pump_outbox, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
+        jobs.dispatch(PUMP_OUTBOX, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
     except Exception:  # noqa: BLE001 - this pump carries on by itself
         current_app.logger.warning("could not queue a second pump", exc_info=True)
 
@@ -100,7 +104,7 @@ def _retry_later(notification_ids: list[int]) -> None:
     if not current_app.config.get("REDIS_URL"):
         return
     try:
-        queue(QUEUE_NOTIFY).enqueue_in(timedelta(seconds=delivery.BACKOFF[0]), deliver_batch, notification_ids,
+        jobs.queue(QUEUE_NOTIFY).enqueue_in(timedelta(seconds=delivery.BACKOFF[0]), DELIVER_BATCH, notification_ids,
                                        retry=RETRY_AFTER_PUMP)
     except Exception:  # noqa: BLE001 - committed as pending: the sweep re-enqueues them once they are due
         current_app.logger.warning("could not schedule the retry of %d notification(s); the sweep will",
@@ -135,15 +139,13 @@ def sweep_outbox() -> int:
     enqueue, a crash, a missed retry lose nothing), and wake a pump for any fresher ones, so that
     what piled up during a Redis outage goes out at the first sweep after it, with no new traffic.
     It also records its tick (`periodic_runs`), which /healthz and `flask doctor` read."""
-    from app.core.uow import after_commit
-
     delivery.record_tick("sweep_outbox")
     recovered = delivery.recover_abandoned()
     ids = delivery.claim_for_sweep()
     for start in range(0, len(ids), BATCH_SIZE):
-        after_commit(deliver_batch, ids[start:start + BATCH_SIZE], queue_name=QUEUE_NOTIFY, retry=RETRY)
+        jobs.after_commit(DELIVER_BATCH, ids[start:start + BATCH_SIZE], queue_name=QUEUE_NOTIFY, retry=RETRY)
     if recovered["released"] or delivery.fresh_waiting():
-        uow.after_commit_once(pump_outbox, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
+        jobs.after_commit_once(PUMP_OUTBOX, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
     return len(ids)
 
 
@@ -156,9 +158,9 @@ def recover_at_start() -> dict:
     """
     try:
         result = delivery.recover_abandoned()
-        release_nudge(PUMP)
+        jobs.release_nudge(PUMP)
         if result["released"]:
-            uow.after_commit_once(pump_outbox, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
+            jobs.after_commit_once(PUMP_OUTBOX, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
         uow.commit()
         return result
     except Exception:  # noqa: BLE001 - the sweep does the same within a minute

@@ -4,7 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tasks import QUEUE_DEFAULT, QUEUE_NOTIFY
+import click
+from flask import Flask
+
+from app.jobs import QUEUE_DEFAULT, QUEUE_NOTIFY
 from tasks.cases import anonymise_old_reporters, sweep_deadlines
 from tasks.codes import flush_scan_counts
 from tasks.housekeeping import purge_idempotency_records
@@ -45,3 +48,17 @@ def register_all(register) -> None:
     """Hand every periodic job to an rq cron `register` (rq.cron.register, or a CronScheduler's own)."""
     for entry in PERIODIC:
         register(entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron, name=entry.name)
+
+
+def register_cli(app: Flask) -> None:
+    """`flask --app wsgi run-periodic`: wsgi.py adds it, since app/ does not import the jobs."""
+
+    @app.cli.command("run-periodic")
+    @click.option("--only", default=None, help="Run just this job (its function name).")
+    def run_periodic_command(only):
+        """Run every periodic job once, inline. For a machine without Redis (no `rq cron`), call this from cron."""
+        for entry in PERIODIC:
+            if only and entry.name != only:
+                continue
+            result = entry.func()
+            click.echo(f"{entry.name}: {result}")

@@ -30,21 +30,24 @@ from redis.exceptions import RedisError
 from rq.worker import SimpleWorker, Worker, WorkerStatus
 
 import tasks
+from app.extensions import db
+from app.jobs import QUEUE_NOTIFY
+from tasks.notify import recover_at_start
 
 
 class AppWorker(Worker):
     max_connection_wait_time = 5.0  # rq's idle loop retries Redis at most this far apart (rq: 60 s)
 
     def execute_job(self, job, queue):
-        if queue.name != tasks.QUEUE_NOTIFY:
+        if queue.name != QUEUE_NOTIFY:
             return super().execute_job(job, queue)
         execution = self.prepare_execution(job)
-        with tasks._app().app_context():
+        with tasks.worker_app().app_context():
             self.perform_job(job, queue, execution)
         self.set_state(WorkerStatus.IDLE)
 
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
-        if job.origin == tasks.QUEUE_NOTIFY:  # inline: no monitoring loop renews the heartbeat meanwhile
+        if job.origin == QUEUE_NOTIFY:  # inline: no monitoring loop renews the heartbeat meanwhile
             return SimpleWorker.get_heartbeat_ttl(self, job, working_time)
         return super().get_heartbeat_ttl(job, working_time)
 
@@ -54,9 +57,7 @@ class AppWorker(Worker):
 
     def bootstrap(self, *args, **kwargs):
         super().bootstrap(*args, **kwargs)
-        app = tasks._app()
-        from tasks.notify import recover_at_start
-
+        app = tasks.worker_app()
         with app.app_context():
             result = recover_at_start()
         if result["released"] or result["unknown"]:
@@ -97,9 +98,7 @@ class AppWorker(Worker):
 
     def main_work_horse(self, job, queue):
         # Nothing the parent opened may be shared across the fork: drop pooled connections and clients.
-        app = tasks._app()
-        from app.extensions import db
-
+        app = tasks.worker_app()
         with app.app_context():
             db.engine.dispose(close=False)
         for key in ("gongzhi.redis", "gongzhi.wechat"):

@@ -8,17 +8,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import AreaPath, Model, UTCDateTime
 
-SYSTEM_ADMIN = "system_admin"
-STREET_ADMIN = "street_admin"
-COMMUNITY_ADMIN = "community_admin"
-GRID_WORKER = "grid_worker"
-DEPARTMENT = "department"
-REPRESENTATIVE = "representative"
-PARTY_MEMBER = "party_member"
+# The role names are defined with the rules that read them (app/core/scoping.py).
+from app.core.scoping import (  # noqa: F401 - re-exported with the model that stores them
+    ADMIN_ROLES,
+    COMMUNITY_ADMIN,
+    DEPARTMENT,
+    GRID_WORKER,
+    PARTY_MEMBER,
+    REPRESENTATIVE,
+    ROLES,
+    STAFF_ROLES,
+    STREET_ADMIN,
+    SYSTEM_ADMIN,
+)
 
-ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN, GRID_WORKER, DEPARTMENT, REPRESENTATIVE, PARTY_MEMBER)
-STAFF_ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN, GRID_WORKER, DEPARTMENT, REPRESENTATIVE)
-ADMIN_ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN)
 ROLE_LABELS = {
     SYSTEM_ADMIN: "系统管理员",
     STREET_ADMIN: "街道管理员",

@@ -112,6 +112,14 @@ def revoke_token(token: str) -> None:
         session.revoked_at = utcnow()
 
 
+def person_names(user_ids) -> dict[int, str]:
+    """{user id: the name staff see (real name, else display name, else username)}."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u.person_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
 def actor_for(user: User | None) -> Actor:
     if user is None:
         return Actor.anonymous()

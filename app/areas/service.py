@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.accounts.models import ADMIN_ROLES, STAFF_ROLES
 from app.areas.models import CHILD_LEVEL, DISTRICT, GRID, LEVEL_LABELS, PLACE_KINDS, Area, Department, Place
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import Page, paginate
-from app.core.scoping import Actor, require_scope, scope_filter
+from app.core.scoping import ADMIN_ROLES, STAFF_ROLES, Actor, require_scope, scope_filter
 from app.extensions import db
 
 
@@ -53,6 +52,15 @@ def scoped_area(actor: Actor, area_id: int, roles=STAFF_ROLES) -> Area:
     area = get_area(area_id)
     require_scope(actor, area.path, roles)
     return area
+
+
+def areas_in_scope(actor: Actor, roles=STAFF_ROLES, *, levels: tuple[str, ...] | None = None,
+                   limit: int | None = None) -> list[Area]:
+    """The areas `actor` covers under `roles` (optionally of some levels), in tree order: the console's filters."""
+    stmt = select(Area).where(scope_filter(actor, Area.path, roles))
+    if levels is not None:
+        stmt = stmt.where(Area.level.in_(levels))
+    return list(db.session.scalars(stmt.order_by(Area.path).limit(limit)))
 
 
 def create_place(actor: Actor, *, grid_id: int, name: str, kind: str, address: str = "") -> Place:

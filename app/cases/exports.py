@@ -4,9 +4,9 @@ from __future__ import annotations
 from app.cases.models import Case
 from app.cases.service import list_cases, staff_role
 from app.cases.states import STATE_LABELS
+from app.core.exports import collect
 from app.core.scoping import Actor
 from app.core.time import local_display
-from app.stats.exports import collect
 
 HEADER = ("受理编号", "状态", "类别", "地点", "描述", "上报时间", "受理时间", "办结时间", "办理时限", "是否超时",
           "重新办理次数", "评分", "匿名")

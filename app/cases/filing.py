@@ -28,13 +28,15 @@ from sqlalchemy import (
     union_all,
 )
 
-from app.accounts.models import GRID_WORKER, RoleGrant, User
+from app.accounts.responsible import holders_of
 from app.areas.models import Area, Place
 from app.cases.deadlines import WorkCalendar
 from app.cases.models import MODERATION_PASS, Case, Category, Holiday
 from app.cases.states import GROUPS
 from app.codes.models import Code
+from app.codes.scenes import scene_names_place
 from app.core.db import existing_row
+from app.core.scoping import GRID_WORKER
 from app.core.time import to_local
 from app.core.timeline import TimelineEvent
 from app.extensions import db
@@ -54,7 +56,7 @@ def similar_filter(place_id, category_id, since) -> tuple:
 # -- the read --------------------------------------------------------------------------------------
 
 _places, _codes, _areas, _categories = Place.__table__, Code.__table__, Area.__table__, Category.__table__
-_grants, _users, _holidays = RoleGrant.__table__, User.__table__, Holiday.__table__
+_holidays = Holiday.__table__
 _grid, _community, _street = _areas.alias("filing_grid"), _areas.alias("filing_community"), _areas.alias("filing_street")
 _PLACE_COLUMNS = [c.name for c in _places.columns]
 _CATEGORY_COLUMNS = [c.name for c in _categories.columns]
@@ -65,7 +67,7 @@ def _target(by_scene: bool):
     source = _places
     if by_scene:
         source = _places.join(_codes, _codes.c.place_id == _places.c.id)
-        where = (_codes.c.scene == bindparam("scene"), _codes.c.active.is_(True), _places.c.active.is_(True))
+        where = scene_names_place(_codes, _places)
     else:
         where = (_places.c.id == bindparam("place_id"),)
     return (
@@ -82,8 +84,6 @@ def _typed_nulls(*columns) -> list:
     return [cast(null(), column.type).label(f"x_{column.table.name}_{column.name}") for column in columns]
 
 
-
-
 def _read(by_scene: bool):
     """One row for the place and the category (none: no such place), one per grid worker over the
     place, one per calendar override in the window. A leading number tells the three apart."""
@@ -98,9 +98,9 @@ def _read(by_scene: bool):
     ancestors = union_all(*(select(column) for column in (
         target.c.grid_id, target.c.community_id, target.c.street_id, target.c.district_id)))
     blanks = [*_typed_nulls(*_places.columns), *_typed_nulls(*_categories.columns), cast(false(), Boolean)]
-    workers = (select(literal(1), *blanks, _grants.c.user_id, cast(null(), Date), cast(null(), Boolean))
-               .select_from(_grants.join(_users, _users.c.id == _grants.c.user_id))
-               .where(_grants.c.role == GRID_WORKER, _grants.c.area_id.in_(ancestors), _users.c.is_active.is_(True)))
+    held = holders_of(GRID_WORKER, ancestors)
+    workers = held.with_only_columns(literal(1), *blanks, held.selected_columns.user_id, cast(null(), Date),
+                                     cast(null(), Boolean))
     calendar = (select(literal(2), *blanks, cast(null(), Integer), _holidays.c.date, _holidays.c.is_workday)
                 .where(_holidays.c.date >= bindparam("first_day"), _holidays.c.date < bindparam("last_day")))
     return union_all(head, workers, calendar)

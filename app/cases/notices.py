@@ -3,23 +3,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.accounts.models import COMMUNITY_ADMIN, DEPARTMENT, GRID_WORKER, STREET_ADMIN, RoleGrant, User
+from app.accounts.models import COMMUNITY_ADMIN, DEPARTMENT, STREET_ADMIN, RoleGrant, User
+from app.accounts.responsible import grid_workers_of, holders
 from app.cases.models import Case, CaseFollower
 from app.cases.states import STATE_LABELS
 from app.core.time import local_display, utcnow
 from app.extensions import db
 from app.notifications.service import notify
-
-
-def _granted(case: Case, role: str) -> list[int]:
-    """Users holding `role` over the case's grid or any area above it."""
-    parts = [p for p in case.area_path.strip("/").split("/") if p]
-    ancestors = ["/" + "/".join(parts[:i]) + ("/" if i else "") for i in range(len(parts) + 1)]
-    return list(db.session.scalars(
-        select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
-        .where(RoleGrant.role == role, User.is_active.is_(True), RoleGrant.area_path.in_(ancestors))
-        .order_by(RoleGrant.user_id)
-    ))
 
 
 def department_staff(department_id: int) -> list[int]:
@@ -38,7 +28,7 @@ def watchers(case: Case) -> list[int]:
 
 def supervisors(case: Case) -> list[int]:
     """The community admins over the case; the street admins when the community has none."""
-    return _granted(case, COMMUNITY_ADMIN) or _granted(case, STREET_ADMIN)
+    return holders(COMMUNITY_ADMIN, case.area_path) or holders(STREET_ADMIN, case.area_path)
 
 
 def responsible(case: Case) -> list[int]:
@@ -49,7 +39,7 @@ def responsible(case: Case) -> list[int]:
         return department_staff(case.department_id)
     if case.escalated:
         return supervisors(case)
-    return _granted(case, GRID_WORKER) or supervisors(case)
+    return grid_workers_of(case.area_path) or supervisors(case)
 
 
 def _data(case: Case, extra: dict | None = None) -> dict:

@@ -10,8 +10,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from app.accounts.models import User
-from app.areas.models import Place
+from app.accounts.models import GRID_WORKER, User
+from app.areas.models import Department, Place
+from app.areas.service import departments_in_scope, get_area
 from app.cases import filing, notices
 from app.cases.deadlines import WorkCalendar, due_after
 from app.cases.models import (
@@ -32,17 +33,18 @@ from app.cases.states import (
     SUBMITTED,
     TIMED,
     VERIFY_FAILED,
-    role_over,
 )
 from app.codes.models import INVALID_SCENE
+from app.codes.scenes import place_for_scene
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope, Unauthorized
 from app.core.ids import new_tracking_no
 from app.core.pagination import Page, paginate
-from app.core.scoping import Actor, scope_filter
+from app.core.scoping import Actor, role_over, scope_filter
 from app.core.time import utcnow
 from app.core.workflow import event_values, record
 from app.extensions import db
 from app.media.service import photo_refs, resolve_photos
+from app.wechat import WeChatError, get_wechat
 
 log = logging.getLogger("gongzhi.cases")
 
@@ -111,8 +113,6 @@ def get_case(actor: Actor, case_id: int) -> Case:
 def _place(place_id: int | None, scene: str | None) -> Place:
     _require_place_given(place_id, scene)
     if scene:
-        from app.codes.service import place_for_scene
-
         return _usable_place(place_for_scene(scene), scene)
     return _usable_place(db.session.get(Place, place_id), scene)
 
@@ -143,8 +143,6 @@ def _usable_category(category: Category | None) -> Category:
 
 def moderate(actor: Actor, text: str) -> str:
     """msgSecCheck v2 on user text: pass, review or risky. If WeChat cannot answer, staff review it."""
-    from app.wechat import WeChatError, get_wechat
-
     user = db.session.get(User, actor.user_id)
     try:
         suggestion = get_wechat().msg_sec_check(user.openid if user else None, text, scene=2)
@@ -350,10 +348,6 @@ def _withdraw(case: Case, actor: Actor, args: dict) -> None:
 
 
 def _dispatch_target(case: Case, actor: Actor, args: dict) -> tuple[User | None, object | None]:
-    from app.accounts.models import GRID_WORKER
-    from app.areas.models import Department
-    from app.areas.service import departments_in_scope
-
     assignee_id, department_id = args.get("assignee_id"), args.get("department_id")
     if (assignee_id is None) == (department_id is None):
         raise Invalid("请指定派遣给一名网格员或一个职能部门（二选一）。",
@@ -533,8 +527,6 @@ def list_cases(actor: Actor, *, mine: bool = False, following: bool = False, sta
 
 
 def _area_path(actor: Actor, area_id: int) -> str:
-    from app.areas.service import get_area
-
     area = get_area(area_id)
     if is_staff(actor) and not actor.department_ids() and not actor.covers(area.path, AREA_ROLES):
         raise OutOfScope()

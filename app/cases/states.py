@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.accounts.models import COMMUNITY_ADMIN, DEPARTMENT, GRID_WORKER, STREET_ADMIN, SYSTEM_ADMIN
-from app.core.scoping import Actor
+from app.accounts.models import COMMUNITY_ADMIN, DEPARTMENT, GRID_WORKER, STREET_ADMIN
+from app.core.scoping import Actor, admin_role, role_over
 from app.core.time import utcnow
 from app.core.workflow import Workflow, any_of
 
@@ -37,24 +37,13 @@ TIMED = (SUBMITTED, ACCEPTED, DISPATCHED)
 REOPEN_WINDOW = timedelta(days=7)
 # Staff who see a case through its place in the area tree (departments see theirs by dispatch).
 AREA_ROLES = (GRID_WORKER, COMMUNITY_ADMIN, STREET_ADMIN)
-ADMIN_ROLES = (COMMUNITY_ADMIN, STREET_ADMIN)
 REPORTER = "resident"
-
-
-def role_over(actor: Actor, area_path: str, roles: tuple[str, ...]) -> str | None:
-    """The first of `roles` the actor holds over `area_path` (system admins act as themselves)."""
-    if actor.is_system_admin:
-        return SYSTEM_ADMIN
-    for role in roles:
-        if any(g.role == role and area_path.startswith(g.area_path) for g in actor.grants):
-            return role
-    return None
 
 
 # -- guards: (case, actor) -> the role the actor acts under, or None --------------------------
 
 def admin(case, actor: Actor) -> str | None:
-    return role_over(actor, case.area_path, ADMIN_ROLES)
+    return admin_role(actor, case.area_path)
 
 
 def grid_worker(case, actor: Actor) -> str | None:

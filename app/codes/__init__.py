@@ -1,1 +1,5 @@
-"""QR codes on places: issue, disable, rotate, images, print sheets and scan counts."""
+"""QR codes on places: issue, disable, rotate, images, print sheets, scan counts, and which place a scene
+names (`scenes.py`, the one home of that rule).
+
+May import: core, accounts (roles), areas, wechat, jobs.
+"""

@@ -19,11 +19,13 @@ import uuid
 from collections import Counter
 
 from flask import current_app
+from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import bindparam, update
 
+from app import jobs
 from app.codes.models import Code
 from app.core.time import utcnow
-from app.extensions import db
+from app.extensions import db, redis_connection
 
 log = logging.getLogger("gongzhi.codes")
 
@@ -71,8 +73,6 @@ def _tally() -> _Tally:
 
 def record_scan(code_id: int) -> None:
     """Count a scan without touching the database (and, most of the time, without Redis)."""
-    from tasks import redis_connection
-
     redis = redis_connection()
     config = current_app.config
     if redis is not None:
@@ -80,21 +80,15 @@ def record_scan(code_id: int) -> None:
             push()
         return
     if _tally().add(code_id, config.get("SCAN_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS)):
-        from app.core.uow import after_commit
-        from tasks.codes import flush_scan_counts
-
-        after_commit(flush_scan_counts)
+        jobs.after_commit("tasks.codes.flush_scan_counts")
 
 
 def push() -> int:
     """Move this process's tally into the shared Redis hash; returns the scans moved."""
-    from tasks import redis_connection
-
     redis = redis_connection()
     counts = _tally().drain()
     if redis is None or not counts:
         return 0
-    from redis.exceptions import RedisError
 
     try:
         redis.rpush(REDIS_KEY, json.dumps(counts, separators=(",", ":")))
@@ -110,12 +104,8 @@ def pending_counts() -> Counter[int]:
     """Take every count not yet written: the tallies pushed to Redis (atomically, by renaming the
     list) and this process's own."""
     counts = _tally().drain()
-    from tasks import redis_connection
-
     redis = redis_connection()
     if redis is not None:
-        from redis.exceptions import ResponseError
-
         taken = f"{REDIS_KEY}:flushing:{uuid.uuid4().hex}"
         try:
             redis.rename(REDIS_KEY, taken)

@@ -11,6 +11,13 @@ from pathlib import Path
 import qrcode
 from flask import current_app
 from qrcode.constants import ERROR_CORRECT_M
+from reportlab.lib.colors import Color
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen import canvas
 
 from app.core.errors import ServiceUnavailable
 from app.core.time import local_display, utcnow
@@ -102,8 +109,6 @@ HEADER = 34
 
 def _fit(text: str, size: float, width: float, minimum: float = 7) -> tuple[str, float]:
     """Shrink the font until `text` fits; below the minimum, cut it with an ellipsis."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
     while size > minimum and stringWidth(text, FONT, size) > width:
         size -= 0.5
     while len(text) > 1 and stringWidth(text, FONT, size) > width:
@@ -113,13 +118,6 @@ def _fit(text: str, size: float, width: float, minimum: float = 7) -> tuple[str,
 
 def sheet_pdf(items: list[SheetItem]) -> bytes:
     """An A4 sheet, twelve codes a page, each with its community, grid and place name, and cut lines."""
-    from reportlab.lib.colors import Color
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     buffer = io.BytesIO()

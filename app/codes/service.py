@@ -1,20 +1,16 @@
 """Verbs for codes: resolve a scene, scan, issue in bulk, disable, rotate, images and print sheets."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from sqlalchemy import bindparam, null, select, union_all
+from sqlalchemy import select
 
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER
-from app.areas.models import PLACE_KINDS, Area, Place
-from app.codes import counter, images
-from app.codes.models import INVALID_SCENE, Code
-from app.contact.service import CONTACT_COLUMNS, people_on, pick_contacts
+from app.areas.models import Area, Place
+from app.codes import images
+from app.codes.models import Code
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import new_scene
 from app.core.pagination import Page, paginate
-from app.core.reads import read_only_queries
-from app.core.scoping import Actor, require_scope, scope_filter
+from app.core.scoping import Actor, admin_role, require_scope, scope_filter
 from app.core.time import utcnow
 from app.core.workflow import record
 from app.extensions import db
@@ -22,121 +18,9 @@ from app.extensions import db
 READ_ROLES = (*ADMIN_ROLES, GRID_WORKER)
 MAX_BATCH = 200
 MAX_SHEET = 120
-ACTIONS = ["report", "praise", "contact"]
-
-
-def place_for_scene(scene: str) -> Place:
-    """The place a scanned scene points at; unknown, disabled or inactive-place scenes are 404."""
-    if not scene or len(scene) > 32:
-        raise NotFound(INVALID_SCENE)
-    place = db.session.scalar(
-        select(Place).join(Code, Code.place_id == Place.id)
-        .where(Code.scene == scene, Code.active.is_(True), Place.active.is_(True))
-    )
-    if place is None:
-        raise NotFound(INVALID_SCENE)
-    return place
-
-
-# -- scan: the hottest path -----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ScanPlace:
-    id: int
-    name: str
-    kind: str
-    address: str
-    area_path: str
-
-    @property
-    def kind_label(self) -> str:
-        return PLACE_KINDS.get(self.kind, self.kind)
-
-
-@dataclass(frozen=True)
-class ScanArea:
-    id: int
-    name: str
-
-
-@dataclass
-class ScanResult:
-    code_id: int
-    scene: str
-    place: ScanPlace
-    grid: ScanArea
-    community: ScanArea
-    contacts: list = field(default_factory=list)
-    actions: list[str] = field(default_factory=lambda: list(ACTIONS))
-
-    @property
-    def praise_targets(self) -> list[dict]:
-        targets = [{"target_type": "grid_worker", "target_id": c.user_id, "name": c.name}
-                   for c in self.contacts if c.role == GRID_WORKER and c.user_id]
-        kind = "merchant" if self.place.kind == "shop" else "place"
-        targets.append({"target_type": kind, "target_id": self.place.id, "name": self.place.name})
-        return targets
-
-
-def scan(scene: str) -> ScanResult:
-    """Resolve a scanned scene and count the scan (the count reaches the database later)."""
-    result = lookup(scene)
-    counter.record_scan(result.code_id)
-    return result
-
-
-# Built once, as one Core statement over the tables: building a statement per call, loading ORM
-# objects and a second round trip for the contacts cost several times the query (bench/RESULTS.md).
-# A place hangs on a grid; above it come its community, street and district (app.areas.models),
-# whose contacts and grid workers the scan shows too. The answer: the place's row with no contact,
-# then one row per contact, each repeating the place's columns.
-_codes, _places, _areas = Code.__table__, Place.__table__, Area.__table__
-_grid, _community, _street = _areas.alias("scan_grid"), _areas.alias("scan_community"), _areas.alias("scan_street")
-_SCANNED = (
-    select(_codes.c.id.label("code_id"), _places.c.id.label("place_id"), _places.c.name.label("place_name"),
-           _places.c.kind, _places.c.address, _places.c.area_path, _grid.c.id.label("grid_id"),
-           _grid.c.name.label("grid_name"), _community.c.id.label("community_id"),
-           _community.c.name.label("community_name"), _street.c.id.label("street_id"),
-           _street.c.parent_id.label("district_id"))
-    .select_from(_codes.join(_places, _places.c.id == _codes.c.place_id)
-                 .join(_grid, _grid.c.id == _places.c.grid_id)
-                 .join(_community, _community.c.id == _grid.c.parent_id)
-                 .join(_street, _street.c.id == _community.c.parent_id))
-    .where(_codes.c.scene == bindparam("scene"), _codes.c.active.is_(True), _places.c.active.is_(True))
-    .cte("scanned")
-)
-_PLACE_COLUMNS = [_SCANNED.c[name] for name in ("code_id", "place_id", "place_name", "kind", "address", "area_path",
-                                                 "grid_id", "grid_name", "community_id", "community_name")]
-_ANCESTORS = union_all(*(select(column) for column in (
-    _SCANNED.c.grid_id, _SCANNED.c.community_id, _SCANNED.c.street_id, _SCANNED.c.district_id)))
-_LOOKUP = union_all(
-    select(*_PLACE_COLUMNS, *(null().label(name) for name in CONTACT_COLUMNS)),
-    *(people.with_only_columns(*_PLACE_COLUMNS, *people.selected_columns) for people in people_on(_ANCESTORS)),
-)
-
-
-def lookup(scene: str) -> ScanResult:
-    """One indexed query on the driver's connection: no ORM objects, no write, and outside a
-    transaction no BEGIN/COMMIT either."""
-    if not scene or len(scene) > 32:
-        raise NotFound(INVALID_SCENE)
-    with read_only_queries() as run:
-        rows = run(_LOOKUP, scene=scene)
-    if not rows:
-        raise NotFound(INVALID_SCENE)
-    code_id, place_id, name, kind, address, area_path, grid_id, grid_name, community_id, community_name = rows[0][:10]
-    return ScanResult(code_id=code_id, scene=scene, place=ScanPlace(place_id, name, kind, address, area_path),
-                      grid=ScanArea(grid_id, grid_name), community=ScanArea(community_id, community_name),
-                      contacts=pick_contacts(row[10:] for row in rows))
 
 
 # -- admin ----------------------------------------------------------------------------------
-
-def _role_over(actor: Actor, path: str, roles=ADMIN_ROLES) -> str:
-    if actor.is_system_admin:
-        return "system_admin"
-    return next(r for r in roles if actor.covers(path, [r]))
-
 
 def _new_code(actor: Actor, place: Place, rotated_from: int | None = None) -> Code:
     code = Code(scene=new_scene("p"), place_id=place.id, place=place, area_path=place.area_path,
@@ -180,7 +64,7 @@ def issue_codes(actor: Actor, *, place_ids: list[int] | None = None, area_id: in
         code = existing.get(place.id)
         if code is None:
             code = _new_code(actor, place)
-            record("code", code.id, actor, _role_over(actor, place.area_path), "issue", None, "active")
+            record("code", code.id, actor, admin_role(actor, place.area_path), "issue", None, "active")
         codes.append(code)
     return codes
 
@@ -214,7 +98,7 @@ def disable_code(actor: Actor, code_id: int) -> Code:
         raise Conflict("该二维码已停用。")
     code.active = False
     code.disabled_at = utcnow()
-    record("code", code.id, actor, _role_over(actor, code.area_path), "disable", "active", "disabled")
+    record("code", code.id, actor, admin_role(actor, code.area_path), "disable", "active", "disabled")
     db.session.flush()
     return code
 
@@ -224,7 +108,7 @@ def rotate_code(actor: Actor, code_id: int) -> Code:
     code = get_code(actor, code_id, ADMIN_ROLES)
     if not code.active:
         raise Conflict("已停用的二维码不能轮换，请为该场所重新生成二维码。")
-    role = _role_over(actor, code.area_path)
+    role = admin_role(actor, code.area_path)
     code.active = False
     code.disabled_at = utcnow()
     db.session.flush()

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from sqlalchemy import Integer, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
-from app.accounts.models import COMMUNITY_ADMIN, GRID_WORKER, STREET_ADMIN, RoleGrant, User
+from app.accounts.models import COMMUNITY_ADMIN, GRID_WORKER, STREET_ADMIN, User
+from app.accounts.responsible import ancestor_ids, grid_workers_of, holders_of
 from app.areas.models import Area
+from app.codes.scenes import place_for_scene
 from app.contact.models import CONTACT_ROLES, AreaContact, Message, MessageThread
 from app.core import crypto
 from app.core.errors import Forbidden, Invalid, NotFound, ServiceUnavailable
 from app.core.pagination import Page, paginate
-from app.core.scoping import Actor, require_scope, scope_filter
+from app.core.scoping import AREA_ADMIN_ROLES, Actor, require_scope, scope_filter
 from app.core.time import local_display, utcnow
 from app.extensions import db
 from app.notifications.service import notify
@@ -20,7 +22,6 @@ from app.wechat import WeChatError, get_wechat
 
 # Who sees every thread of an area besides its recipient: the staff responsible for it.
 THREAD_ROLES = (GRID_WORKER, COMMUNITY_ADMIN, STREET_ADMIN)
-CONTACT_ADMIN_ROLES = (COMMUNITY_ADMIN, STREET_ADMIN)
 MAX_BODY = 500
 
 
@@ -37,26 +38,20 @@ class Contact:
         return CONTACT_ROLES[self.role]
 
 
-def _ancestor_ids(area_path: str) -> list[int]:
-    return [int(part) for part in area_path.strip("/").split("/") if part]
-
-
-_contacts, _users, _grants = AreaContact.__table__, User.__table__, RoleGrant.__table__
+_contacts = AreaContact.__table__
 
 
 def people_on(area_ids) -> list:
     """SELECTs (to UNION ALL) of everyone who is a contact on one of `area_ids`: named contacts, and
-    the active users holding grid_worker there. Their columns are `CONTACT_COLUMNS`."""
+    the grid workers who answer for them (app.accounts.responsible). Their columns are `CONTACT_COLUMNS`."""
+    workers = holders_of(GRID_WORKER, area_ids)
+    held = workers.selected_columns
     return [
         select(_contacts.c.role, _contacts.c.name, _contacts.c.phone_encrypted, _contacts.c.user_id,
                _contacts.c.id.label("contact_id"), func.length(_contacts.c.area_path).label("depth"))
         .where(_contacts.c.area_id.in_(area_ids)),
-        select(literal(GRID_WORKER).label("role"),
-               func.coalesce(func.nullif(_users.c.display_name, ""), _users.c.username).label("name"),
-               _users.c.phone_encrypted, _users.c.id.label("user_id"),
-               cast(null(), Integer).label("contact_id"), func.length(_grants.c.area_path).label("depth"))
-        .select_from(_users.join(_grants, _grants.c.user_id == _users.c.id))
-        .where(_grants.c.role == GRID_WORKER, _grants.c.area_id.in_(area_ids), _users.c.is_active.is_(True)),
+        workers.with_only_columns(literal(GRID_WORKER).label("role"), held.name, held.phone_encrypted, held.user_id,
+                                  cast(null(), Integer).label("contact_id"), held.depth),
     ]
 
 
@@ -66,7 +61,7 @@ CONTACT_COLUMNS = ("role", "name", "phone_encrypted", "user_id", "contact_id", "
 def contacts_for(area_path: str) -> list[Contact]:
     """The grid's contacts in one query: named contacts of the grid or its ancestors, plus the
     users holding grid_worker over it. For each role the contacts set nearest the grid win."""
-    rows = db.session.execute(union_all(*people_on(_ancestor_ids(area_path))))
+    rows = db.session.execute(union_all(*people_on(ancestor_ids(area_path))))
     return pick_contacts(tuple(row) for row in rows)
 
 
@@ -94,10 +89,6 @@ def pick_contacts(rows) -> list[Contact]:
     return contacts
 
 
-def grid_worker_ids(area_path: str) -> list[int]:
-    return [c.user_id for c in contacts_for(area_path) if c.role == GRID_WORKER and c.user_id]
-
-
 # -- managing contacts ----------------------------------------------------------------------
 
 def set_contact(actor: Actor, *, area_id: int, role: str, name: str, phone: str | None = None,
@@ -108,7 +99,7 @@ def set_contact(actor: Actor, *, area_id: int, role: str, name: str, phone: str 
     area = db.session.get(Area, area_id)
     if area is None:
         raise NotFound("区域不存在。")
-    require_scope(actor, area.path, CONTACT_ADMIN_ROLES)
+    require_scope(actor, area.path, AREA_ADMIN_ROLES)
     contact = db.session.scalar(select(AreaContact).where(AreaContact.area_id == area.id,
                                                           AreaContact.role == role))
     if contact is None:
@@ -143,8 +134,6 @@ def _clean_body(body: str) -> str:
 
 
 def start_thread(actor: Actor, *, scene: str, to_role: str, body: str) -> MessageThread:
-    from app.codes.service import place_for_scene
-
     if to_role not in CONTACT_ROLES:
         raise Invalid("联系对象无效。", errors={"to_role": [f"应为以下之一：{'、'.join(CONTACT_ROLES)}"]})
     body = _clean_body(body)
@@ -165,7 +154,7 @@ def start_thread(actor: Actor, *, scene: str, to_role: str, body: str) -> Messag
     db.session.flush()
     db.session.add(Message(thread_id=thread.id, author_id=actor.user_id, from_resident=True, body=body))
     db.session.flush()
-    recipients = [contact.user_id] if contact.user_id else grid_worker_ids(place.area_path)
+    recipients = [contact.user_id] if contact.user_id else grid_workers_of(place.area_path)
     _notify(recipients, "message_received", f"新留言：{place.name}", thread, body)
     return thread_detail(actor, thread.id)
 
@@ -182,7 +171,7 @@ def reply(actor: Actor, thread_id: int, body: str) -> MessageThread:
     thread.message_count += 1
     db.session.flush()
     if from_resident:
-        recipients = [thread.recipient_id] if thread.recipient_id else grid_worker_ids(thread.area_path)
+        recipients = [thread.recipient_id] if thread.recipient_id else grid_workers_of(thread.area_path)
         _notify(recipients, "message_received", f"居民追加留言：{thread.place.name}", thread, body)
     else:
         _notify([thread.resident_id], "message_replied", f"{thread.to_role_label}回复了您的留言", thread, body)

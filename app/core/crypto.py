@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
@@ -16,8 +17,6 @@ def _fernet() -> Fernet:
 
 def lookup_hash(value: str) -> str:
     """A keyed, deterministic hash for finding a row by a secret value (a phone number)."""
-    import hmac
-
     secret = current_app.config.get("DATA_KEY") or current_app.config["SECRET_KEY"]
     return hmac.new(("gongzhi-lookup:" + secret).encode(), value.encode(), hashlib.sha256).hexdigest()
 

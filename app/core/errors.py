@@ -4,7 +4,12 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Flask, jsonify
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
 
 # Chinese messages for the HTTP errors raised by Flask/werkzeug themselves.
 HTTP_MESSAGES = {
@@ -131,11 +136,6 @@ def _is_chinese(text: str | None) -> bool:
 
 
 def register_error_handlers(app: Flask) -> None:
-    from sqlalchemy.exc import DataError, OperationalError
-    from sqlalchemy.orm.exc import StaleDataError
-
-    from app.extensions import db
-
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         db.session.rollback()
@@ -162,8 +162,6 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.warning("database unavailable: %s", str(exc).splitlines()[0][:300])
         db.session.rollback()
         return error_response(503, "数据库暂时不可用，请稍后再试。")
-
-    from redis.exceptions import RedisError
 
     @app.errorhandler(RedisError)
     def _redis_down(exc):

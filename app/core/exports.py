@@ -92,3 +92,19 @@ def attachment(data: bytes, mimetype: str, filename: str, *, inline: bool = Fals
                          download_name=safe_filename(filename))
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+MAX_ROWS = 20_000
+
+
+def collect(list_page, row, *, max_rows: int = MAX_ROWS, **filters) -> list[tuple]:
+    """Walk a keyset-paginated list with its own filters and scope; one row per item."""
+    rows: list[tuple] = []
+    cursor = None
+    while len(rows) < max_rows:
+        page = list_page(limit=100, cursor=cursor, **filters)
+        rows.extend(row(item) for item in page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return rows[:max_rows]

@@ -1,7 +1,9 @@
-"""The one place that turns a user's role grants into query filters and checks.
+"""The one place that turns a user's role grants into query filters and checks, and names the roles.
 
 Every staff query goes through `scope_filter` or `require_scope`, so an unscoped query
 cannot be written by accident: there is no other way to learn which areas a user covers.
+"Which role does this actor act under over this area" is `role_over` (any roles) and
+`admin_role` (the admins of an area), and nowhere else.
 """
 from __future__ import annotations
 
@@ -13,6 +15,19 @@ from sqlalchemy import ColumnElement, false, or_, true
 from app.core.errors import OutOfScope
 
 SYSTEM_ADMIN = "system_admin"
+STREET_ADMIN = "street_admin"
+COMMUNITY_ADMIN = "community_admin"
+GRID_WORKER = "grid_worker"
+DEPARTMENT = "department"
+REPRESENTATIVE = "representative"
+PARTY_MEMBER = "party_member"
+
+ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN, GRID_WORKER, DEPARTMENT, REPRESENTATIVE, PARTY_MEMBER)
+STAFF_ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN, GRID_WORKER, DEPARTMENT, REPRESENTATIVE)
+# The roles that administer an area (scope filters: a system admin passes every filter anyway).
+ADMIN_ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN)
+# The admins of an area by grant, the nearest first: an actor who is both acts as the community's admin.
+AREA_ADMIN_ROLES = (COMMUNITY_ADMIN, STREET_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,23 @@ class Actor:
 
     def department_ids(self) -> set[int]:
         return {g.department_id for g in self.grants if g.department_id is not None}
+
+
+def role_over(actor: Actor, area_path: str | None, roles: Iterable[str]) -> str | None:
+    """The first of `roles` the actor holds over `area_path`; a system admin acts as themselves."""
+    if actor.is_system_admin:
+        return SYSTEM_ADMIN
+    if not area_path:
+        return None
+    for role in roles:
+        if any(g.role == role and area_path.startswith(g.area_path) for g in actor.grants):
+            return role
+    return None
+
+
+def admin_role(actor: Actor, area_path: str | None) -> str | None:
+    """The role under which `actor` administers `area_path` (system, community or street admin), if any."""
+    return role_over(actor, area_path, AREA_ADMIN_ROLES)
 
 
 def scope_filter(actor: Actor, path_column, roles: Iterable[str]) -> ColumnElement[bool]:

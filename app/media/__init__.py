@@ -1,1 +1,4 @@
-"""Uploaded images: decoded, re-encoded without EXIF, resized, thumbnailed."""
+"""Uploaded images: size-checked, decoded, re-encoded without EXIF, resized, thumbnailed.
+
+May import: core only.
+"""

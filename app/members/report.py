@@ -3,6 +3,12 @@ from __future__ import annotations
 
 import io
 
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
 from app.core import exports
 from app.core.pdf_fonts import cjk_font
 from app.core.time import local_display
@@ -53,12 +59,6 @@ def to_csv(report: Report) -> bytes:
 
 
 def to_pdf(report: Report) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
     font = cjk_font()
     title = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, alignment=1, spaceAfter=4 * mm)
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14)

@@ -11,8 +11,6 @@ from app.accounts.models import (
     COMMUNITY_ADMIN,
     GRID_WORKER,
     PARTY_MEMBER,
-    STREET_ADMIN,
-    SYSTEM_ADMIN,
     RoleGrant,
     User,
 )
@@ -22,12 +20,13 @@ from app.areas.service import get_area
 from app.core import crypto
 from app.core.errors import Conflict, Invalid, NotFound, OutOfScope
 from app.core.pagination import Page, paginate
-from app.core.scoping import Actor, scope_filter
+from app.core.scoping import Actor, admin_role, scope_filter
 from app.core.time import SHANGHAI, to_local, utcnow
 from app.core.workflow import Workflow, record
 from app.extensions import db
 from app.members.models import APPROVED, OPEN_STATUSES, PENDING, REJECTED, STATUS_LABELS, PartyMember
 from app.notifications.service import notify
+from app.praise.models import Praise
 from app.volunteering.models import ServiceHours
 from app.volunteering.states import APPROVED as HOURS_APPROVED
 from app.volunteering.states import HOURS_LABELS
@@ -36,16 +35,6 @@ from app.wishes.models import CLAIMED, Wish
 
 MAX_SKILLS = 10
 REPORT_MAX_ROWS = 5000
-
-
-def admin_role(actor: Actor, area_path: str) -> str | None:
-    """The admin role under which `actor` may review records at `area_path`, if any."""
-    if actor.is_system_admin:
-        return SYSTEM_ADMIN
-    for role in (COMMUNITY_ADMIN, STREET_ADMIN):
-        if actor.covers(area_path, [role]):
-            return role
-    return None
 
 
 def _reviewer(member: PartyMember, actor: Actor) -> str | None:
@@ -270,11 +259,7 @@ def wish_totals(user_id: int, date_from: date | None = None, date_to: date | Non
 
 
 def praise_count(user_id: int, date_from: date | None = None, date_to: date | None = None) -> int:
-    """Praise (点赞) received as a party member; zero until the praise module exists."""
-    try:
-        from app.praise.models import Praise
-    except ImportError:
-        return 0
+    """Praise (点赞) received as a party member."""
     stmt = select(func.count()).select_from(Praise).where(
         Praise.target_type == "party_member", Praise.target_id == user_id)
     start, end = local_bounds(date_from, date_to)

@@ -11,10 +11,10 @@ from datetime import date, datetime
 
 from sqlalchemy import ARRAY, Integer, bindparam, func, insert, select, update
 
+from app import jobs
 from app.core.errors import NotFound
 from app.core.pagination import Page, paginate
 from app.core.time import utcnow
-from app.core.uow import after_commit_once
 from app.extensions import db
 from app.notifications.models import PENDING, Notification
 
@@ -33,10 +33,7 @@ def notify(user_ids: Iterable[int | None], kind: str, *, title: str, body: str =
               "subject_type": subject[0] if subject else None, "subject_id": subject[1] if subject else None,
               "status": PENDING, "attempts": 0, "created_at": utcnow()}
     ids = _insert(recipients, common)
-    from tasks import QUEUE_NOTIFY
-    from tasks.notify import PUMP, pump_outbox
-
-    after_commit_once(pump_outbox, queue_name=QUEUE_NOTIFY, coalesce=PUMP)
+    jobs.after_commit_once(jobs.PUMP_OUTBOX, queue_name=jobs.QUEUE_NOTIFY, coalesce=jobs.PUMP)
     return ids
 
 

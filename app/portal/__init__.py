@@ -1,12 +1,18 @@
-"""The web portal: resident self-service pages and the staff console, server-rendered with Jinja."""
+"""The web portal: resident self-service pages (`/`) and the staff console (`/console`), server-rendered
+with Jinja. It renders and calls the domain services; it holds no query of its own, and every request
+passes the one edge (app/edge.py) as the API's do.
+
+May import: any package of app/. Imported only by create_app().
+"""
 from __future__ import annotations
 
 from flask import Flask, request
-from flask_wtf.csrf import CSRFProtect
 
 from app import edge
-
-csrf = CSRFProtect()
+from app.core.errors import http_exception_response
+from app.extensions import csrf
+from app.portal import console, filters, resident
+from app.portal.web import error_page
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -24,8 +30,6 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = app.config.get("PORTAL_SECURE_COOKIES", app.config["PRODUCTION"])
     csrf.init_app(app)
 
-    from app.portal import console, filters, resident
-
     filters.register(app)
     app.register_blueprint(resident.bp)
     app.register_blueprint(console.bp, url_prefix="/console")
@@ -34,11 +38,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(exc):
         # An unknown address opened in a browser gets the portal's Chinese page; API clients keep their JSON.
-        from app.core.errors import http_exception_response
-
         if request.path.startswith("/mp/") or not request.accept_mimetypes.accept_html:
             return http_exception_response(exc)
-        from app.portal.web import error_page
 
         return error_page(exc)
 

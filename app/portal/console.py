@@ -17,9 +17,13 @@ from app.accounts.models import (
     STREET_ADMIN,
     SYSTEM_ADMIN,
 )
+from app.cases import desk
+from app.cases.service import is_staff
 from app.core.errors import DomainError, Forbidden
+from app.extensions import csrf
 from app.portal import auth, web
 from app.portal.auth import staff_actor, staff_required, staff_user
+from app.stats.service import pending_counts
 
 bp = Blueprint("console", __name__, template_folder="templates")
 web.register_error_pages(bp)
@@ -31,8 +35,6 @@ CODE_ROLES = (*ADMIN_ROLES, GRID_WORKER)
 
 @bp.before_request
 def _csrf():
-    from app.portal import csrf
-
     if request.method == "POST":
         csrf.protect()
 
@@ -104,14 +106,11 @@ def logout():
 @bp.get("/")
 @staff_required
 def dashboard():
-    from app.cases.service import is_staff
-    from app.portal import casework
-
     actor = staff_actor()
-    figures = casework.case_figures(actor) if is_staff(actor) else None
+    figures = desk.case_figures(actor) if is_staff(actor) else None
     return render_template("console/dashboard.html", figures=figures,
-                           due_soon=casework.due_soon(actor) if figures else [],
-                           pending=casework.pending_counts(actor),
+                           due_soon=desk.due_soon(actor) if figures else [],
+                           pending=pending_counts(actor),
                            handles_suggestions=actor.has_role(REPRESENTATIVE, DEPARTMENT))
 
 

@@ -3,6 +3,13 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
+from app.areas.models import COMMUNITY, GRID
+from app.areas.service import areas_in_scope
+from app.cases import presenter
+from app.cases import service as case_service
+from app.cases.categories import list_categories, replies_for_case
+from app.cases.desk import dispatch_options
+from app.cases.states import ACTION_LABELS, AREA_ROLES
 from app.core.errors import Invalid
 from app.portal import web
 from app.portal.auth import staff_actor
@@ -20,10 +27,6 @@ ACTION_FIELDS = {
 @bp.get("/cases")
 @roles_required(*CASE_ROLES)
 def cases():
-    from app.cases import presenter
-    from app.cases import service as case_service
-    from app.cases.categories import list_categories
-
     actor = staff_actor()
     status = request.args.get("status") or ("" if request.args.get("q") else "open")
     filters = {
@@ -44,26 +47,12 @@ def cases():
 
 def _areas(actor):
     """Communities and grids the actor covers, for the area filter (departments see theirs by dispatch)."""
-    from sqlalchemy import select
-
-    from app.areas.models import COMMUNITY, GRID, Area
-    from app.cases.states import AREA_ROLES
-    from app.core.scoping import scope_filter
-    from app.extensions import db
-
-    return list(db.session.scalars(select(Area).where(scope_filter(actor, Area.path, AREA_ROLES),
-                                                      Area.level.in_((COMMUNITY, GRID))).order_by(Area.path)))
+    return areas_in_scope(actor, AREA_ROLES, levels=(COMMUNITY, GRID))
 
 
 @bp.get("/cases/<int:case_id>")
 @roles_required(*CASE_ROLES)
 def case_detail(case_id):
-    from app.cases import presenter
-    from app.cases import service as case_service
-    from app.cases.categories import replies_for_case
-    from app.cases.states import ACTION_LABELS
-    from app.portal.casework import dispatch_options
-
     actor = staff_actor()
     case = case_service.get_case(actor, case_id)
     detail = presenter.detail(case, actor)
@@ -75,9 +64,6 @@ def case_detail(case_id):
 @bp.post("/cases/<int:case_id>/actions")
 @roles_required(*CASE_ROLES)
 def case_action(case_id):
-    from app.cases import service as case_service
-    from app.cases.states import ACTION_LABELS
-
     action = request.form.get("action", "")
 
     def act():

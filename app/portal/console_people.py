@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import base64
+import io
 from decimal import Decimal, InvalidOperation
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 
 from app.accounts.models import ADMIN_ROLES
+from app.accounts.service import person_names
+from app.areas.models import COMMUNITY
+from app.areas.service import list_areas
 from app.core.errors import Invalid
+from app.members import service as member_service
 from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import bp, roles_required
@@ -15,6 +20,8 @@ from app.volunteering import activities as activity_service
 from app.volunteering import attendance, certificates, checkin_codes, ledger
 from app.volunteering import corrections as ledger_corrections
 from app.volunteering.states import ENROLLMENT_LABELS, PRESENCE_LABELS
+from app.wishes import service as wish_service
+from app.wishes.states import ACTION_LABELS
 
 WISH_TABS = [("submitted", "待审核"), ("approved", "待认领"), ("claimed", "已认领"), ("fulfilled", "待确认"),
              ("confirmed", "已确认"), ("rejected", "未通过")]
@@ -34,8 +41,6 @@ def _tab(tabs, default: str) -> str:
 @bp.get("/wishes")
 @roles_required(*ADMIN_ROLES)
 def wishes():
-    from app.wishes import service as wish_service
-
     status = _tab(WISH_TABS, "submitted")
     page = wish_service.list_wishes(staff_actor(), status=status, **web.page_args())
     return render_template("console/wishes.html", page=page, tabs=WISH_TABS, status=status)
@@ -44,9 +49,6 @@ def wishes():
 @bp.get("/wishes/<int:wish_id>")
 @roles_required(*ADMIN_ROLES)
 def wish_detail(wish_id):
-    from app.wishes import service as wish_service
-    from app.wishes.states import ACTION_LABELS
-
     actor = staff_actor()
     wish = wish_service.get_wish(actor, wish_id)
     actions = [a for a in wish["allowed_actions"] if a in WISH_CONSOLE_ACTIONS]
@@ -58,9 +60,6 @@ def wish_detail(wish_id):
 @bp.post("/wishes/<int:wish_id>/actions")
 @roles_required(*ADMIN_ROLES)
 def wish_action(wish_id):
-    from app.wishes import service as wish_service
-    from app.wishes.states import ACTION_LABELS
-
     action = request.form.get("action", "")
 
     def act():
@@ -84,8 +83,6 @@ def wish_action(wish_id):
 @bp.get("/members")
 @roles_required(*ADMIN_ROLES)
 def members():
-    from app.members import service as member_service
-
     status = _tab(MEMBER_TABS, "pending")
     page = member_service.list_registrations(staff_actor(), status=status, **web.page_args())
     return render_template("console/members.html", page=page, tabs=MEMBER_TABS, status=status)
@@ -94,8 +91,6 @@ def members():
 @bp.post("/members/<int:member_id>/actions")
 @roles_required(*ADMIN_ROLES)
 def member_action(member_id):
-    from app.members import service as member_service
-
     action = request.form.get("action", "")
     done = {"approve": "已通过报到申请。", "reject": "已驳回报到申请。"}
     web.attempt(lambda: member_service.review(staff_actor(), member_id, action, reason=web.text("reason", multiline=True)),
@@ -108,9 +103,6 @@ def member_action(member_id):
 @bp.route("/activities", methods=["GET", "POST"])
 @roles_required(*ADMIN_ROLES)
 def activities():
-    from app.areas.models import COMMUNITY
-    from app.areas.service import list_areas
-
     actor = staff_actor()
     if request.method == "POST":
         ok, _ = web.attempt(lambda: activity_service.create_activity(
@@ -143,14 +135,7 @@ def hours():
 
 
 def _user_names(ids: set[int]) -> dict[int, str]:
-    from sqlalchemy import select
-
-    from app.accounts.models import User
-    from app.extensions import db
-
-    if not ids:
-        return {}
-    return {u.id: u.person_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return person_names(ids)
 
 
 @bp.post("/hours/<int:entry_id>/actions")
@@ -227,11 +212,6 @@ def proof_issue(proof_request_id):
 @bp.get("/proofs/<string:code>.pdf")
 @roles_required(*ADMIN_ROLES)
 def proof_file(code):
-    import io
-
-    from flask import send_file
-
-
     certificate = certificates.certificate_for_download(staff_actor(), code)
     return send_file(io.BytesIO(certificates.render_pdf(certificate)), mimetype="application/pdf",
                      as_attachment=True, download_name=f"志愿服务证明-{certificate.code}.pdf")

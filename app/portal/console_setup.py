@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
+from app.accounts import staffing
 from app.accounts.models import ADMIN_ROLES, ROLE_LABELS, STREET_ADMIN, SYSTEM_ADMIN
+from app.areas.service import areas_in_scope
+from app.cases import categories as category_service
+from app.codes import images
+from app.codes import service as code_service
 from app.core.errors import Invalid
 from app.core.exports import PDF_MIMETYPE, attachment
 from app.portal import web
@@ -15,20 +20,12 @@ from app.portal.console import CODE_ROLES, bp, roles_required
 
 
 def _scoped_areas(actor, roles=ADMIN_ROLES):
-    from sqlalchemy import select
-
-    from app.areas.models import Area
-    from app.core.scoping import scope_filter
-    from app.extensions import db
-
-    return list(db.session.scalars(select(Area).where(scope_filter(actor, Area.path, roles)).order_by(Area.path)))
+    return areas_in_scope(actor, roles)
 
 
 @bp.get("/codes")
 @roles_required(*CODE_ROLES)
 def codes():
-    from app.codes import service as code_service
-
     actor = staff_actor()
     area_id = web.query_int("area_id")
     active = {"1": True, "0": False}.get(request.args.get("active", "1"))
@@ -41,8 +38,6 @@ def codes():
 @bp.post("/codes/issue")
 @roles_required(*ADMIN_ROLES)
 def codes_issue():
-    from app.codes import service as code_service
-
     ok, issued = web.attempt(lambda: code_service.issue_codes(staff_actor(), area_id=web.number("area_id")))
     if ok:
         flash(f"已为 {len(issued)} 个场所准备好二维码（已有有效二维码的场所沿用原码）。", "success")
@@ -52,8 +47,6 @@ def codes_issue():
 @bp.post("/codes/<int:code_id>/<any(disable, rotate):action>")
 @roles_required(*ADMIN_ROLES)
 def code_action(code_id, action):
-    from app.codes import service as code_service
-
     verb = code_service.disable_code if action == "disable" else code_service.rotate_code
     web.attempt(verb, staff_actor(), code_id,
                 success="二维码已停用。" if action == "disable" else "已换发新二维码，旧码立即失效。")
@@ -63,9 +56,6 @@ def code_action(code_id, action):
 @bp.get("/codes/<int:code_id>/image")
 @roles_required(*CODE_ROLES)
 def code_image(code_id):
-    from app.codes import images
-    from app.codes import service as code_service
-
     kind = request.args.get("kind") if request.args.get("kind") in (images.WECHAT, images.QRCODE) else images.QRCODE
     image = code_service.code_image(staff_actor(), code_id, kind)
     return Response(image.data, mimetype=image.mimetype)
@@ -74,9 +64,6 @@ def code_image(code_id):
 @bp.post("/codes/sheet")
 @roles_required(*CODE_ROLES)
 def codes_sheet():
-    from app.codes import images
-    from app.codes import service as code_service
-
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
     kind = request.form.get("kind") if request.form.get("kind") in (images.WECHAT, images.QRCODE) else images.QRCODE
     ok, pdf = web.attempt(code_service.code_sheet, staff_actor(), ids, kind)
@@ -90,8 +77,6 @@ def codes_sheet():
 @bp.route("/categories", methods=["GET", "POST"])
 @roles_required(*ADMIN_ROLES)
 def categories():
-    from app.cases import categories as category_service
-
     actor = staff_actor()
     if request.method == "POST":
         web.attempt(lambda: category_service.create_category(
@@ -122,8 +107,6 @@ def _hours(field: str) -> int:
 @bp.post("/categories/<int:category_id>")
 @roles_required(*ADMIN_ROLES)
 def category_update(category_id):
-    from app.cases import categories as category_service
-
     web.attempt(lambda: category_service.update_category(
         staff_actor(), category_id, name=web.text("name", 32) or None, accept_hours=web.number("accept_hours"),
         handle_hours=web.number("handle_hours"), working_days=request.form.get("working_days") == "1",
@@ -134,8 +117,6 @@ def category_update(category_id):
 @bp.post("/categories/<int:category_id>/replies")
 @roles_required(*ADMIN_ROLES)
 def reply_add(category_id):
-    from app.cases import categories as category_service
-
     def add():
         title, body = web.text("title", 32), web.text("body", 500, multiline=True)
         if not title or not body:
@@ -149,8 +130,6 @@ def reply_add(category_id):
 @bp.post("/replies/<int:reply_id>/delete")
 @roles_required(*ADMIN_ROLES)
 def reply_delete(reply_id):
-    from app.cases import categories as category_service
-
     web.attempt(category_service.delete_canned_reply, staff_actor(), reply_id, success="已删除回复模板。")
     return redirect(url_for("console.categories"))
 
@@ -160,8 +139,6 @@ def reply_delete(reply_id):
 @bp.route("/users", methods=["GET", "POST"])
 @roles_required(*ADMIN_ROLES)
 def users():
-    from app.portal import staffing
-
     actor = staff_actor()
     if request.method == "POST":
         ok, _ = web.attempt(lambda: staffing.create_staff(
@@ -181,8 +158,6 @@ def users():
 @bp.post("/users/<int:user_id>/grants")
 @roles_required(*ADMIN_ROLES)
 def user_grant(user_id):
-    from app.portal import staffing
-
     web.attempt(lambda: staffing.grant(staff_actor(), user_id, role=request.form.get("role", ""),
                                        area_id=web.number("area_id"), department_id=web.number("department_id")),
                 success="已授予角色。")
@@ -192,7 +167,5 @@ def user_grant(user_id):
 @bp.post("/grants/<int:grant_id>/revoke")
 @roles_required(*ADMIN_ROLES)
 def grant_revoke(grant_id):
-    from app.portal import staffing
-
     web.attempt(staffing.revoke, staff_actor(), grant_id, success="已撤销角色。")
     return redirect(url_for("console.users"))

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from flask import Response, render_template, request
-from sqlalchemy import select
 
-from app.areas.models import Area
+from app.areas.models import COMMUNITY, DISTRICT, STREET, Area
+from app.areas.service import areas_in_scope
 from app.core import audit
 from app.core.errors import Invalid
 from app.core.exports import attachment
-from app.core.scoping import scope_filter
-from app.extensions import db
 from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import NAV, bp, roles_required
@@ -29,9 +27,7 @@ def _figures(sections: tuple[str, ...] | None = None) -> dict:
 
 def _areas_in_scope() -> list[Area]:
     actor = staff_actor()
-    return list(db.session.scalars(
-        select(Area).where(scope_filter(actor, Area.path, stats.STATS_ROLES), Area.level != "grid")
-        .order_by(Area.path).limit(200)))
+    return areas_in_scope(actor, stats.STATS_ROLES, levels=(DISTRICT, STREET, COMMUNITY), limit=200)
 
 
 @bp.get("/stats", endpoint="stats")

@@ -5,11 +5,14 @@ from datetime import datetime, time
 
 from flask import redirect, render_template, request, url_for
 
+from app.areas.service import departments_in_scope
 from app.core.errors import Invalid
 from app.core.time import SHANGHAI
 from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import SUGGESTION_ROLES, bp, roles_required
+from app.suggestions import service as suggestion_service
+from app.suggestions.states import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS
 
 BOXES = [("", "全部"), ("addressed", "代表收到的"), ("department", "交办本部门的"), ("scope", "辖区内的")]
 STATUS_TABS = [("", "全部状态"), ("submitted", "待受理"), ("accepted", "已受理"), ("referred", "已交办"),
@@ -20,9 +23,6 @@ ACTIONS = ("accept", "reject", "answer", "refer", "reply", "close")
 @bp.get("/suggestions")
 @roles_required(*SUGGESTION_ROLES)
 def suggestions():
-    from app.suggestions import service as suggestion_service
-    from app.suggestions.states import STATUS_LABELS
-
     box = request.args.get("box") or ""
     box = box if box in dict(BOXES) else ""
     status = request.args.get("status") or ""
@@ -36,10 +36,6 @@ def suggestions():
 @bp.get("/suggestions/<int:suggestion_id>")
 @roles_required(*SUGGESTION_ROLES)
 def suggestion_detail(suggestion_id):
-    from app.areas.service import departments_in_scope
-    from app.suggestions import service as suggestion_service
-    from app.suggestions.states import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS
-
     actor = staff_actor()
     suggestion = suggestion_service.get_suggestion(actor, suggestion_id)
     actions = suggestion_service.allowed_actions(suggestion, actor)
@@ -55,9 +51,6 @@ def suggestion_detail(suggestion_id):
 @bp.post("/suggestions/<int:suggestion_id>/actions")
 @roles_required(*SUGGESTION_ROLES)
 def suggestion_action(suggestion_id):
-    from app.suggestions import service as suggestion_service
-    from app.suggestions.states import ACTION_LABELS
-
     action = request.form.get("action", "")
 
     def act():

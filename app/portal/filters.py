@@ -2,13 +2,12 @@
 from flask import Flask
 
 from app.accounts.models import ROLE_LABELS
+from app.cases.states import STATE_LABELS
 from app.core.crypto import mask_name, mask_phone
 from app.core.time import local_display
 
 
 def _case_status(status: str) -> str:
-    from app.cases.states import STATE_LABELS
-
     return STATE_LABELS.get(status, status)
 
 

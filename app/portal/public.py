@@ -6,7 +6,9 @@ from sqlalchemy import func, select
 from app.areas.models import COMMUNITY, Area
 from app.core.pagination import Page, paginate
 from app.extensions import db
+from app.suggestions.board import mask_personal
 from app.volunteering import ledger
+from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, Wish
 
 
 def communities() -> list[Area]:
@@ -22,8 +24,6 @@ def community_or_none(community_id: int | None) -> Area | None:
 
 def wish_figures(community_id: int | None = None) -> dict:
     """How many wishes wait, are being served and came true, overall and by category, and the approved hours."""
-    from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, Wish
-
     where = [Wish.status.in_((APPROVED, CLAIMED, FULFILLED, CONFIRMED))]
     if community_id is not None:
         where.append(Wish.community_id == community_id)
@@ -46,9 +46,6 @@ def wish_figures(community_id: int | None = None) -> dict:
 def waiting_wishes(community_id: int | None = None, *, limit: int | None = None,
                    cursor: str | None = None) -> Page:
     """Wishes waiting in the pool: the public title the community approved, its kind and community only."""
-    from app.suggestions.board import mask_personal
-    from app.wishes.models import APPROVED, CATEGORIES, Wish
-
     stmt = select(Wish).where(Wish.status == APPROVED)
     if community_id is not None:
         stmt = stmt.where(Wish.community_id == community_id)

@@ -15,9 +15,20 @@ from flask import (
     url_for,
 )
 
+from app import scan as scanning
 from app.accounts import service as accounts
+from app.cases import presenter
+from app.cases import service as cases
+from app.cases.categories import list_categories
+from app.cases.tracking import NOT_FOUND, case_and_reporter, tracked_case, tracking_budget_left
+from app.contact import service as contact
+from app.contact.models import CONTACT_ROLES
+from app.core.errors import Invalid
 from app.core.scoping import Actor
-from app.portal import web
+from app.extensions import csrf
+from app.portal import public, web
+from app.praise import service as praises
+from app.suggestions.service import public_board
 from app.volunteering import certificates
 
 bp = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
@@ -30,8 +41,6 @@ TRACKED_MAX = 10
 
 @bp.before_request
 def _csrf():
-    from app.portal import csrf
-
     if request.method == "POST":
         csrf.protect()
 
@@ -49,9 +58,7 @@ def privacy():
 # -- scanning a place ---------------------------------------------------------------------------
 
 def _scan(scene: str):
-    from app.codes import service as codes
-
-    return codes.scan(scene)
+    return scanning.scan(scene)
 
 
 def _resident() -> Actor:
@@ -67,9 +74,6 @@ def scan(scene):
 
 @bp.route("/s/<scene>/report", methods=["GET", "POST"])
 def report(scene):
-    from app.cases import service as cases
-    from app.cases.categories import list_categories
-
     scanned = _scan(scene)
     if request.method == "POST":
         def file_case():
@@ -93,8 +97,6 @@ def report(scene):
 
 @bp.route("/s/<scene>/praise", methods=["GET", "POST"])
 def praise(scene):
-    from app.praise import service as praises
-
     scanned = _scan(scene)
     if request.method == "POST":
         target_type, _, target_id = (request.form.get("target") or "").partition(":")
@@ -108,9 +110,6 @@ def praise(scene):
 
 @bp.route("/s/<scene>/message", methods=["GET", "POST"])
 def message(scene):
-    from app.contact import service as contact
-    from app.contact.models import CONTACT_ROLES
-
     scanned = _scan(scene)
     if request.method == "POST":
         ok, thread = web.attempt(lambda: contact.start_thread(
@@ -131,8 +130,6 @@ def _remember(case_id: int) -> None:
 
 @bp.route("/track", methods=["GET", "POST"])
 def track():
-    from app.portal.casework import NOT_FOUND, tracked_case, tracking_budget_left
-
     tracking_no = (request.values.get("tracking_no") or "").strip().upper()
     if request.method == "POST":
         tracking_budget_left(tracking_no)  # a 429 page once the number has had its wrong tries
@@ -147,23 +144,14 @@ def track():
 
 
 def _tracked_or_none(tracking_no: str):
-    from sqlalchemy import select
-
-    from app.accounts.models import User
-    from app.cases.models import Case
-    from app.extensions import db
-
-    case = db.session.scalar(select(Case).where(Case.tracking_no == tracking_no.upper()))
-    if case is None or case.id not in session.get(TRACKED_KEY, []):
+    found = case_and_reporter(tracking_no)
+    if found is None or found[0].id not in session.get(TRACKED_KEY, []):
         return None, None
-    return case, accounts.actor_for(db.session.get(User, case.reporter_id))
+    return found
 
 
 @bp.get("/track/<tracking_no>")
 def tracked(tracking_no):
-    from app.cases import presenter
-    from app.cases import service as cases
-
     case, actor = _tracked_or_none(tracking_no)
     if case is None:
         return redirect(url_for("portal.track", tracking_no=tracking_no))
@@ -172,8 +160,6 @@ def tracked(tracking_no):
 
 @bp.post("/track/<tracking_no>/rating")
 def rate(tracking_no):
-    from app.cases import service as cases
-
     case, actor = _tracked_or_none(tracking_no)
     if case is None:
         return redirect(url_for("portal.track", tracking_no=tracking_no))
@@ -183,8 +169,6 @@ def rate(tracking_no):
 
 
 def _score() -> int:
-    from app.core.errors import Invalid
-
     score = web.number("score")
     if score is None or not 1 <= score <= 5:
         raise Invalid("请选择 1 到 5 分的评价。", errors={"score": ["1 到 5 分"]})
@@ -195,9 +179,6 @@ def _score() -> int:
 
 @bp.get("/praise")
 def praise_wall():
-    from app.portal import public
-    from app.praise import service as praises
-
     community = public.community_or_none(web.query_int("community_id"))
     community_id = community.id if community else None
     page = praises.list_praises(Actor.anonymous(), community_id=community_id, **web.page_args())
@@ -208,15 +189,11 @@ def praise_wall():
 
 @bp.get("/suggestions")
 def suggestion_board():
-    from app.suggestions.service import public_board
-
     return render_template("portal/suggestions.html", page=public_board(**web.page_args()))
 
 
 @bp.get("/wishes")
 def wish_pool():
-    from app.portal import public
-
     community = public.community_or_none(web.query_int("community_id"))
     community_id = community.id if community else None
     return render_template("portal/wishes.html", figures=public.wish_figures(community_id),

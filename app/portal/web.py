@@ -14,6 +14,7 @@ from app.core.errors import HTTP_MESSAGES, DomainError, Invalid, StaleObject
 from app.core.pagination import DEFAULT_LIMIT
 from app.core.time import SHANGHAI
 from app.extensions import db
+from app.media.service import MAX_PHOTOS, save_upload
 
 
 def attempt(call: Callable, *args, success: str | None = None, **kwargs) -> tuple[bool, object]:
@@ -117,8 +118,6 @@ def page_args() -> dict:
 
 def save_photos(actor, field: str = "photos") -> list[int]:
     """Store each chosen file through the media service (decoded, re-encoded, EXIF stripped)."""
-    from app.media.service import MAX_PHOTOS, save_upload
-
     files = [f for f in request.files.getlist(field) if f and f.filename]
     if len(files) > MAX_PHOTOS:
         raise Invalid(f"最多上传 {MAX_PHOTOS} 张照片。", errors={field: [f"最多 {MAX_PHOTOS} 张"]})

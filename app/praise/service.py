@@ -9,12 +9,15 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import GRID_WORKER, PARTY_MEMBER, RoleGrant, User
 from app.areas.models import COMMUNITY, Area, Place
+from app.codes.scenes import place_for_scene
+from app.contact.service import check_text
 from app.core import crypto
 from app.core.errors import Conflict, Invalid, NotFound, Unauthorized
 from app.core.pagination import Page, paginate
 from app.core.scoping import Actor
 from app.core.time import to_local, utcnow
 from app.extensions import db
+from app.notifications.service import notify
 from app.praise.models import TARGET_TYPES, USER_TARGETS, Praise
 
 MAX_MESSAGE = 200
@@ -52,10 +55,6 @@ def _check_target(place: Place, target_type: str, target_id: int | None) -> int:
 
 def praise(actor: Actor, *, scene: str, target_type: str, target_id: int | None = None,
            message: str = "") -> Praise:
-    from app.codes.service import place_for_scene
-    from app.contact.service import check_text
-    from app.notifications.service import notify
-
     message = (message or "").strip()
     if not message:
         raise Invalid("请写一句点赞的话。", errors={"message": ["必填"]})

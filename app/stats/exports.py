@@ -6,6 +6,7 @@ from datetime import date
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from app.core import exports
+from app.core.errors import Invalid
 
 STATUS_LABELS = {
     "submitted": "待受理", "accepted": "已受理", "dispatched": "处置中", "handled": "待核查",
@@ -84,8 +85,6 @@ def to_xlsx(title: str, table: list[tuple], header=HEADER, sheet: str = "统计"
 
 
 def month_bounds(month: str) -> tuple[date, date]:
-    from app.core.errors import Invalid
-
     try:
         year, mon = (int(x) for x in month.split("-"))
         first = date(year, mon, 1)
@@ -96,22 +95,6 @@ def month_bounds(month: str) -> tuple[date, date]:
 
 
 XLSX_MIMETYPE = exports.XLSX_MIMETYPE
-MAX_ROWS = 20_000
-
-
-def collect(list_page, row, *, max_rows: int = MAX_ROWS, **filters) -> list[tuple]:
-    """Walk a keyset-paginated list with its own filters and scope; one row per item."""
-    rows: list[tuple] = []
-    cursor = None
-    while len(rows) < max_rows:
-        page = list_page(limit=100, cursor=cursor, **filters)
-        rows.extend(row(item) for item in page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    return rows[:max_rows]
-
-
 def render(fmt: str, title: str, table: list[tuple], header=HEADER, sheet: str = "统计") -> tuple[bytes, str]:
     """(file bytes, mimetype) for `csv` or `xlsx`."""
     if fmt == "csv":

@@ -8,19 +8,30 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import Float, case, cast, distinct, func, select
 from werkzeug.security import safe_join
 
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER, User
-from app.areas.models import Area, Department
+from app.areas.models import COMMUNITY, Area, Department, Place
 from app.areas.service import scoped_area
-from app.core.errors import Invalid, NotFound
-from app.core.scoping import Actor
+from app.cases.models import Case, Category
+from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.pagination import Page, paginate
+from app.core.scoping import Actor, scope_filter
 from app.core.time import SHANGHAI, to_local, utcnow
 from app.extensions import db
+from app.members.models import PENDING as MEMBER_PENDING
+from app.members.models import PartyMember
+from app.praise.models import Praise
+from app.stats import exports
 from app.stats.models import MonthlyReport
+from app.suggestions.models import Representative, Suggestion
+from app.volunteering.models import Activity, ServiceHours
+from app.wishes.models import SUBMITTED as WISH_SUBMITTED
+from app.wishes.models import Wish
 
 STATS_ROLES = (*ADMIN_ROLES, GRID_WORKER)
 MAX_DAYS = 366 * 3
@@ -127,8 +138,6 @@ def _user_names(ids) -> dict[int, str]:
 # -- cases ----------------------------------------------------------------------------------
 
 def case_figures(path: str, span: Period) -> dict:
-    from app.cases.models import Case, Category
-
     in_scope = (Case.area_path.startswith(path, autoescape=True),
                 Case.created_at >= span.start, Case.created_at < span.end)
     totals = db.session.execute(select(
@@ -182,8 +191,6 @@ def case_figures(path: str, span: Period) -> dict:
 # -- wishes ---------------------------------------------------------------------------------
 
 def wish_figures(path: str, span: Period) -> dict:
-    from app.wishes.models import Wish
-
     scope = Wish.area_path.startswith(path, autoescape=True)
 
     def count(column) -> int:
@@ -194,8 +201,6 @@ def wish_figures(path: str, span: Period) -> dict:
     (claim_p50,) = _percentiles(claim_hours, (scope, Wish.claimed_at >= span.start, Wish.claimed_at < span.end),
                                 quantiles=(0.5,))
     # The ranking reads the ledger: a wish counts once its hours are approved, and never once rejected.
-    from app.volunteering.models import ServiceHours
-
     served = (ServiceHours.area_path.startswith(path, autoescape=True), ServiceHours.source_type == "wish",
               ServiceHours.status == "approved", ServiceHours.served_on >= span.first_day,
               ServiceHours.served_on <= span.last_day)
@@ -218,8 +223,6 @@ def wish_figures(path: str, span: Period) -> dict:
 # -- volunteering ---------------------------------------------------------------------------
 
 def volunteering_figures(path: str, span: Period) -> dict:
-    from app.volunteering.models import Activity, ServiceHours
-
     approved = (ServiceHours.area_path.startswith(path, autoescape=True), ServiceHours.status == "approved",
                 ServiceHours.served_on >= span.first_day, ServiceHours.served_on <= span.last_day)
     month = _local_month(ServiceHours.served_on)
@@ -237,9 +240,6 @@ def volunteering_figures(path: str, span: Period) -> dict:
 # -- praise ---------------------------------------------------------------------------------
 
 def praise_figures(path: str, span: Period) -> dict:
-    from app.areas.models import Place
-    from app.praise.models import Praise
-
     where = (Praise.area_path.startswith(path, autoescape=True),
              Praise.created_at >= span.start, Praise.created_at < span.end)
     total = db.session.scalar(select(func.count(Praise.id)).where(*where)) or 0
@@ -261,8 +261,6 @@ def praise_figures(path: str, span: Period) -> dict:
 # -- suggestions ----------------------------------------------------------------------------
 
 def suggestion_figures(path: str, span: Period) -> dict:
-    from app.suggestions.models import Representative, Suggestion
-
     where = (Suggestion.area_path.startswith(path, autoescape=True),
              Suggestion.created_at >= span.start, Suggestion.created_at < span.end)
     response = _hours_between(Suggestion.first_response_at, Suggestion.created_at)
@@ -314,14 +312,11 @@ def default_area_id(actor: Actor) -> int:
         root = db.session.scalar(select(Area.id).where(Area.parent_id.is_(None)).order_by(Area.id))
         if root is not None:
             return root
-    from app.core.errors import Forbidden
 
     raise Forbidden("您没有查看统计数据的权限。")
 
 
 def monthly_workbook(area: Area, month: str) -> bytes:
-    from app.stats import exports
-
     figures = figures_for(area.path, period(*exports.month_bounds(month)))
     title = f"{area.name} {month} 基层治理“一表通”"
     return exports.to_xlsx(title, exports.rows(figures), sheet=f"{month} 一表通")
@@ -329,13 +324,6 @@ def monthly_workbook(area: Area, month: str) -> bytes:
 
 def generate_monthly_reports(month: str | None = None) -> list[int]:
     """Write last month's workbook for every community; rerunning replaces the files."""
-    from pathlib import Path
-
-    from flask import current_app
-
-    from app.areas.models import COMMUNITY
-    from app.stats.models import MonthlyReport
-
     if month is None:
         first_of_this_month = to_local(utcnow()).date().replace(day=1)
         month = (first_of_this_month - timedelta(days=1)).strftime("%Y-%m")
@@ -356,6 +344,12 @@ def generate_monthly_reports(month: str | None = None) -> list[int]:
     return ids
 
 
+def list_monthly_reports(actor: Actor, *, limit: int | None = None, cursor: str | None = None) -> Page:
+    """The monthly 一表通 workbooks of the areas in the actor's scope, newest first."""
+    stmt = select(MonthlyReport).where(scope_filter(actor, MonthlyReport.area_path, STATS_ROLES))
+    return paginate(stmt, MonthlyReport.id, limit=limit, cursor=cursor)
+
+
 def monthly_report_file(actor: Actor, report_id: int) -> tuple[bytes, str]:
     """A stored 一表通 workbook and its download name, for staff whose scope covers its area."""
     report = db.session.get(MonthlyReport, report_id)
@@ -369,3 +363,14 @@ def monthly_report_file(actor: Actor, report_id: int) -> tuple[bytes, str]:
     except OSError as exc:
         raise NotFound("报表文件不存在，请重新生成。") from exc
     return data, f"{area.name}-{report.month}-一表通.xlsx"
+
+
+def pending_counts(actor: Actor) -> dict[str, int]:
+    """Wishes awaiting review and party-member registrations awaiting approval, for admins."""
+    if not actor.has_role(*ADMIN_ROLES):
+        return {}
+    wishes = db.session.scalar(select(func.count(Wish.id)).where(
+        Wish.status == WISH_SUBMITTED, scope_filter(actor, Wish.area_path, ADMIN_ROLES)))
+    members = db.session.scalar(select(func.count(PartyMember.id)).where(
+        PartyMember.status == MEMBER_PENDING, scope_filter(actor, PartyMember.area_path, ADMIN_ROLES)))
+    return {"wishes": wishes or 0, "members": members or 0}

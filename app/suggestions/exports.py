@@ -1,9 +1,9 @@
 """Suggestion lists as spreadsheets: no submitter identity, with the list's filters and scope."""
 from __future__ import annotations
 
+from app.core.exports import collect
 from app.core.scoping import Actor
 from app.core.time import local_display
-from app.stats.exports import collect
 from app.suggestions.models import Suggestion
 from app.suggestions.service import list_suggestions
 from app.suggestions.states import STATUS_LABELS

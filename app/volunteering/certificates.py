@@ -6,7 +6,14 @@ import io
 from datetime import date
 from decimal import Decimal
 
+import qrcode
 from flask import current_app
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 
 from app.accounts import profile
@@ -357,8 +364,6 @@ def _hours(value: Decimal) -> str:
 
 
 def qr_png(url: str) -> io.BytesIO:
-    import qrcode
-
     image = qrcode.make(url, box_size=8, border=2)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -369,13 +374,6 @@ def qr_png(url: str) -> io.BytesIO:
 def render_pdf(certificate: Certificate) -> bytes:
     """An A4 proof in Chinese: holder and masked ID number, period, each entry (content, place, date, hours),
     total, the issuing organisation, date of issue, code and QR code."""
-    from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
     font = cjk_font()
     # Sentences break only at the spaces between phrases (a name, a date, the rules' title stay whole);
     # free text in table cells may break between any two characters.

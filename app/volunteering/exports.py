@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from openpyxl.styles import Font
 from sqlalchemy import select
 
 from app.accounts.models import ADMIN_ROLES
@@ -55,8 +56,6 @@ def to_csv(rows: list[list]) -> bytes:
 
 
 def to_xlsx(rows: list[list]) -> bytes:
-    from openpyxl.styles import Font
-
     book, sheet = exports.workbook("志愿服务时长")
     exports.append(sheet, COLUMNS)
     for cell in sheet[1]:

@@ -42,6 +42,8 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 from wechatpy.session.redisstorage import RedisStorage
 
+from app.extensions import redis_connection
+
 log = logging.getLogger("gongzhi.wechat")
 
 TOKEN_ERRORS = {40001, 42001, 40014}
@@ -358,8 +360,6 @@ def get_wechat() -> WeChatGateway:
     ext = current_app.extensions
     gateway = ext.get("gongzhi.wechat")
     if gateway is None:
-        from tasks import redis_connection
-
         gateway = WeChatGateway(current_app.config, redis_connection())
         ext["gongzhi.wechat"] = gateway
     return gateway

@@ -4,12 +4,14 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from app.accounts.models import User
 from app.accounts.service import actor_for, set_phone
 from app.core.time import to_local, utcnow
 from app.extensions import db
+from app.media.service import save_upload
 from app.wishes import service
 from app.wishes.models import Wish
 
@@ -17,10 +19,6 @@ RESIDENT_OPENID = "demo_openid_resident_wang"
 
 
 def _proof_photo(actor) -> int:
-    from PIL import Image, ImageDraw
-
-    from app.media.service import save_upload
-
     image = Image.new("RGB", (480, 320), (250, 240, 230))
     ImageDraw.Draw(image).rectangle((40, 40, 440, 280), outline=(192, 57, 43), width=6)
     buffer = io.BytesIO()

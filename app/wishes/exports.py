@@ -1,9 +1,9 @@
 """Wish lists as spreadsheets: the public text only, with the list's filters and scope."""
 from __future__ import annotations
 
+from app.core.exports import collect
 from app.core.scoping import Actor
 from app.core.time import local_display
-from app.stats.exports import collect
 from app.wishes.service import list_wishes
 
 HEADER = ("编号", "标题（公开）", "类别", "期望日期", "状态", "发布时间", "认领时间", "完成时间", "服务时长（小时）",

@@ -23,6 +23,7 @@ from app.members.models import APPROVED as MEMBER_APPROVED
 from app.members.models import PartyMember
 from app.notifications.service import notify
 from app.volunteering.ledger import credit_hours
+from app.wishes.matching import rank_candidates
 from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, PUBLIC, SUBMITTED, Wish
 from app.wishes.states import (
     ACTION_LABELS,
@@ -453,8 +454,6 @@ def expire_due(limit: int = 500) -> int:
 
 
 def candidates(actor: Actor, wish_id: int, limit: int = 10) -> dict:
-    from app.wishes.matching import rank_candidates
-
     wish = load_visible(actor, wish_id)
     if not community_admin(wish, actor):
         raise Forbidden("只有社区管理员可以查看派单推荐。")

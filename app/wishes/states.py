@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from app.accounts.models import PARTY_MEMBER
-from app.core.scoping import Actor, Grant
+from app.core.scoping import Actor, Grant, admin_role
 from app.core.workflow import Workflow, any_of
-from app.members.service import admin_role
 from app.wishes.models import (
     APPROVED,
     CANCELLED,

@@ -227,9 +227,9 @@ def test_with_redis_scans_are_counted_in_redis(app, client, redis_url):
 def test_the_hand_built_scan_body_is_what_the_schema_documents(app, place):
     import json
 
-    from app.codes import service as codes
+    from app import scan as scanning
     from miniprogram_api.scan import ScanSchema, _render
 
-    result = codes.lookup(scene_of(place))
+    result = scanning.lookup(scene_of(place))
     assert result.contacts, "the demo place should have contacts to compare"
     assert json.loads(_render(result)) == ScanSchema().dump(result)

@@ -18,14 +18,15 @@ from rq.job import Job
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
+from app import jobs
 from app.accounts.models import User
 from app.core import uow
 from app.core.time import travel
 from app.extensions import db
+from app.jobs import QUEUE_NOTIFY, QUEUES
 from app.notifications import delivery, subscriptions
 from app.notifications.models import FAILED, PENDING, SENT, SKIPPED, UNKNOWN, Notification, SubscriptionQuota
 from app.notifications.service import notify
-from tasks import QUEUE_NOTIFY, QUEUES
 from tasks import notify as notify_tasks
 from tasks.notify import RETRY, deliver_batch, pump_outbox, sweep_outbox
 from tests.conftest import IN_CI
@@ -210,7 +211,7 @@ def test_running_a_delivery_twice_sends_once(fake_wechat):
                   data={"status": "已认领"})
     db.session.flush()
     ids = [r.id for r in rows]
-    uow.discard_pending()
+    jobs.discard_pending()
     deliver_batch(ids)
     deliver_batch(ids)
     assert len(messages_to(fake_wechat, user)) == 1
@@ -234,7 +235,7 @@ def test_fan_out_to_many_users_in_batches(fake_wechat, monkeypatch):
     notify([users[1].id], "activity.reminder", title="活动明天开始", page="pages/activity/detail?id=5")
     pending = db.session.info.get("gongzhi.after_commit", [])
     uow.commit()
-    assert [job for job, _, _ in pending] == [pump_outbox]  # one pump per unit of work, not one job per batch
+    assert [job for job, _, _ in pending] == ["tasks.notify.pump_outbox"]  # one pump per unit of work, not one job per batch
     assert [len(batch) for batch in batches] == [200, 200, 51]  # then nothing left: the pump stops
     arrived = [m["touser"] for m in fake_wechat.state.subscribe_messages]
     assert sorted(arrived) == sorted(u.openid for u in users[::2])
@@ -251,7 +252,7 @@ def test_a_pump_leaves_rows_held_by_a_retry_or_by_the_sweep_alone(fake_wechat):
     first = case_notice(retried)
     assert (first.status, first.attempts) == (PENDING, 1)
     [queued] = notified([swept.id], "case.accepted", title="已受理", page="pages/case/detail?id=7")
-    uow.discard_pending()  # its pump is lost: the sweep finds the row
+    jobs.discard_pending()  # its pump is lost: the sweep finds the row
     travel(timedelta(seconds=31))
     assert delivery.claim_for_sweep() == [queued.id]  # held for the deliver_batch the sweep queues
     row = case_notice(fresh)  # a new pump: takes the fresh row only
@@ -269,7 +270,7 @@ def test_a_pump_hands_over_to_a_new_one_after_its_share(fake_wechat, monkeypatch
     monkeypatch.setattr(notify_tasks, "PUMP_BATCHES", batches)  # a share: so many batches, or so long
     monkeypatch.setattr(notify_tasks, "PUMP_SECONDS", seconds)
     pumps = []
-    monkeypatch.setattr(notify_tasks, "release_nudge", pumps.append)
+    monkeypatch.setattr(jobs, "release_nudge", pumps.append)
     users = [make_resident() for _ in range(45)]
     for user in users:
         grant(user)
@@ -594,7 +595,7 @@ def pending_notices(app, count: int, case_id: int) -> tuple[list[int], list[str]
             grant(user)
         ids = notify([u.id for u in users], "case.accepted", title="已受理", page=f"pages/case/detail?id={case_id}")
         openids = [u.openid for u in users]
-        uow.discard_pending()
+        jobs.discard_pending()
         db.session.commit()
         db.session.remove()
     return ids, openids

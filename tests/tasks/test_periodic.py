@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from app.core.time import travel
+from tasks.periodic import register_cli
 
 
 def test_every_periodic_job_is_a_job_and_has_a_schedule():
@@ -25,6 +26,8 @@ def test_run_periodic_runs_the_sweeps_once(app, login, areas):
     created = login.resident().post("/cases", json={"place_id": place.id, "category_id": category.id,
                                                     "description": "井盖松动，有安全隐患。"}).get_json()
     travel(timedelta(days=30))
+    if "run-periodic" not in app.cli.commands:
+        register_cli(app)  # as wsgi.py does
     result = app.test_cli_runner().invoke(args=["run-periodic", "--only", "sweep_deadlines"])
     assert result.exit_code == 0, result.output
     assert "'overdue': " in result.output and "'overdue': 0" not in result.output

@@ -21,11 +21,12 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import create_engine, select, text
 
+from app import jobs
 from app.core import uow
 from app.extensions import db
+from app.jobs import QUEUE_NOTIFY
 from app.notifications.models import PENDING, SENT, UNKNOWN, Notification
 from app.wechat.gateway import WeChatGateway
-from tasks import QUEUE_NOTIFY
 from tasks.notify import RETRY, sweep_outbox
 from tests.conftest import IN_CI
 from tests.fake_wechat import APPID, SECRET
@@ -80,12 +81,10 @@ def throwaway_redis(tmp_path):
 
 def use_redis(app, monkeypatch, url: str) -> None:
     """Point the app at `url`, as a process that starts now would be (nothing remembered of Redis)."""
-    import tasks
-
     monkeypatch.setitem(app.config, "REDIS_URL", url)
     app.extensions.pop("gongzhi.wechat", None)
     app.extensions.pop("gongzhi.redis", None)
-    tasks._redis_down_until.clear()
+    jobs._redis_down_until.clear()
 
 
 def token_calls(fake_wechat) -> int:

@@ -19,6 +19,7 @@ from app.accounts.models import (
     User,
 )
 from app.areas.models import COMMUNITY, GRID, STREET, Area, Department
+from app.core.crypto import mask_phone
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate
 from app.core.scoping import Actor, require_scope, scope_filter
@@ -64,8 +65,6 @@ def grant_places(users: list[User]) -> dict[int, str]:
 
 
 def masked_phones(users: list[User]) -> dict[int, str]:
-    from app.core.crypto import mask_phone
-
     return {u.id: mask_phone(accounts.phone_of(u)) for u in users if u.phone_encrypted}
 
 
