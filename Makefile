@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make run    set up and start the whole system on the embedded default, with demo data
-#   make test   set up and run the tests (SQLite by default; PostgreSQL when DATABASE_URL is set)
+#   make test   set up and run ruff, lint-imports and the tests (SQLite by default; PostgreSQL when DATABASE_URL is set)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -27,10 +27,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 migrate-check: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade

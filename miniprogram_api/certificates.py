@@ -5,7 +5,6 @@ from marshmallow import Schema, fields, validate
 from app.core.exports import FILE_SCHEMA, PDF_MIMETYPE
 from app.core.inputs import Date, Text
 from app.volunteering import certificates
-from app.volunteering import service as volunteering
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("certificates", __name__, description="志愿服务证明：申请、出具、下载与公开核验")
@@ -35,6 +34,8 @@ class CertificateSummarySchema(Schema):
     total_hours = fields.Float()
     issued_at = LocalDateTime()
     valid = fields.Function(lambda c: c.revoked_at is None)
+    automatic = fields.Function(lambda c: c.issued_by is None, metadata={
+        "description": "是否由系统按出具单位的设置自动出具（仍以该单位名义出具）"})
     revoke_reason = fields.String()
 
 
@@ -142,4 +143,4 @@ class CertificateVerification(View):
     @blp.response(200, VerificationSchema)
     def get(self, code):
         """核验志愿服务证明（无需登录）：姓名部分隐去，显示出具单位、累计时长，被撤销的证明显示撤销原因"""
-        return volunteering.verify_certificate(code)
+        return certificates.verify(code)

@@ -5,9 +5,10 @@ from marshmallow import Schema, fields, validate
 
 from app.core.exports import FILE_SCHEMA
 from app.core.inputs import Date, Text
-from app.members import report
 from app.members import service as members
 from app.members.models import STATUS_LABELS
+from app.records import report
+from app.records import service as records
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("party_members", __name__, description="在职党员：双报到、纪实与双报告")
@@ -155,7 +156,7 @@ class PartyMemberRecord(View):
     @blp.doc(security=BEARER)
     def get(self, member_id):
         """党员服务纪实：完成心愿、服务时长、群众评分与获赞"""
-        return members.service_record(current_actor(), member_id)
+        return records.service_record(current_actor(), member_id)
 
 
 @blp.route("/<int:member_id>/report.csv")
@@ -165,7 +166,7 @@ class PartyMemberReportCsv(View):
     @blp.doc(security=BEARER)
     def get(self, args, member_id):
         """双报告：下载党员在某期间的服务纪实（CSV）"""
-        data = members.employer_report(current_actor(), member_id, args["date_from"], args["date_to"])
+        data = records.employer_report(current_actor(), member_id, args["date_from"], args["date_to"])
         return download(report.to_csv(data), "text/csv; charset=utf-8", report.filename(data, "csv"))
 
 
@@ -176,7 +177,7 @@ class PartyMemberReportPdf(View):
     @blp.doc(security=BEARER)
     def get(self, args, member_id):
         """双报告：下载党员在某期间的服务纪实（PDF，供单位党组织存档）"""
-        data = members.employer_report(current_actor(), member_id, args["date_from"], args["date_to"])
+        data = records.employer_report(current_actor(), member_id, args["date_from"], args["date_to"])
         return download(report.to_pdf(data), "application/pdf", report.filename(data, "pdf"))
 
 
@@ -187,5 +188,5 @@ class PartyMemberRanking(View):
     @blp.doc(security=BEARER)
     def get(self, args):
         """社区党员服务排行榜（按已确认服务时长，前 N 名）"""
-        return members.ranking(current_actor(), args["community_id"], date_from=args["date_from"],
+        return records.ranking(current_actor(), args["community_id"], date_from=args["date_from"],
                                date_to=args["date_to"], limit=args["limit"])

@@ -7,8 +7,8 @@ from app.core.exports import CSV_MIMETYPE, FILE_SCHEMA, XLSX_MIMETYPE
 from app.core.inputs import Date, Text
 from app.core.time import to_local, utcnow
 from app.core.workflow import timeline
-from app.volunteering import exports
-from app.volunteering import service as volunteering
+from app.volunteering import corrections as ledger_corrections
+from app.volunteering import exports, ledger
 from app.volunteering.states import HOURS_LABELS
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
@@ -50,7 +50,7 @@ class HoursTotalsSchema(Schema):
 class HoursSchema(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
-    volunteer_name = fields.Function(lambda h: volunteering.volunteer_name(current_actor(), h), metadata={
+    volunteer_name = fields.Function(lambda h: ledger.volunteer_name(current_actor(), h), metadata={
         "description": "志愿者姓名：本人与审核的组织方可见实名，其他人看到脱敏姓名"})
     source_type = Text(metadata={"description": "activity / wish"})
     source_id = fields.Integer()
@@ -87,7 +87,7 @@ class CorrectionSchema(Schema):
     id = fields.Integer()
     service_hours_id = fields.Integer()
     status = fields.String(metadata={"description": "requested 待答复 / corrected 已更正 / declined 不予更正"})
-    status_label = fields.Function(lambda c: volunteering.CORRECTION_LABELS[c.status])
+    status_label = fields.Function(lambda c: ledger_corrections.CORRECTION_LABELS[c.status])
     requested_by = fields.Integer(allow_none=True, metadata={"description": "申请更正的志愿者；组织方主动更正时为空"})
     request_reason = fields.String()
     old_values = fields.Dict(metadata={"description": "更正前：hours / description / place / served_on"})
@@ -99,7 +99,7 @@ class CorrectionSchema(Schema):
 
 class HoursDetailSchema(HoursSchema):
     timeline = fields.Function(lambda h: HoursEventSchema(many=True).dump(timeline("service_hours", h.id)))
-    corrections = fields.Function(lambda h: CorrectionSchema(many=True).dump(volunteering.corrections_of(h.id)),
+    corrections = fields.Function(lambda h: CorrectionSchema(many=True).dump(ledger_corrections.corrections_of(h.id)),
                                   metadata={"description": "更正申请与更正记录，保留更正前后的值"})
 
 
@@ -143,7 +143,7 @@ class HoursList(View):
     @blp.doc(security=BEARER)
     def get(self, args):
         """服务时长列表：我的（含合计），或管理员管辖范围内待审核的（mine=false）"""
-        return volunteering.list_hours(current_actor(), **args)
+        return ledger.list_hours(current_actor(), **args)
 
 
 @blp.route("/<int:entry_id>")
@@ -152,7 +152,7 @@ class HoursDetail(View):
     @blp.doc(security=BEARER)
     def get(self, entry_id):
         """服务时长详情：含审核记录"""
-        return volunteering.get_entry(current_actor(), entry_id)
+        return ledger.get_entry(current_actor(), entry_id)
 
 
 @blp.route("/<int:entry_id>/transitions")
@@ -162,7 +162,7 @@ class HoursTransitions(View):
     @blp.doc(security=BEARER)
     def post(self, args, entry_id):
         """审核服务时长：approve 通过（可附评价）、reject 不通过（须填原因；已出具的证明随之撤销）"""
-        return volunteering.transition_hours(current_actor(), entry_id, **args)
+        return ledger.transition_hours(current_actor(), entry_id, **args)
 
 
 @blp.route("/export.csv")
@@ -195,7 +195,7 @@ class CorrectionRequests(View):
     @blp.doc(security=BEARER)
     def get(self, args):
         """待答复的更正申请（社区管理员，管辖范围内）"""
-        return volunteering.open_correction_requests(current_actor(), **args)
+        return ledger_corrections.open_correction_requests(current_actor(), **args)
 
 
 @blp.route("/correction-requests/<int:request_id>/decline")
@@ -205,7 +205,7 @@ class CorrectionDecline(View):
     @blp.doc(security=BEARER)
     def post(self, args, request_id):
         """不予更正（记录单位的管理员，须填理由，志愿者会收到通知）"""
-        return volunteering.decline_correction(current_actor(), request_id, **args)
+        return ledger_corrections.decline_correction(current_actor(), request_id, **args)
 
 
 @blp.route("/<int:entry_id>/correction-requests")
@@ -215,7 +215,7 @@ class EntryCorrectionRequests(View):
     @blp.doc(security=BEARER)
     def post(self, args, entry_id):
         """申请更正我的一条服务记录（须说明原因），由记录单位在工作台答复"""
-        return volunteering.request_correction(current_actor(), entry_id, **args)
+        return ledger_corrections.request_correction(current_actor(), entry_id, **args)
 
 
 @blp.route("/<int:entry_id>/corrections")
@@ -225,4 +225,4 @@ class EntryCorrections(View):
     @blp.doc(security=BEARER)
     def post(self, args, entry_id):
         """更正一条已通过的服务记录（记录单位的管理员，须填原因）；更正前后的值都保留，已出具的证明随之撤销"""
-        return volunteering.correct_entry(current_actor(), entry_id, **args)
+        return ledger_corrections.correct_entry(current_actor(), entry_id, **args)

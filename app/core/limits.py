@@ -24,7 +24,7 @@ MESSAGE = "操作过于频繁，请稍后再试。"
 CLOSED_MESSAGE = "登录保护暂时不可用，请稍后再试。"
 
 # The limits that fail closed when their store cannot be reached (rule patterns below).
-FAIL_CLOSED = (r"^/mp/v1/auth/(login|password)$", r"^/console/login$", r"^/track$")
+FAIL_CLOSED = (r"^/mp/v1/auth/(login|password)$", r"^/console/login$", r"^/track$", r"^/proofs$")
 
 # (URL rule pattern, method, limit). Patterns match werkzeug rule strings.
 RULES: list[tuple[str, str, str]] = [
@@ -39,6 +39,7 @@ RULES: list[tuple[str, str, str]] = [
     (r"^/console/login$", "POST", "10/minute;100/hour"),
     (r"^/s/<[^>]+>/(report|praise|message)$", "POST", "10/minute;50/day"),
     (r"^/track$", "POST", "10/minute;60/hour"),  # tracking number + last 4 phone digits: no guessing
+    (r"^/proofs$", "POST", "10/minute;60/hour"),  # verification code + last 4 of the ID number: no guessing
 ]
 
 

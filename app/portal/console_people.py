@@ -1,6 +1,7 @@
 """Console: wish review and dispatch, party-member approvals, volunteer activities and approval of hours."""
 from __future__ import annotations
 
+import base64
 import io
 from decimal import Decimal, InvalidOperation
 
@@ -15,9 +16,10 @@ from app.members import service as member_service
 from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import bp, roles_required
-from app.volunteering import certificates
-from app.volunteering import service as volunteering
-from app.volunteering.states import ENROLLMENT_LABELS
+from app.volunteering import activities as activity_service
+from app.volunteering import attendance, certificates, checkin_codes, ledger
+from app.volunteering import corrections as ledger_corrections
+from app.volunteering.states import ENROLLMENT_LABELS, PRESENCE_LABELS
 from app.wishes import service as wish_service
 from app.wishes.states import ACTION_LABELS
 
@@ -103,7 +105,7 @@ def member_action(member_id):
 def activities():
     actor = staff_actor()
     if request.method == "POST":
-        ok, _ = web.attempt(lambda: volunteering.create_activity(
+        ok, _ = web.attempt(lambda: activity_service.create_activity(
             actor, title=web.text("title", 60), community_id=web.number("community_id"),
             starts_at=_required_time("starts_at"), ends_at=_required_time("ends_at"),
             capacity=web.number("capacity") or 0, description=web.text("description", 1000, multiline=True),
@@ -111,7 +113,7 @@ def activities():
             success="活动已发布。")
         if ok:
             return redirect(url_for("console.activities"))
-    page = volunteering.list_activities(actor, **web.page_args())
+    page = activity_service.list_activities(actor, **web.page_args())
     communities = list_areas(actor, level=COMMUNITY, limit=100).items
     return render_template("console/activities.html", page=page, communities=communities, form=request.form)
 
@@ -127,7 +129,7 @@ def _required_time(name: str):
 @roles_required(*ADMIN_ROLES)
 def hours():
     status = _tab(HOURS_TABS, "pending")
-    page = volunteering.list_hours(staff_actor(), mine=False, status=status, **web.page_args())
+    page = ledger.list_hours(staff_actor(), mine=False, status=status, **web.page_args())
     names = _user_names({e.user_id for e in page.items})
     return render_template("console/hours.html", page=page, tabs=HOURS_TABS, status=status, names=names)
 
@@ -141,7 +143,7 @@ def _user_names(ids: set[int]) -> dict[int, str]:
 def hours_action(entry_id):
     action = request.form.get("action", "")
     done = {"approve": "服务时长已审核通过。", "reject": "已驳回该服务时长。"}
-    web.attempt(lambda: volunteering.transition_hours(staff_actor(), entry_id, action, reason=web.text("reason", multiline=True),
+    web.attempt(lambda: ledger.transition_hours(staff_actor(), entry_id, action, reason=web.text("reason", multiline=True),
                                                       evaluation=web.text("evaluation", multiline=True)),
                 success=done.get(action))
     return redirect(url_for("console.hours", status=request.form.get("status") or "pending"))
@@ -151,7 +153,7 @@ def hours_action(entry_id):
 @roles_required(*ADMIN_ROLES)
 def corrections():
     """申请更正: the volunteers' requests the organisation answers, correcting or declining with a reason."""
-    page = volunteering.open_correction_requests(staff_actor(), **web.page_args())
+    page = ledger_corrections.open_correction_requests(staff_actor(), **web.page_args())
     names = _user_names({c.requested_by for c in page.items if c.requested_by})
     return render_template("console/corrections.html", page=page, names=names)
 
@@ -160,7 +162,7 @@ def corrections():
 @roles_required(*ADMIN_ROLES)
 def hours_correct(entry_id):
     request_id = request.form.get("request_id", type=int)
-    web.attempt(lambda: volunteering.correct_entry(
+    web.attempt(lambda: ledger_corrections.correct_entry(
         staff_actor(), entry_id, reason=web.text("reason"), request_id=request_id,
         hours=web.text("hours") or None, description=web.text("description") or None,
         place=web.text("place") if "place" in request.form else None),
@@ -173,7 +175,7 @@ def hours_correct(entry_id):
 @bp.post("/corrections/<int:request_id>/decline")
 @roles_required(*ADMIN_ROLES)
 def correction_decline(request_id):
-    web.attempt(lambda: volunteering.decline_correction(staff_actor(), request_id, answer=web.text("answer")),
+    web.attempt(lambda: ledger_corrections.decline_correction(staff_actor(), request_id, answer=web.text("answer")),
                 success="已答复：不予更正。")
     return redirect(url_for("console.corrections"))
 
@@ -185,7 +187,18 @@ def proofs():
     actor = staff_actor()
     pending = certificates.list_requests(actor, status="requested", **web.page_args())
     issued = certificates.issued_by_area(actor, limit=web.DEFAULT_LIMIT)
-    return render_template("console/proofs.html", pending=pending, issued=issued)
+    return render_template("console/proofs.html", pending=pending, issued=issued,
+                           policies=certificates.proof_policies(actor))
+
+
+@bp.post("/proofs/policy/<int:area_id>")
+@roles_required(*ADMIN_ROLES)
+def proof_policy(area_id):
+    """The organisation says whether its proofs are issued at once (by the system, on its behalf) or by hand."""
+    auto = request.form.get("auto_issue") == "on"
+    web.attempt(lambda: certificates.set_proof_policy(staff_actor(), area_id, auto_issue=auto),
+                success="已设为自动出具：申请提交后立即以本单位名义出具。" if auto else "已设为人工出具。")
+    return redirect(url_for("console.proofs"))
 
 
 @bp.post("/proofs/<int:proof_request_id>/issue")
@@ -207,7 +220,7 @@ def proof_file(code):
 @bp.route("/activities/<int:activity_id>", methods=["GET", "POST"])
 @roles_required(*ADMIN_ROLES)
 def activity_roster(activity_id):
-    """The organiser's roster: who enrolled, who checked in and out, and attendance corrections."""
+    """The organiser's roster: who enrolled, who checked in and out, and attendance by hand (with a reason)."""
     actor = staff_actor()
     if request.method == "POST":
         raw_hours = (request.form.get("hours") or "").strip()
@@ -216,11 +229,53 @@ def activity_roster(activity_id):
         except InvalidOperation:
             flash("时长应为数字，如 2.5。", "error")
         else:
-            web.attempt(lambda: volunteering.correct_attendance(
-                actor, activity_id, user_id=web.number("user_id"), action=request.form.get("action", ""),
-                reason=web.text("reason", 200, multiline=True), hours=hours), success="考勤已更正，并记入活动纪实。")
+            action = request.form.get("action", "")
+            web.attempt(lambda: attendance.correct_attendance(
+                actor, activity_id, user_id=web.number("user_id"), action=action,
+                reason=web.text("reason", 200, multiline=True), hours=hours, at=web.local_datetime("at")),
+                success=f"已{attendance.ATTENDANCE_LABELS.get(action, '更正考勤')}，并记入活动纪实。")
         return redirect(url_for("console.activity_roster", activity_id=activity_id))
-    activity = volunteering.get_activity(activity_id)
-    page = volunteering.list_enrollments(actor, activity_id, **web.page_args())
+    activity = activity_service.get_activity(activity_id)
+    page = activity_service.list_enrollments(actor, activity_id, **web.page_args())
     return render_template("console/activity_roster.html", activity=activity, page=page,
-                           labels=ENROLLMENT_LABELS)
+                           labels=ENROLLMENT_LABELS, presence_labels=PRESENCE_LABELS,
+                           method_labels=checkin_codes.METHOD_LABELS, actions=attendance.ATTENDANCE_LABELS,
+                           printed_qr=_qr_data_uri(activity.scene) if activity.fallback_code_enabled else None)
+
+
+@bp.post("/activities/<int:activity_id>/check-in-rules")
+@roles_required(*ADMIN_ROLES)
+def activity_check_in_rules(activity_id):
+    """The printed fallback code on or off; the place (GCJ-02) and radius of the check-in, or none."""
+    def act():
+        return attendance.set_check_in_rules(
+            staff_actor(), activity_id, fallback_code_enabled=request.form.get("fallback_code_enabled") == "on",
+            place_lat=_decimal("place_lat"), place_lng=_decimal("place_lng"), place_radius_m=web.number("place_radius_m"))
+
+    web.attempt(act, success="签到规则已保存。")
+    return redirect(url_for("console.activity_roster", activity_id=activity_id))
+
+
+def _decimal(name: str):
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation as exc:
+        raise Invalid("经纬度应为数字，如 36.500123。", errors={name: ["应为数字"]}) from exc
+
+
+@bp.get("/activities/<int:activity_id>/check-in-code")
+@roles_required(*ADMIN_ROLES)
+def activity_check_in_code(activity_id):
+    """The code shown on site: the page renews it (and its QR) when the minute turns, without script."""
+    actor = staff_actor()
+    code = attendance.current_code(actor, activity_id)
+    activity = activity_service.get_activity(activity_id)
+    return render_template("console/check_in_code.html", activity=activity, code=code,
+                           qr=_qr_data_uri(code.code))
+
+
+def _qr_data_uri(text: str) -> str:
+    return "data:image/png;base64," + base64.b64encode(certificates.qr_png(text).getvalue()).decode()

@@ -7,6 +7,7 @@ from app.areas.models import COMMUNITY, Area
 from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.suggestions.board import mask_personal
+from app.volunteering import ledger
 from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, Wish
 
 
@@ -22,22 +23,24 @@ def community_or_none(community_id: int | None) -> Area | None:
 
 
 def wish_figures(community_id: int | None = None) -> dict:
-    """How many wishes wait, are being served and came true, overall and by category."""
+    """How many wishes wait, are being served and came true, overall and by category, and the approved hours."""
     where = [Wish.status.in_((APPROVED, CLAIMED, FULFILLED, CONFIRMED))]
     if community_id is not None:
         where.append(Wish.community_id == community_id)
-    rows = db.session.execute(select(Wish.status, Wish.category, func.count(Wish.id), func.sum(Wish.hours))
+    rows = db.session.execute(select(Wish.status, Wish.category, func.count(Wish.id))
                               .where(*where).group_by(Wish.status, Wish.category)).all()
-    totals = {"waiting": 0, "serving": 0, "done": 0, "hours": 0.0}
+    totals = {"waiting": 0, "serving": 0, "done": 0}
     by_category: dict[str, int] = {}
-    for status, category, count, hours in rows:
+    for status, category, count in rows:
         key = "waiting" if status == APPROVED else "serving" if status == CLAIMED else "done"
         totals[key] += count
-        totals["hours"] += float(hours or 0)
         by_category[category] = by_category.get(category, 0) + count
+    # Hours are a figure about service: the ledger's approved entries for wishes, never Wish.hours.
+    community = community_or_none(community_id)
+    hours = ledger.approved_hours(source_type="wish", area_path=community.path if community else None)
     categories = [(CATEGORIES[c][0] if c in CATEGORIES else c, n)
                   for c, n in sorted(by_category.items(), key=lambda item: -item[1])]
-    return {**totals, "hours": round(totals["hours"], 1), "categories": categories}
+    return {**totals, "hours": round(float(hours), 1), "categories": categories}
 
 
 def waiting_wishes(community_id: int | None = None, *, limit: int | None = None,

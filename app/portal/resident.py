@@ -1,7 +1,19 @@
 """Resident pages: scan, report, track, and the public boards. Mobile first."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+import io
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 
 from app import scan as scanning
 from app.accounts import service as accounts
@@ -17,7 +29,7 @@ from app.extensions import csrf
 from app.portal import public, web
 from app.praise import service as praises
 from app.suggestions.service import public_board
-from app.volunteering.service import verify_certificate
+from app.volunteering import certificates
 
 bp = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
                static_url_path="/portal-static")
@@ -197,6 +209,19 @@ def verify_form():
     return render_template("portal/verify.html", result=None)
 
 
+@bp.route("/proofs", methods=["GET", "POST"])
+def proof_download():
+    """The holder downloads an issued proof: its verification code plus the last 4 characters of their ID number.
+    Asking for a proof needs who one is, which only the mini-program's WeChat sign-in knows."""
+    code = (request.values.get("code") or "").strip().upper()
+    if request.method == "POST":
+        ok, certificate = web.attempt(certificates.certificate_for_holder, code, request.form.get("id_last4", ""))
+        if ok:
+            return send_file(io.BytesIO(certificates.render_pdf(certificate)), mimetype="application/pdf",
+                             as_attachment=True, download_name=f"志愿服务证明-{certificate.code}.pdf")
+    return render_template("portal/proofs.html", code=code)
+
+
 @bp.get("/verify/<code>")
 def verify(code):
-    return render_template("portal/verify.html", result=verify_certificate(code))
+    return render_template("portal/verify.html", result=certificates.verify(code))

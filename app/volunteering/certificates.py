@@ -1,8 +1,8 @@
 """Certificates of volunteer service (志愿服务证明): issue from approved hours, render as PDF, verify, revoke."""
 from __future__ import annotations
 
+import hmac
 import io
-import os
 from datetime import date
 from decimal import Decimal
 
@@ -13,35 +13,35 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 
 from app.accounts import profile
 from app.accounts.models import ADMIN_ROLES, RoleGrant, User
-from app.areas.models import Area
+from app.areas.models import COMMUNITY, Area
 from app.core import audit, exports
 from app.core.crypto import mask_name
-from app.core.errors import Forbidden, Invalid, NotFound, OutOfScope
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope
 from app.core.ids import new_verification_code
 from app.core.pagination import Page, paginate
-from app.core.scoping import Actor, scope_filter
+from app.core.pdf_fonts import cjk_font
+from app.core.scoping import Actor, admin_role, scope_filter
 from app.core.time import to_local, utcnow
 from app.core.workflow import record
 from app.extensions import db
 from app.members.models import PartyMember
 from app.notifications.service import notify
-from app.volunteering.models import Certificate, CertificateItem, CertificateRequest, ServiceHours
-from app.volunteering.states import APPROVED, SYSTEM, VOLUNTEER, admin_role
+from app.volunteering.models import (
+    Certificate,
+    CertificateItem,
+    CertificateRequest,
+    ProofPolicy,
+    ServiceHours,
+)
+from app.volunteering.states import APPROVED, SYSTEM, VOLUNTEER
 
-FONT = "GongzhiCJK"
-# A TrueType CJK font the PDF embeds (as a subset), so it reads the same on any phone or at any print shop.
-# Installed by .ci/run and the README (Debian fonts-wqy-microhei); CJK_FONT_PATH overrides.
-FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
-FALLBACK_FONT = "STSong-Light"  # a viewer-supplied CID font: readable, but not embedded
 RULES = "《志愿服务记录与证明出具办法（试行）》"
+SYSTEM_ACTOR = Actor(user_id=None)
 
 
 def verify_url(code: str) -> str:
@@ -93,12 +93,62 @@ def request_proofs(actor: Actor, *, id_number: str | None = None, date_from: dat
         open_request.date_from, open_request.date_to = date_from, date_to
         db.session.flush()
         record("certificate_request", open_request.id, actor, VOLUNTEER, "request", None, REQUESTED)
-        notify(_admins_of(area), "certificate.requested", title="新的志愿服务证明申请",
-               body=f"{user.person_name}申请出具{area.name}记录的志愿服务证明，请在工作台出具。",
-               page="pages/hours/index", data={"subject": "志愿服务证明", "status": "待出具"},
-               subject=("certificate_request", open_request.id))
+        if auto_issues(area.id):
+            _issue_request(open_request, SYSTEM_ACTOR, SYSTEM, automatic=True)
+        else:
+            notify(_admins_of(area), "certificate.requested", title="新的志愿服务证明申请",
+                   body=f"{user.person_name}申请出具{area.name}记录的志愿服务证明，请在工作台出具。",
+                   page="pages/hours/index", data={"subject": "志愿服务证明", "status": "待出具"},
+                   subject=("certificate_request", open_request.id))
         requests.append(open_request)
     return requests
+
+
+def auto_issues(area_id: int) -> bool:
+    """Whether the recording organisation has said its proofs are issued at once, without a staff member."""
+    return bool(db.session.scalar(select(ProofPolicy.auto_issue).where(ProofPolicy.area_id == area_id)))
+
+
+def proof_policies(actor: Actor) -> list[dict]:
+    """The communities the actor administers and how each issues its proofs."""
+    if not actor.has_role(*ADMIN_ROLES):
+        raise Forbidden("只有社区管理员可以设置证明出具方式。")
+    areas = list(db.session.scalars(select(Area).where(
+        Area.level == COMMUNITY, scope_filter(actor, Area.path, ADMIN_ROLES)).order_by(Area.path).limit(200)))
+    automatic = set(db.session.scalars(select(ProofPolicy.area_id).where(
+        ProofPolicy.area_id.in_([a.id for a in areas]), ProofPolicy.auto_issue.is_(True))))
+    return [{"area": area, "auto_issue": area.id in automatic} for area in areas]
+
+
+def set_proof_policy(actor: Actor, area_id: int, *, auto_issue: bool) -> ProofPolicy:
+    """The organisation says whether its proofs are issued automatically (at once, on its behalf) or by its staff.
+    Turning it on also issues the requests already waiting."""
+    area = db.session.get(Area, area_id)
+    if area is None:
+        raise NotFound("社区不存在。")
+    role = admin_role(actor, area.path)
+    if not role:
+        raise OutOfScope("只能设置本单位的证明出具方式。")
+    if area.level != COMMUNITY:
+        raise Invalid("证明由记录服务的社区（村）出具，请选择社区。", errors={"area_id": ["应为社区/村"]})
+    policy = db.session.scalar(select(ProofPolicy).where(ProofPolicy.area_id == area.id))
+    if policy is None:
+        policy = ProofPolicy(area_id=area.id, auto_issue=False)
+        db.session.add(policy)
+    was = bool(policy.auto_issue)
+    policy.auto_issue, policy.updated_by = bool(auto_issue), actor.user_id
+    db.session.flush()
+    record("proof_policy", policy.id, actor, role, "set", "auto" if was else "manual",
+           "auto" if policy.auto_issue else "manual")
+    audit.act("certificate.policy", area_id=area.id, auto_issue=policy.auto_issue)
+    if policy.auto_issue:
+        for waiting in db.session.scalars(select(CertificateRequest).where(
+                CertificateRequest.area_id == area.id, CertificateRequest.status == REQUESTED)).all():
+            try:
+                _issue_request(waiting, SYSTEM_ACTOR, SYSTEM, automatic=True)
+            except NotFound:
+                continue  # its entries were rejected since: the request waits for the staff's answer
+    return policy
 
 
 def _admins_of(area: Area) -> list[int]:
@@ -133,18 +183,27 @@ def issue_for_request(actor: Actor, request_id: int) -> Certificate:
                                       .execution_options(populate_existing=True))
     if proof_request is None:
         raise NotFound("证明申请不存在。")
-    role = admin_role(proof_request.area_path, actor)
+    role = admin_role(actor, proof_request.area_path)
     if not role:
         raise OutOfScope("只有记录这些服务时长的组织可以出具证明（谁记录谁证明）。")
     if proof_request.status == ISSUED:  # issued already (a second click): the same proof, said so in the audit
         audit.act("certificate_request.issue", id=proof_request.id, already_issued=True)
         return proof_request.certificate
-    certificate = issue_certificate(actor, user_id=proof_request.user_id, area_id=proof_request.area_id,
-                                    date_from=proof_request.date_from, date_to=proof_request.date_to)
+    return _issue_request(proof_request, actor, role)
+
+
+def _issue_request(proof_request: CertificateRequest, actor: Actor, role: str, *,
+                   automatic: bool = False) -> Certificate:
+    """Issue the proof a request asks for, by the organisation's staff or, where the organisation has said so,
+    by the system on its behalf (the proof still names the organisation; the records say it was automatic)."""
+    area = db.session.get(Area, proof_request.area_id)
+    certificate = _issue(actor, role, area=area, user=proof_request.user, date_from=proof_request.date_from,
+                         date_to=proof_request.date_to, automatic=automatic)
     proof_request.status, proof_request.certificate_id = ISSUED, certificate.id
     proof_request.certificate, proof_request.issued_by = certificate, actor.user_id
     record("certificate_request", proof_request.id, actor, role, "issue", REQUESTED, ISSUED,
-           data={"code": certificate.code})
+           data={"code": certificate.code, "automatic": automatic})
+    audit.act("certificate.issue", code=certificate.code, area_id=area.id, automatic=automatic)
     notify([proof_request.user_id], "certificate.issued", title="志愿服务证明已出具",
            body=f"{certificate.issuer}已为您出具志愿服务证明（编号 {certificate.code}），可在小程序或网页下载。",
            page="pages/hours/index", data={"subject": "志愿服务证明", "status": "已出具"},
@@ -159,10 +218,14 @@ def issue_certificate(actor: Actor, *, user_id: int, area_id: int, date_from: da
     area = db.session.get(Area, area_id)
     if area is None:
         raise NotFound("出具单位不存在。")
-    role = admin_role(area.path, actor)
+    role = admin_role(actor, area.path)
     if not role:
         raise OutOfScope("只有记录这些服务时长的组织可以出具证明（谁记录谁证明）。")
-    user = db.session.get(User, user_id)
+    return _issue(actor, role, area=area, user=db.session.get(User, user_id), date_from=date_from, date_to=date_to)
+
+
+def _issue(actor: Actor, role: str, *, area: Area, user: User, date_from: date | None, date_to: date | None,
+           automatic: bool = False) -> Certificate:
     date_to = date_to or to_local(utcnow()).date()
     entries = list(db.session.scalars(select(ServiceHours).where(
         *_covered(user.id, date_from, date_to), ServiceHours.organiser_area_id == area.id)
@@ -185,7 +248,8 @@ def issue_certificate(actor: Actor, *, user_id: int, area_id: int, date_from: da
     db.session.add(certificate)
     db.session.flush()
     record("certificate", certificate.id, actor, role, "issue", None, "valid",
-           data={"code": certificate.code, "hours": str(certificate.total_hours), "service_hours_ids": ids})
+           data={"code": certificate.code, "hours": str(certificate.total_hours), "service_hours_ids": ids,
+                 "automatic": automatic})
     return certificate
 
 
@@ -221,9 +285,27 @@ def certificate_for_download(actor: Actor, code: str) -> Certificate:
     return certificate
 
 
+def certificate_for_holder(code: str, id_last4: str) -> Certificate:
+    """A proof downloaded on the web portal, which has no WeChat sign-in: the verification code printed on the
+    proof (and sent to the holder when it was issued) plus the last 4 characters of the holder's ID number.
+    Either wrong gives the same answer; a revoked proof is not handed out as if it were valid."""
+    wrong = NotFound("证明编号或身份证号后四位不正确。")
+    code, id_last4 = (code or "").strip().upper(), (id_last4 or "").strip().upper()
+    if not code or len(code) > 16 or len(id_last4) != 4:
+        raise wrong
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
+    on_proof = (certificate.holder_id_masked or "")[-4:].upper() if certificate else ""
+    if certificate is None or len(on_proof) != 4 or not hmac.compare_digest(on_proof, id_last4):
+        raise wrong
+    if certificate.revoked_at is not None:
+        raise Conflict(f"该证明已撤销：{certificate.revoke_reason or '未说明原因'}。如需证明请重新申请。")
+    audit.act("certificate.download", code=certificate.code, by="holder_on_portal")
+    return certificate
+
+
 def _issuer_staff(certificate: Certificate, actor: Actor) -> bool:
     area = db.session.get(Area, certificate.issuer_area_id) if certificate.issuer_area_id else None
-    return bool(area and admin_role(area.path, actor))
+    return bool(area and admin_role(actor, area.path))
 
 
 def issued_by_area(actor: Actor, *, limit: int | None = None, cursor: str | None = None) -> Page:
@@ -289,23 +371,6 @@ def qr_png(url: str) -> io.BytesIO:
     image.save(buffer, format="PNG")
     buffer.seek(0)
     return buffer
-
-
-def cjk_font() -> str:
-    """Register the embeddable CJK font once; without one installed, fall back to the CID font."""
-    registered = pdfmetrics.getRegisteredFontNames()
-    if FONT in registered:
-        return FONT
-    configured = current_app.config.get("CJK_FONT_PATH")
-    for path in ([configured] if configured else []) + list(FONT_FILES):
-        if path and os.path.exists(path):
-            pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=0))
-            return FONT
-    current_app.logger.warning("no CJK TrueType font found (apt-get install fonts-wqy-microhei): "
-                               "proofs use %s, which is not embedded", FALLBACK_FONT)
-    if FALLBACK_FONT not in registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
-    return FALLBACK_FONT
 
 
 def render_pdf(certificate: Certificate) -> bytes:

@@ -10,7 +10,7 @@ from app.core.ids import new_scene
 from app.core.time import SHANGHAI, to_local, utcnow
 from app.core.workflow import record
 from app.extensions import db
-from app.volunteering import service
+from app.volunteering import activities, attendance, enrolling, ledger
 from app.volunteering.models import Activity, Enrollment
 from app.volunteering.states import ENROLLED, PUBLISHED, VOLUNTEER
 
@@ -41,16 +41,16 @@ def _past_activity(areas, users) -> Activity:
     enrollment = Enrollment(activity=activity, activity_id=activity.id, user_id=member.id, status=ENROLLED,
                             position=1, check_in_at=starts - timedelta(minutes=10),
                             check_out_at=ends + timedelta(minutes=5))
-    enrollment.hours = service.served_hours(activity, enrollment.check_in_at, enrollment.check_out_at)
+    enrollment.hours = attendance.served_hours(activity, enrollment.check_in_at, enrollment.check_out_at)
     db.session.add(enrollment)
     db.session.flush()
     record("enrollment", enrollment.id, actor_for(member), VOLUNTEER, "enroll", None, ENROLLED)
-    entry = service.credit_hours(
+    entry = ledger.credit_hours(
         user_id=member.id, source_type="activity", source_id=activity.id, hours=enrollment.hours,
         area_path=activity.area_path, description=activity.title, organiser_area_id=east.id,
         organiser_name=activity.organiser_name, served_on=day, place=activity.place_text,
         started_at=enrollment.check_in_at, ended_at=ends, recorded_by=users["east_admin"].id)
-    service.transition_hours(admin, entry.id, "approve", evaluation="服务热情，老人们很喜欢。")
+    ledger.transition_hours(admin, entry.id, "approve", evaluation="服务热情，老人们很喜欢。")
     return activity
 
 
@@ -60,13 +60,13 @@ def seed_demo(*, areas, users, **_context) -> list[str]:
     _past_activity(areas, users)
     east_admin, west_admin = actor_for(users["east_admin"]), actor_for(users["west_admin"])
     day = _day(3)
-    upcoming = service.create_activity(
+    upcoming = activities.create_activity(
         east_admin, title="日晷公园环境清洁", community_id=areas["东城社区"].id, organiser_name="东城社区党支部",
         starts_at=_at(day, 9), ends_at=_at(day, 12), capacity=20, place_text="日晷公园东门广场",
         description="捡拾垃圾、清理小广告、劝导文明遛狗。请穿轻便服装，手套和垃圾袋由社区提供。")
-    service.enroll(actor_for(users["member_east"]), upcoming.id)
+    enrolling.enroll(actor_for(users["member_east"]), upcoming.id)
     day = _day(5)
-    service.create_activity(
+    activities.create_activity(
         west_admin, title="西园菜市场垃圾分类宣传", community_id=areas["西园社区"].id,
         organiser_name="西园社区新时代文明实践站", starts_at=_at(day, 14), ends_at=_at(day, 16), capacity=8,
         place_text="西园菜市场", description="向商户和居民讲解垃圾分类，发放宣传册。")

@@ -4,7 +4,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import AreaPath, Model, UTCDateTime
@@ -36,6 +47,14 @@ class Activity(Model):
     next_position: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The printed code (the scene above) checks people in only when the organiser enables it; otherwise
+    # only the code that changes every minute does (app.volunteering.checkin_codes).
+    fallback_code_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Optional place of the activity in GCJ-02 (as wx.getLocation gives it) and a radius in metres:
+    # a check-in from farther away waits for the organiser's confirmation.
+    place_lat: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    place_lng: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    place_radius_m: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -57,6 +76,12 @@ class Enrollment(Model):
     hours: Mapped[Decimal | None] = mapped_column(HOURS)
     corrected_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     correction_reason: Mapped[str] = mapped_column(Text, default="")
+    # How the check-in was made: code (the rotating code) | fallback (the printed code) | manual (organiser).
+    check_in_method: Mapped[str] = mapped_column(String(16), default="")
+    # Only the distance from the activity's place is kept, never the phone's coordinates.
+    check_in_distance_m: Mapped[int | None] = mapped_column(Integer)
+    # "" (nothing to confirm) | pending (away from the place or no location) | confirmed by the organiser.
+    presence: Mapped[str] = mapped_column(String(16), default="")
 
     activity: Mapped[Activity] = relationship(lazy="joined", innerjoin=True)
     user = relationship("User", foreign_keys=[user_id], lazy="joined", innerjoin=True)
@@ -186,3 +211,13 @@ class CertificateRequest(Model):
 
     user = relationship("User", foreign_keys=[user_id], lazy="joined", innerjoin=True)
     certificate: Mapped[Certificate | None] = relationship(lazy="joined")
+
+
+class ProofPolicy(Model):
+    """What a recording organisation (a community) has said about its proofs: issue them at once, or by hand."""
+
+    __tablename__ = "proof_policies"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), unique=True)
+    auto_issue: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,8 +1,7 @@
 """The state tables of activities, enrollments and service-hours entries, with who may act."""
 from __future__ import annotations
 
-from app.accounts.models import ADMIN_ROLES
-from app.core.scoping import Actor
+from app.core.scoping import Actor, admin_role
 from app.core.workflow import Workflow
 
 SYSTEM = "system"
@@ -12,22 +11,18 @@ VOLUNTEER = "volunteer"
 ENROLLED, WAITLISTED, CANCELLED, ABSENT = "enrolled", "waitlisted", "cancelled", "absent"
 # Service-hours states.
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+# Presence at check-in: nothing to confirm (""), or a check-in away from the place waiting for the organiser.
+PRESENCE_PENDING, PRESENCE_CONFIRMED, PRESENCE_REFUSED = "pending", "confirmed", "refused"
+PRESENCE_LABELS = {"": "", PRESENCE_PENDING: "待组织方确认", PRESENCE_CONFIRMED: "组织方已确认",
+                   PRESENCE_REFUSED: "组织方不予确认"}
 # Activity states.
 PUBLISHED, ACTIVITY_CANCELLED = "published", "cancelled"
-
-
-def admin_role(area_path: str | None, actor: Actor) -> str | None:
-    """The admin role under which `actor` covers `area_path`, for the timeline."""
-    for role in ADMIN_ROLES:
-        if actor.covers(area_path, (role,)):
-            return role
-    return None
 
 
 def organiser(obj, actor: Actor) -> str | None:
     """An admin of the organising community (or above): 谁组织谁记录."""
     activity = getattr(obj, "activity", obj)
-    return admin_role(activity.area_path, actor)
+    return admin_role(actor, activity.area_path)
 
 
 def the_volunteer(enrollment, actor: Actor) -> str | None:
@@ -41,7 +36,7 @@ def the_system(_obj, _actor: Actor) -> str | None:
 
 def ledger_admin(entry, actor: Actor) -> str | None:
     """Hours are decided by the admins of the organising community: 谁记录谁证明."""
-    return admin_role(entry.area_path, actor)
+    return admin_role(actor, entry.area_path)
 
 
 ACTIVITY_FLOW = Workflow("activity", {

@@ -22,7 +22,7 @@ from app.members import service as members
 from app.members.models import APPROVED as MEMBER_APPROVED
 from app.members.models import PartyMember
 from app.notifications.service import notify
-from app.volunteering.service import credit_hours
+from app.volunteering.ledger import credit_hours
 from app.wishes.matching import rank_candidates
 from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, PUBLIC, SUBMITTED, Wish
 from app.wishes.states import (

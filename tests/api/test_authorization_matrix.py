@@ -77,6 +77,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # volunteering
     ("POST", "/activities"): EAST | {"west_admin"},
     ("GET", "/activities/{activity_id}/code.png"): EAST,
+    ("GET", "/activities/{activity_id}/check-in-code"): EAST,
+    ("PUT", "/activities/{activity_id}/check-in-rules"): EAST,
     ("POST", "/activities/{activity_id}/attendance"): EAST,
     ("POST", "/activities/{activity_id}/transitions"): EAST,
     ("GET", "/activities/{activity_id}/enrollments"): EAST,
@@ -238,6 +240,7 @@ def _body(method, path, world):
         "/activities/{activity_id}/transitions": {"action": "cancel", "reason": "天气"},
         "/activities/{activity_id}/check-in": {"scene": world["activity"].scene},
         "/activities/{activity_id}/check-out": {"scene": world["activity"].scene},
+        "/activities/{activity_id}/check-in-rules": {"fallback_code_enabled": True},
         "/service-hours/{entry_id}/transitions": {"action": "approve"},
         "/service-hours/{entry_id}/correction-requests": {"reason": "时长记少了"},
         "/service-hours/{entry_id}/corrections": {"reason": "核对签到记录", "hours": "1.25"},
@@ -251,7 +254,7 @@ def _body(method, path, world):
         "/admin/departments": {"name": "矩阵部门", "area_id": east.id},
         "/admin/codes": {"place_ids": [p["place_id"]]},
     }
-    return bodies.get(path, {}) if method in ("POST", "PATCH") else None
+    return bodies.get(path, {}) if method in ("POST", "PATCH", "PUT") else None
 
 
 QUERIES = {

@@ -44,12 +44,15 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/console/members"): ADMINS, ("POST", "/console/members/<int:member_id>/actions"): EAST,
     ("GET", "/console/activities"): ADMINS, ("POST", "/console/activities"): EAST,  # an activity in 东城
     ("GET", "/console/activities/<int:activity_id>"): EAST, ("POST", "/console/activities/<int:activity_id>"): EAST,
+    ("GET", "/console/activities/<int:activity_id>/check-in-code"): EAST,
+    ("POST", "/console/activities/<int:activity_id>/check-in-rules"): EAST,
     ("GET", "/console/hours"): ADMINS, ("POST", "/console/hours/<int:entry_id>/actions"): EAST,
     # the ledger's corrections and proofs: the recording organisation (东城) answers and issues
     ("POST", "/console/hours/<int:entry_id>/correct"): EAST,
     ("GET", "/console/corrections"): ADMINS, ("POST", "/console/corrections/<int:request_id>/decline"): EAST,
     ("GET", "/console/proofs"): ADMINS, ("POST", "/console/proofs/<int:proof_request_id>/issue"): EAST,
     ("GET", "/console/proofs/<string:code>.pdf"): EAST,
+    ("POST", "/console/proofs/policy/<int:area_id>"): EAST,
     # suggestions: addressed to 张代表 of 沁河镇, so the street's admin reads them; only 张代表 acts on them
     ("GET", "/console/suggestions"): ADMINS | {"dept_wy"},
     ("GET", "/console/suggestions/<int:suggestion_id>"): {"street_admin"},
@@ -133,6 +136,8 @@ def _form(rule: str, cw) -> dict:
         "/console/activities": {"title": "矩阵活动", "community_id": east.id, "capacity": 5,
                                 "starts_at": "2027-03-01T09:00", "ends_at": "2027-03-01T11:00"},
         "/console/activities/<int:activity_id>": {"user_id": p["enrolled_id"], "action": "absent", "reason": "未到"},
+        "/console/activities/<int:activity_id>/check-in-rules": {"fallback_code_enabled": "on"},
+        "/console/proofs/policy/<int:area_id>": {"auto_issue": "on"},
         "/console/cases/<int:case_id>/actions": {"action": "accept", "note": "已受理"},
         "/console/wishes/<int:wish_id>/actions": {"action": "approve"},
         "/console/members/<int:member_id>/actions": {"action": "approve"},

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
+
+from openpyxl import load_workbook
 
 from app.core.time import to_local, utcnow
 from tests.api.test_members import approve_ledger_entry
@@ -30,6 +33,10 @@ def _figures(login, areas, member_id: int, member_name: str) -> dict:
     rows = list(csv.reader(io.StringIO(report)))
     ranking = admin.get(f"/party-members/ranking?community_id={areas['东城社区'].id}&{period}").get_json()["items"]
     stats = admin.get(f"/admin/stats?area_id={areas['东城社区'].id}&{period}").get_json()
+    month = to_local(utcnow()).strftime("%Y-%m")
+    workbook = load_workbook(io.BytesIO(admin.get(
+        f"/admin/stats/monthly.xlsx?area_id={areas['东城社区'].id}&month={month}").data)).active
+    public = admin.client.get(f"/wishes?community_id={areas['东城社区'].id}").data.decode()
     return {
         "record": (record["wishes_fulfilled"], record["activities_joined"], record["hours"]),
         "recent": sorted(s["title"] for s in record["recent_services"]),
@@ -40,6 +47,10 @@ def _figures(login, areas, member_id: int, member_name: str) -> dict:
         "stats_member": [(m["fulfilled"], m["hours"]) for m in stats["wishes"]["top_members"]
                          if m["name"] == member_name],
         "stats_total": stats["volunteering"]["total_hours"],
+        "monthly_total": next(float(row[2]) for row in workbook.iter_rows(values_only=True)
+                              if row[1] == "服务总时长（小时）"),
+        "public_wish_hours": float(re.search(r'<div class="num">([\d.]+)</div><div class="label">服务时长（小时）',
+                                             public).group(1)),
     }
 
 
@@ -53,6 +64,8 @@ def test_wish_and_activity_count_once_approved_and_drop_once_rejected(login, are
     pending = _figures(login, areas, registration["id"], "韩立平")
     assert pending["record"] == (0, 0, 0) and pending["report"] == [] and pending["ranking"] == (0, 0, 0)
     assert pending["stats_member"] == [] and pending["stats_total"] == before["stats_total"]
+    assert pending["monthly_total"] == before["monthly_total"]
+    assert pending["public_wish_hours"] == before["public_wish_hours"]
 
     approve_ledger_entry(login, "wish", wish["id"])
     approve_ledger_entry(login, "activity", activity_id)
@@ -63,6 +76,8 @@ def test_wish_and_activity_count_once_approved_and_drop_once_rejected(login, are
     assert both["ranking"] == (5.0, 1, 1)
     assert both["stats_member"] == [(1, 2.0)]
     assert both["stats_total"] == before["stats_total"] + 5
+    assert both["monthly_total"] == before["monthly_total"] + 5
+    assert both["public_wish_hours"] == before["public_wish_hours"] + 2
 
     approve_ledger_entry(login, "activity", activity_id, action="reject", reason="经核实当天未到场")
     approve_ledger_entry(login, "wish", wish["id"], action="reject", reason="居民反映未实际服务")
@@ -70,6 +85,8 @@ def test_wish_and_activity_count_once_approved_and_drop_once_rejected(login, are
     assert rejected["record"] == (0, 0, 0) and rejected["recent"] == rejected["report"] == []
     assert rejected["ranking"] == (0, 0, 0) and rejected["stats_member"] == []
     assert rejected["stats_total"] == before["stats_total"]
+    assert rejected["monthly_total"] == before["monthly_total"]
+    assert rejected["public_wish_hours"] == before["public_wish_hours"], "the public page counts a rejected wish"
 
 
 def test_an_entry_holds_what_the_rules_name(login, areas):

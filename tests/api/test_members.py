@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import subprocess
+import tempfile
 from datetime import timedelta
 
 import pytest
@@ -153,6 +155,19 @@ def test_record_and_employer_report_in_csv_and_pdf(login, areas):
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True).stdout.decode()
     for expected in ("在职党员服务纪实报告", "韩立平", "沁源县税务局机关党支部", "帮老人换灯泡", "东城社区"):
         assert expected in text
+    # The 双报告 embeds its CJK font as the proof does: it prints the same at any print shop.
+    from app.core.pdf_fonts import FONT_FILES
+
+    if shutil.which("pdffonts") is None or not any(os.path.exists(f) for f in FONT_FILES):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs poppler-utils and fonts-wqy-microhei")
+        pytest.skip("needs pdffonts and a CJK TrueType font (fonts-wqy-microhei)")
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+        file.write(pdf.data)
+        file.flush()
+        fonts = subprocess.run(["pdffonts", file.name], capture_output=True, check=True, text=True).stdout
+    rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+    assert rows and all(row[-5] == "yes" for row in rows), fonts  # emb yes for every font
 
 
 def _praise(user_id: int, areas) -> None:

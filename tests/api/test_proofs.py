@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
 from sqlalchemy import select
 
+from app.core.errors import OutOfScope
 from app.core.workflow import timeline
 from app.extensions import db
 from tests.api.test_service_hours import my_entries, serve
@@ -121,7 +123,7 @@ def test_two_communities_issue_two_proofs_each_of_its_own_entries(login, areas, 
         assert expected in text, expected
     assert "西园清洁" not in text, "a proof covers only the entries its issuer recorded"
     fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
-    from app.volunteering.certificates import FONT_FILES
+    from app.core.pdf_fonts import FONT_FILES
 
     if not any(os.path.exists(f) for f in FONT_FILES) and not IN_CI:
         pytest.skip("no CJK TrueType font installed (apt-get install fonts-wqy-microhei)")
@@ -145,3 +147,84 @@ def test_a_rejected_entry_revokes_the_proof_and_the_page_says_why(login, areas):
     again = {r["area_id"]: r for r in volunteer.post("/me/certificate-requests", json={}).get_json()}
     fresh = _issue(login, "east_admin", again[areas["东城社区"].id]["id"])
     assert fresh["code"] != east["code"] and fresh["total_hours"] == 3.0
+
+
+def test_where_the_organisation_said_so_the_proof_is_issued_at_once_in_its_name(login, areas):
+    from app.accounts.models import User
+    from app.accounts.service import actor_for
+    from app.core.audit import AuditLog
+    from app.volunteering.certificates import set_proof_policy
+    from app.volunteering.models import Certificate
+
+    def admin(username):
+        return actor_for(db.session.scalar(select(User).where(User.username == username)))
+
+    east_id, west_id = areas["东城社区"].id, areas["西园社区"].id
+    set_proof_policy(admin("east_admin"), east_id, auto_issue=True)
+    with pytest.raises(OutOfScope):
+        set_proof_policy(admin("west_admin"), east_id, auto_issue=False)
+    db.session.flush()
+
+    volunteer = _approved_at_two_communities(login, areas)
+    asked = volunteer.post("/me/certificate-requests", json={"id_number": ID_NUMBER})
+    assert asked.status_code == 201, asked.get_json()
+    requests = {r["area_id"]: r for r in asked.get_json()}
+    east, west = requests[east_id], requests[west_id]
+    assert east["status"] == "issued" and west["status"] == "requested", "only 东城 said so"
+    assert (east["certificate"]["issuer"], east["certificate"]["automatic"]) == ("东城社区", True)
+    assert east["certificate"]["holder_name"] == "欧阳娜娜"
+
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == east["certificate"]["code"]))
+    assert certificate.issued_by is None and certificate.issuer_area_id == east_id
+    issue = next(e for e in timeline("certificate", certificate.id) if e.action == "issue")
+    assert issue.actor_role == "system" and issue.data["automatic"] is True
+    audit = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+    assert {"act": "certificate.issue", "code": certificate.code, "area_id": east_id, "automatic": True} \
+        in audit.detail["acts"]
+    assert volunteer.get(f"/certificates/{certificate.code}/file").status_code == 200
+    assert login.anonymous().get(f"/certificates/{certificate.code}").get_json()["issuer"] == "东城社区"
+
+    # 西园 turns it on later: the request already waiting is issued then, in 西园's name.
+    set_proof_policy(admin("west_admin"), west_id, auto_issue=True)
+    db.session.flush()
+    mine = {c["issuer"]: c for c in volunteer.get("/me/certificates").get_json()}
+    assert set(mine) == {"东城社区", "西园社区"} and mine["西园社区"]["automatic"] is True
+
+
+def _portal_post(client, path: str, data: dict):
+    page = client.get(path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post(path, data=data | {"csrf_token": token})
+
+
+def test_the_holder_downloads_an_issued_proof_on_the_portal_with_the_last_four_of_the_id(login, areas, app):
+    volunteer = _approved_at_two_communities(login, areas)
+    asked = {r["area_id"]: r for r in volunteer.post("/me/certificate-requests", json={"id_number": ID_NUMBER})
+             .get_json()}
+    east = _issue(login, "east_admin", asked[areas["东城社区"].id]["id"])
+    client = app.test_client()
+
+    verify_page = client.get(f"/verify/{east['code']}").get_data(as_text=True)
+    assert f"/proofs?code={east['code']}" in verify_page
+    form = client.get(f"/proofs?code={east['code']}").get_data(as_text=True)
+    assert east["code"] in form and "身份证号后四位" in form
+
+    for wrong in ({"code": east["code"], "id_last4": "1234"}, {"code": "NOSUCHCODE22", "id_last4": "002X"},
+                  {"code": east["code"], "id_last4": ""}):
+        res = _portal_post(client, "/proofs", wrong)
+        assert res.mimetype == "text/html" and "证明编号或身份证号后四位不正确。" in res.get_data(as_text=True)
+
+    res = _portal_post(client, "/proofs", {"code": east["code"].lower(), "id_last4": "002x"})
+    assert res.status_code == 200 and res.mimetype == "application/pdf" and res.data.startswith(b"%PDF")
+    assert "attachment" in res.headers["Content-Disposition"]
+    from app.core.audit import AuditLog
+
+    audit = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+    assert audit.detail["acts"] == [{"act": "certificate.download", "code": east["code"], "by": "holder_on_portal"}]
+
+    # A revoked proof is not handed out as if it were valid.
+    entry = next(i for i in my_entries(volunteer)["items"] if i["description"] == "敬老院陪伴")
+    login("east_admin").post(f"/service-hours/{entry['id']}/transitions",
+                             json={"action": "reject", "reason": "经核实当天未到场"})
+    revoked = _portal_post(client, "/proofs", {"code": east["code"], "id_last4": "002X"})
+    assert revoked.mimetype == "text/html" and "该证明已撤销" in revoked.get_data(as_text=True)

@@ -14,7 +14,11 @@ from app.core import uow
 from app.core.time import travel, utcnow
 from app.extensions import db
 from app.notifications.models import Notification
-from app.volunteering.service import credit_hours
+from app.volunteering.ledger import credit_hours
+
+
+def on_site_code(staff, path) -> str:
+    return staff.get(f"{path}/check-in-code").get_json()["code"]
 
 
 def serve(login, areas, volunteers, *, title="日晷公园环境清洁", community="东城社区", admin="east_admin",
@@ -31,10 +35,10 @@ def serve(login, areas, volunteers, *, title="日晷公园环境清洁", communi
         assert volunteer.post(f"{path}/enrollments").status_code == 201
     travel(timedelta(hours=1))
     for volunteer in volunteers:
-        assert volunteer.post(f"{path}/check-in", json={"scene": activity["scene"]}).status_code == 200
+        assert volunteer.post(f"{path}/check-in", json={"scene": on_site_code(staff, path)}).status_code == 200
     travel(timedelta(hours=hours))
     for volunteer in volunteers:
-        assert volunteer.post(f"{path}/check-out", json={"scene": activity["scene"]}).status_code == 200
+        assert volunteer.post(f"{path}/check-out", json={"scene": on_site_code(staff, path)}).status_code == 200
     return activity["id"]
 
 

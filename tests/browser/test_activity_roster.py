@@ -18,7 +18,8 @@ def _activity_with_a_volunteer(live_server) -> int:
     from app.areas.models import Area
     from app.core import uow
     from app.extensions import db
-    from app.volunteering.service import create_activity, enroll
+    from app.volunteering.activities import create_activity
+    from app.volunteering.enrolling import enroll
 
     app, _ = live_server
     with app.app_context():
@@ -54,7 +55,7 @@ def test_organiser_corrects_hours_with_a_reason(page_factory, live_server):
     row.locator("input[name=reason]").fill("忘记签退，按组织方记录核定")
     row.locator("button[type=submit]").click()
     page.wait_for_load_state("load")
-    assert page.get_by_text("考勤已更正").is_visible()
+    assert page.get_by_text("已核定时长，并记入活动纪实。").is_visible()
     row = page.locator("tr", has_text="钱志愿")
     assert "1.5" in row.inner_text() and "忘记签退" in row.inner_text()
     check_page(page, shot, "activity-roster-corrected", 1280)

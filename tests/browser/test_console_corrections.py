@@ -14,8 +14,8 @@ def _request_on_an_approved_entry(live_server) -> int:
     from app.accounts.service import actor_for
     from app.core import uow
     from app.extensions import db
+    from app.volunteering.corrections import request_correction
     from app.volunteering.models import ServiceHours
-    from app.volunteering.service import request_correction
 
     app, _ = live_server
     with app.app_context():
@@ -53,7 +53,7 @@ def test_the_organisation_answers_a_correction_request(page_factory, live_server
     check_page(page, shot, "corrections-answered", width)
 
     from app.extensions import db
-    from app.volunteering.service import corrections_of
+    from app.volunteering.corrections import corrections_of
 
     app, _ = live_server
     with app.app_context():

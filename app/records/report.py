@@ -7,15 +7,12 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.core import exports
+from app.core.pdf_fonts import cjk_font
 from app.core.time import local_display
-from app.members.service import Report
-
-FONT = "STSong-Light"
+from app.records.service import Report
 
 
 def filename(report: Report, ext: str) -> str:
@@ -62,18 +59,19 @@ def to_csv(report: Report) -> bytes:
 
 
 def to_pdf(report: Report) -> bytes:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    title = ParagraphStyle("title", fontName=FONT, fontSize=18, leading=24, alignment=1, spaceAfter=4 * mm)
-    body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14)
-    cell = ParagraphStyle("cell", fontName=FONT, fontSize=8.5, leading=11, wordWrap="CJK")
-    heading = ParagraphStyle("heading", fontName=FONT, fontSize=12, leading=16, spaceBefore=5 * mm, spaceAfter=2 * mm)
+    font = cjk_font()
+    title = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, alignment=1, spaceAfter=4 * mm)
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14)
+    cell = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
+    heading = ParagraphStyle("heading", fontName=font, fontSize=12, leading=16, spaceBefore=5 * mm, spaceAfter=2 * mm)
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title="在职党员服务纪实报告", author="共治平台")
+                            bottomMargin=18 * mm, title="在职党员服务纪实报告", author="共治平台",
+                            # The canvas would start in Helvetica: a font in the PDF that is not embedded.
+                            initialFontName=font)
     grid = TableStyle([
-        ("FONT", (0, 0), (-1, -1), FONT, 9.5),
+        ("FONT", (0, 0), (-1, -1), font, 9.5),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ])
