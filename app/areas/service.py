@@ -3,7 +3,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.areas.models import CHILD_LEVEL, DISTRICT, GRID, LEVEL_LABELS, PLACE_KINDS, Area, Department, Place
+from app.areas.models import (
+    CHILD_LEVEL,
+    COMMUNITY,
+    DISTRICT,
+    GRID,
+    LEVEL_LABELS,
+    PLACE_KINDS,
+    Area,
+    Department,
+    Place,
+)
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import Page, paginate
 from app.core.scoping import ADMIN_ROLES, STAFF_ROLES, Actor, require_scope, scope_filter
@@ -61,6 +71,19 @@ def areas_in_scope(actor: Actor, roles=STAFF_ROLES, *, levels: tuple[str, ...] |
     if levels is not None:
         stmt = stmt.where(Area.level.in_(levels))
     return list(db.session.scalars(stmt.order_by(Area.path).limit(limit)))
+
+
+def communities() -> list[Area]:
+    """Every community (社区/村), in tree order: the public pages' choice of community."""
+    return list(db.session.scalars(select(Area).where(Area.level == COMMUNITY).order_by(Area.path)))
+
+
+def get_community(community_id: int | None) -> Area | None:
+    """The community with this id, or None (no id, no such area, or not a community)."""
+    if community_id is None:
+        return None
+    area = db.session.get(Area, community_id)
+    return area if area is not None and area.level == COMMUNITY else None
 
 
 def create_place(actor: Actor, *, grid_id: int, name: str, kind: str, address: str = "") -> Place:

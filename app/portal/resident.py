@@ -17,6 +17,7 @@ from flask import (
 
 from app import scan as scanning
 from app.accounts import service as accounts
+from app.areas import service as areas
 from app.cases import presenter
 from app.cases import service as cases
 from app.cases.categories import list_categories
@@ -26,10 +27,11 @@ from app.contact.models import CONTACT_ROLES
 from app.core.errors import Invalid
 from app.core.scoping import Actor
 from app.extensions import csrf
-from app.portal import public, web
+from app.portal import web
 from app.praise import service as praises
 from app.suggestions.service import public_board
 from app.volunteering import certificates
+from app.wishes import board as wish_board
 
 bp = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
                static_url_path="/portal-static")
@@ -179,12 +181,12 @@ def _score() -> int:
 
 @bp.get("/praise")
 def praise_wall():
-    community = public.community_or_none(web.query_int("community_id"))
+    community = areas.get_community(web.query_int("community_id"))
     community_id = community.id if community else None
     page = praises.list_praises(Actor.anonymous(), community_id=community_id, **web.page_args())
     ranking = praises.ranking(community_id=community_id, limit=10)
     return render_template("portal/praise_wall.html", page=page, ranking=ranking, community=community,
-                           communities=public.communities())
+                           communities=areas.communities())
 
 
 @bp.get("/suggestions")
@@ -194,11 +196,11 @@ def suggestion_board():
 
 @bp.get("/wishes")
 def wish_pool():
-    community = public.community_or_none(web.query_int("community_id"))
+    community = areas.get_community(web.query_int("community_id"))
     community_id = community.id if community else None
-    return render_template("portal/wishes.html", figures=public.wish_figures(community_id),
-                           page=public.waiting_wishes(community_id, **web.page_args()),
-                           community=community, communities=public.communities())
+    return render_template("portal/wishes.html", figures=wish_board.wish_figures(community_id),
+                           page=wish_board.waiting_wishes(community_id, **web.page_args()),
+                           community=community, communities=areas.communities())
 
 
 @bp.get("/verify")

@@ -1,25 +1,15 @@
-"""Read-only facts for the public pages: community names and the wish pool in figures, never a person."""
+"""The public wish board: the pool in figures and the wishes waiting, never a person."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.areas.models import COMMUNITY, Area
+from app.areas.models import Area
+from app.areas.service import get_community
 from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.suggestions.board import mask_personal
 from app.volunteering import ledger
 from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, Wish
-
-
-def communities() -> list[Area]:
-    return list(db.session.scalars(select(Area).where(Area.level == COMMUNITY).order_by(Area.path)))
-
-
-def community_or_none(community_id: int | None) -> Area | None:
-    if community_id is None:
-        return None
-    area = db.session.get(Area, community_id)
-    return area if area is not None and area.level == COMMUNITY else None
 
 
 def wish_figures(community_id: int | None = None) -> dict:
@@ -36,7 +26,7 @@ def wish_figures(community_id: int | None = None) -> dict:
         totals[key] += count
         by_category[category] = by_category.get(category, 0) + count
     # Hours are a figure about service: the ledger's approved entries for wishes, never Wish.hours.
-    community = community_or_none(community_id)
+    community = get_community(community_id)
     hours = ledger.approved_hours(source_type="wish", area_path=community.path if community else None)
     categories = [(CATEGORIES[c][0] if c in CATEGORIES else c, n)
                   for c, n in sorted(by_category.items(), key=lambda item: -item[1])]
