@@ -84,14 +84,18 @@ def _typed_nulls(*columns) -> list:
     return [cast(null(), column.type).label(f"x_{column.table.name}_{column.name}") for column in columns]
 
 
+# The three kinds of row the read returns, told apart by their leading `part` column.
+PLACE_AND_CATEGORY, GRID_WORKER_ROW, CALENDAR_ROW = 0, 1, 2
+
+
 def _read(by_scene: bool):
-    """One row for the place and the category (none: no such place), one per grid worker over the
-    place, one per calendar override in the window. A leading number tells the three apart."""
+    """One row for the place and the category (none: no such place), one per grid worker who answers for
+    the place, one per calendar override in the window; `part` tells the three apart."""
     target = _target(by_scene)
     place_cols = [target.c[name] for name in _PLACE_COLUMNS]
     category_cols = list(_categories.columns)
     similar = exists().where(*similar_filter(target.c.id, _categories.c.id, bindparam("since")))
-    head = (select(literal(0).label("part"), *place_cols, *category_cols, similar.label("similar"),
+    head = (select(literal(PLACE_AND_CATEGORY).label("part"), *place_cols, *category_cols, similar.label("similar"),
                    cast(null(), Integer).label("worker_id"), cast(null(), Date).label("holiday_date"),
                    cast(null(), Boolean).label("holiday_is_workday"))
             .select_from(target.outerjoin(_categories, _categories.c.id == bindparam("category_id"))))
@@ -99,9 +103,9 @@ def _read(by_scene: bool):
         target.c.grid_id, target.c.community_id, target.c.street_id, target.c.district_id)))
     blanks = [*_typed_nulls(*_places.columns), *_typed_nulls(*_categories.columns), cast(false(), Boolean)]
     held = holders_of(GRID_WORKER, ancestors)
-    workers = held.with_only_columns(literal(1), *blanks, held.selected_columns.user_id, cast(null(), Date),
+    workers = held.with_only_columns(literal(GRID_WORKER_ROW), *blanks, held.selected_columns.user_id, cast(null(), Date),
                                      cast(null(), Boolean))
-    calendar = (select(literal(2), *blanks, cast(null(), Integer), _holidays.c.date, _holidays.c.is_workday)
+    calendar = (select(literal(CALENDAR_ROW), *blanks, cast(null(), Integer), _holidays.c.date, _holidays.c.is_workday)
                 .where(_holidays.c.date >= bindparam("first_day"), _holidays.c.date < bindparam("last_day")))
     return union_all(head, workers, calendar)
 
@@ -132,7 +136,7 @@ def read_context(*, scene: str | None, place_id: int | None, category_id: int, n
     similar, workers, overrides = False, [], {}
     width = len(_PLACE_COLUMNS)
     for row in rows:
-        if row.part == 0:
+        if row.part == PLACE_AND_CATEGORY:
             # The place's and the category's columns share names ("id", "name"), so they are read as
             # the two runs of columns after "part", named by their tables' column lists.
             place = existing_row(Place, dict(zip(_PLACE_COLUMNS, row[1:1 + width], strict=True)))
@@ -140,7 +144,7 @@ def read_context(*, scene: str | None, place_id: int | None, category_id: int, n
             if category_values[0] is not None:
                 category = existing_row(Category, dict(zip(_CATEGORY_COLUMNS, category_values, strict=True)))
             similar = bool(row.similar)
-        elif row.part == 1:
+        elif row.part == GRID_WORKER_ROW:
             workers.append(row.worker_id)
         else:
             overrides[row.holiday_date] = row.holiday_is_workday
