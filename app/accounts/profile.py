@@ -10,6 +10,7 @@ from app.areas.models import COMMUNITY, Area
 from app.core import crypto
 from app.core.errors import Invalid
 from app.extensions import db
+from app.moderation import policy
 
 # Chinese characters (the basic block and extension A, plus 〇) and the middle dot of minority names.
 REAL_NAME = re.compile(r"^[\u3007\u3400-\u4dbf\u4e00-\u9fff·]{2,20}$")
@@ -102,9 +103,11 @@ def update_profile(user: User, *, display_name: str | None = None, real_name: st
         text = display_name.strip()
         if not 1 <= len(text) <= 32:
             raise Invalid("昵称应为 1–32 个字。", errors={"display_name": ["1–32 个字"]})
+        policy.screen("display_name", user, text, "display_name")
         user.display_name = text
     if real_name is not None:
         user.real_name = clean_real_name(real_name)
+        policy.screen("real_name", user, user.real_name, "real_name")
     if volunteer is not None:
         profile = volunteer_profile(user.id)
         if profile is None:

@@ -20,6 +20,7 @@ from app.core.ids import new_token
 from app.core.scoping import Actor, Grant
 from app.core.time import utcnow
 from app.extensions import db
+from app.moderation import policy
 from app.wechat import WeChatError, get_wechat
 from app.wechat.gateway import BAD_CODE_ERRORS
 
@@ -167,6 +168,8 @@ def set_phone(user: User, phone: str) -> None:
 def portal_resident(phone: str, name: str = "") -> User:
     """A resident of the web portal, who has no WeChat: known by the phone number they give."""
     phone = normalise_phone(phone)
+    name = name.strip()[:32]
+    policy.screen("display_name", None, name, "name")  # the portal has no openid: the unchecked rule
     user = db.session.scalar(select(User).where(User.phone_hash == crypto.lookup_hash(phone),
                                                 User.openid.is_(None), User.username.is_(None)))
     if user is None:

@@ -27,6 +27,7 @@ from app.core.time import SHANGHAI, to_local, utcnow
 from app.core.workflow import Workflow, record
 from app.extensions import db
 from app.members.models import APPROVED, OPEN_STATUSES, PENDING, REJECTED, STATUS_LABELS, PartyMember
+from app.moderation import policy
 from app.notifications.service import notify
 from app.volunteering.models import ServiceHours
 from app.volunteering.states import APPROVED as HOURS_APPROVED
@@ -75,6 +76,8 @@ def register(actor: Actor, *, name: str, org_name: str, community_id: int, skill
         grid = get_area(grid_id)
         if grid.level != GRID or grid.parent_id != community.id:
             raise Invalid("所选网格不属于报到社区。", errors={"grid_id": ["应为该社区下的网格"]})
+    policy.screen("enrollment", db.session.get(User, actor.user_id),
+                  "\n".join(filter(None, (name, org_name, availability, *(skills or [])))), "org_name")
     member = PartyMember(
         user_id=actor.user_id, name=_required(name, "name", "姓名"), org_name=_required(org_name, "org_name", "单位党组织"),
         community_id=community.id, area_path=community.path, grid_id=grid_id, skills=clean_skills(skills),

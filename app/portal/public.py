@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from app.areas.models import COMMUNITY, Area
 from app.core.pagination import Page, paginate
 from app.extensions import db
+from app.moderation import service as moderation
 
 
 def communities() -> list[Area]:
@@ -46,7 +47,7 @@ def waiting_wishes(community_id: int | None = None, *, limit: int | None = None,
     from app.suggestions.board import mask_personal
     from app.wishes.models import APPROVED, CATEGORIES, Wish
 
-    stmt = select(Wish).where(Wish.status == APPROVED)
+    stmt = select(Wish).where(Wish.status == APPROVED, moderation.shown("wish", Wish.id))
     if community_id is not None:
         stmt = stmt.where(Wish.community_id == community_id)
     page = paginate(stmt, Wish.id, limit=limit, cursor=cursor)

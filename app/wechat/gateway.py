@@ -68,6 +68,15 @@ class WeChatError(Exception):
 
 
 @dataclass
+class SecCheck:
+    """WeChat's answer to a content check: `suggest` is pass, review or risky; `label` says why."""
+
+    suggest: str
+    label: int | None = None
+    trace_id: str | None = None
+
+
+@dataclass
 class Session:
     openid: str
     session_key: str
@@ -299,14 +308,17 @@ class WeChatGateway:
 
     # -- content security -------------------------------------------------------------------
 
-    def msg_sec_check(self, openid: str | None, content: str, scene: int = 2) -> str:
-        """Return WeChat's suggestion: `pass`, `review` or `risky`."""
+    def msg_sec_check(self, openid: str | None, content: str, scene: int) -> SecCheck | None:
+        """msgSecCheck v2 on `content` written by `openid`; None when it cannot be asked (console mode,
+        or an author without a WeChat openid): the caller's policy decides what that means."""
         if self.console or not openid or openid.startswith("console-"):
-            log.info("[wechat console] msg_sec_check skipped")
-            return "pass"
+            log.info("[wechat console] msg_sec_check not asked")
+            return None
         result = self._post("wxa/msg_sec_check",
                             {"content": content, "version": 2, "scene": scene, "openid": openid})
-        return (result.get("result") or {}).get("suggest", "pass")
+        verdict = result.get("result") or {}
+        return SecCheck(suggest=verdict.get("suggest", ""), label=verdict.get("label"),
+                        trace_id=result.get("trace_id"))
 
     # -- messages ---------------------------------------------------------------------------
 

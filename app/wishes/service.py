@@ -21,6 +21,8 @@ from app.media.service import photo_refs, resolve_photos
 from app.members import service as members
 from app.members.models import APPROVED as MEMBER_APPROVED
 from app.members.models import PartyMember
+from app.moderation import policy
+from app.moderation import service as moderation
 from app.notifications.service import notify
 from app.volunteering.service import credit_hours
 from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, PUBLIC, SUBMITTED, Wish
@@ -88,6 +90,7 @@ def create_wish(actor: Actor, *, title: str, detail: str = "", category: str, de
         raise Invalid("联系电话格式不正确。", errors={"contact_phone": ["格式不正确"]})
     photos = photo_refs(resolve_photos(actor, photo_ids))
     detail = (detail or "").strip()
+    verdict = policy.check("wish", db.session.get(User, actor.user_id), f"{title}\n{detail}")
     wish = Wish(title=title, detail=detail, category=category, desired_date=desired_date, photos=photos,
                 requester_id=actor.user_id, contact_name=(contact_name or "").strip()[:32],
                 address_encrypted=crypto.encrypt(address), phone_encrypted=crypto.encrypt(phone),
@@ -95,6 +98,7 @@ def create_wish(actor: Actor, *, title: str, detail: str = "", category: str, de
                 public_title=title, public_detail=detail, status=SUBMITTED)
     db.session.add(wish)
     db.session.flush()
+    moderation.hold(verdict, wish.id, area_path=wish.area_path, author_id=actor.user_id, text=f"{title}\n{detail}")
     record("wish", wish.id, actor, "resident", "submit", None, SUBMITTED, attachments=photos)
     notify(members.community_admin_ids(community.id), "wish_submitted", title="新的微心愿待审核",
            body=f"{community.name}居民提交了心愿“{title}”，请审核。", page=_page(wish),
@@ -132,7 +136,8 @@ def list_wishes(actor: Actor, *, pool: bool = False, mine: bool = False, claimed
     if pool:
         if not actor.paths([PARTY_MEMBER]) and not actor.is_system_admin:
             raise Forbidden("心愿池仅对已报到的在职党员开放，请先到社区报到。")
-        stmt = stmt.where(Wish.status == APPROVED, scope_filter(actor, Wish.area_path, [PARTY_MEMBER]))
+        stmt = stmt.where(Wish.status == APPROVED, scope_filter(actor, Wish.area_path, [PARTY_MEMBER]),
+                          moderation.shown("wish", Wish.id))
     elif mine:
         stmt = stmt.where(Wish.requester_id == actor.user_id)
     elif claimed_by_me:
@@ -462,3 +467,17 @@ def candidates(actor: Actor, wish_id: int, limit: int = 10) -> dict:
         raise Conflict(f"该心愿{wish.status_label}，无需派单。")
     pool = [m for m in members.approved_members(wish.area_path) if m.user_id != wish.requester_id]
     return {"wish_id": wish.id, "items": rank_candidates(wish, pool)[:max(1, min(limit, 50))]}
+
+
+# -- moderation ---------------------------------------------------------------------------------
+
+def _held_subject(wish_id: int) -> moderation.Subject | None:
+    wish = db.session.get(Wish, wish_id)
+    if wish is None:
+        return None
+    return moderation.Subject(area_path=wish.area_path, author_id=wish.requester_id,
+                              text=f"{wish.public_title}\n{wish.public_detail}", page=_page(wish))
+
+
+# A held wish is still reviewed by its community as usual; the pool shows it once released.
+moderation.register("wish", _held_subject)
