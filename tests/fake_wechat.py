@@ -40,7 +40,9 @@ class FakeState:
     template_messages: list[dict] = field(default_factory=list)
     wxacode_requests: list[dict] = field(default_factory=list)
     sec_checks: list[dict] = field(default_factory=list)
-    risky_words: set[str] = field(default_factory=lambda: {"违禁词"})
+    # msgSecCheck answers risky for these words (label 20001: 时政/违法), review for the second set.
+    risky_words: set[str] = field(default_factory=lambda: {"违禁词", "赌博"})
+    review_words: set[str] = field(default_factory=lambda: {"待核实"})
     # endpoint -> list of injected failures, consumed one per call: {"errcode": n} | {"http": 500} | {"sleep": s}
     failures: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -183,9 +185,14 @@ class FakeWeChat:
         self.state.sec_checks.append(body)
         if body.get("version") != 2 or not body.get("openid") or body.get("scene") not in (1, 2, 3, 4):
             return _json({"errcode": 47001, "errmsg": "data format error"})
-        risky = any(word in body.get("content", "") for word in self.state.risky_words)
-        suggest = "risky" if risky else "pass"
-        return _json({"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": 20001 if risky else 100}})
+        content = body.get("content", "")
+        risky = any(word in content for word in self.state.risky_words)
+        review = not risky and any(word in content for word in self.state.review_words)
+        suggest = "risky" if risky else "review" if review else "pass"
+        label = 20001 if risky else 20006 if review else 100
+        return _json({"errcode": 0, "errmsg": "ok", "trace_id": secrets.token_hex(12),
+                      "result": {"suggest": suggest, "label": label},
+                      "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label}]})
 
     def subscribe_send(self, request: Request) -> Response:
         if (bad := self._check_token(request)) is not None:

@@ -9,6 +9,9 @@ or when WeChat cannot answer, the row's `unchecked` outcome applies. The outcome
   but it is kept out of every public place and waits in the moderation queue until staff release it;
 - `refuse`: it is not stored; the author gets a Chinese 422 and may rewrite it.
 
+Text written by staff accounts (signed in by username and password: named, accountable people
+acting in their role, such as a grid worker filing a case or answering a message) is published.
+
 Reports are held rather than refused: a real complaint ("楼下有人赌博") may carry a flagged word.
 Private text read only by the staff it is addressed to is never held (the reader would be the
 reviewer), but risky text is refused so that no one has to read it.
@@ -31,7 +34,7 @@ PUBLISH, HOLD, REFUSE = "publish", "hold", "refuse"
 PASS, REVIEW, RISKY = "pass", "review", "risky"
 # msgSecCheck v2 scenes.
 PROFILE, COMMENT, FORUM, SOCIAL_LOG = 1, 2, 3, 4
-WECHAT, UNCHECKED = "wechat", "unchecked"
+WECHAT, UNCHECKED, STAFF = "wechat", "unchecked", "staff"
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ def check(kind: str, author: User | None, text: str) -> Verdict:
     text = (text or "").strip()
     if not text:
         return Verdict(kind, PUBLISH, UNCHECKED)
+    if author is not None and author.username:
+        return Verdict(kind, PUBLISH, STAFF)
     openid = author.openid if author is not None else None
     try:
         answer = get_wechat().msg_sec_check(openid, text, scene=rule.scene)
@@ -103,6 +108,6 @@ def screen(kind: str, author: User | None, text: str, field: str) -> Verdict:
     verdict = check(kind, author, text)
     if verdict.outcome == REFUSE:
         label = RULES[kind].label
-        raise Invalid(f"{label}含有不适宜公开的内容，请修改后再提交。",
+        raise Invalid(f"{label}含有不当信息，请修改后再提交。",
                       errors={field: ["未通过内容安全检查"]})
     return verdict
