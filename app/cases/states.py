@@ -119,4 +119,4 @@ VERIFY_FAILED = DISPATCHED
 
 ACTIONS = tuple(dict.fromkeys(action for _, action in TRANSITIONS))
 
-CASE_FLOW = Workflow("case", TRANSITIONS, STATE_LABELS)
+CASE_FLOW = Workflow("case", TRANSITIONS, STATE_LABELS, ACTION_LABELS)

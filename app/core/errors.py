@@ -68,10 +68,12 @@ class Conflict(DomainError):
 class InvalidTransition(Conflict):
     """An action the state machine does not allow now; names the ones it does allow."""
 
-    def __init__(self, action: str, status: str, allowed: list[str]):
-        allowed_text = "、".join(allowed) if allowed else "无"
+    def __init__(self, action: str, status: str, allowed: list[str], labels: dict[str, str] | None = None):
+        """The message names actions by their Chinese `labels`; `errors` keeps the API ids."""
+        labels = labels or {}
+        allowed_text = "、".join(labels.get(a, a) for a in allowed) if allowed else "无"
         super().__init__(
-            f"当前状态（{status}）下不能执行“{action}”。现在可执行的操作：{allowed_text}。",
+            f"当前状态（{status}）下不能“{labels.get(action, action)}”。现在可执行的操作：{allowed_text}。",
             errors={"action": action, "status": status, "allowed_actions": allowed},
         )
 

@@ -26,10 +26,12 @@ class Step:
 
 class Workflow:
     def __init__(self, subject_type: str, table: dict[tuple[str, str], tuple[str, Guard]],
-                 labels: dict[str, str] | None = None):
+                 labels: dict[str, str] | None = None, action_labels: dict[str, str] | None = None):
         self.subject_type = subject_type
         self.table = {key: Step(*value) for key, value in table.items()}
         self.labels = labels or {}
+        # What users read: "核查", never the API id "verify".
+        self.action_labels = action_labels or {}
         self.states = {s for s, _ in self.table} | {step.target for step in self.table.values()}
 
     def allowed_actions(self, obj: Any, actor: Actor) -> list[str]:
@@ -56,9 +58,10 @@ class Workflow:
         if not role:
             allowed = self.allowed_actions(obj, actor)
             if step is None and self._may_ever(obj, action, actor):
-                raise InvalidTransition(action, self.labels.get(obj.status, obj.status), allowed)
+                raise InvalidTransition(action, self.labels.get(obj.status, obj.status), allowed, self.action_labels)
             # Someone who may never take this action learns nothing about the object's state.
-            raise Forbidden(f"您无权执行“{action}”。", errors={"allowed_actions": allowed})
+            label = self.action_labels.get(action)
+            raise Forbidden(f"您无权执行“{label}”。" if label else "您无权执行此操作。", errors={"allowed_actions": allowed})
         from_state = obj.status
         obj.status = target or step.target
         audit.act(f"{self.subject_type}.{action}", id=obj.id)

@@ -56,7 +56,7 @@ def _reviewer(member: PartyMember, actor: Actor) -> str | None:
 WORKFLOW = Workflow("party_member", {
     (PENDING, "approve"): (APPROVED, _reviewer),
     (PENDING, "reject"): (REJECTED, _reviewer),
-}, STATUS_LABELS)
+}, STATUS_LABELS, {"approve": "通过报到申请", "reject": "驳回报到申请"})
 
 
 # -- registration -----------------------------------------------------------------------------

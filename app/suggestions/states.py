@@ -60,4 +60,4 @@ WORKFLOW = Workflow(SUBJECT, {
     (REFERRED, "reply"): (REPLIED, referred_department),
     (ANSWERED, "close"): (CLOSED, handler),
     (REPLIED, "close"): (CLOSED, handler),
-}, STATUS_LABELS)
+}, STATUS_LABELS, ACTION_LABELS)

@@ -46,7 +46,7 @@ def ledger_admin(entry, actor: Actor) -> str | None:
 
 ACTIVITY_FLOW = Workflow("activity", {
     (PUBLISHED, "cancel"): (ACTIVITY_CANCELLED, organiser),
-}, labels={PUBLISHED: "报名中", ACTIVITY_CANCELLED: "已取消"})
+}, labels={PUBLISHED: "报名中", ACTIVITY_CANCELLED: "已取消"}, action_labels={"cancel": "取消活动"})
 
 ENROLLMENT_FLOW = Workflow("enrollment", {
     (ENROLLED, "cancel"): (CANCELLED, the_volunteer),
@@ -57,14 +57,17 @@ ENROLLMENT_FLOW = Workflow("enrollment", {
     (WAITLISTED, "promote"): (ENROLLED, the_system),
     (ENROLLED, "mark_absent"): (ABSENT, organiser),
     (ABSENT, "restore"): (ENROLLED, organiser),
-}, labels={ENROLLED: "已报名", WAITLISTED: "候补中", CANCELLED: "已取消", ABSENT: "缺席"})
+}, labels={ENROLLED: "已报名", WAITLISTED: "候补中", CANCELLED: "已取消", ABSENT: "缺席"},
+   action_labels={"cancel": "取消报名", "enroll": "报名", "enroll_waitlist": "候补报名", "promote": "候补递补",
+                  "mark_absent": "登记缺席", "restore": "恢复为已报名"})
 
 HOURS_FLOW = Workflow("service_hours", {
     (PENDING, "approve"): (APPROVED, ledger_admin),
     (PENDING, "reject"): (REJECTED, ledger_admin),
     # A later rejection of approved hours revokes every certificate that counted them.
     (APPROVED, "reject"): (REJECTED, ledger_admin),
-}, labels={PENDING: "待审核", APPROVED: "已通过", REJECTED: "未通过"})
+}, labels={PENDING: "待审核", APPROVED: "已通过", REJECTED: "未通过"},
+   action_labels={"approve": "审核通过", "reject": "审核不通过"})
 
 ENROLLMENT_LABELS = ENROLLMENT_FLOW.labels
 HOURS_LABELS = HOURS_FLOW.labels

@@ -65,4 +65,4 @@ ACTION_LABELS = {
     "confirm": "确认完成", "rate": "评价", "edit": "修改公开内容",
 }
 
-WORKFLOW = Workflow("wish", TRANSITIONS, STATUS_LABELS)
+WORKFLOW = Workflow("wish", TRANSITIONS, STATUS_LABELS, ACTION_LABELS)

@@ -332,3 +332,20 @@ def test_three_residents_reporting_a_praise_hide_it_pending_review(login):
                                  ).get_json()["hidden"] is False
     assert login.anonymous().post("/moderation/reports", json={"kind": "praise", "subject_id": praise["id"]}
                                   ).status_code == 401
+
+
+# -- refusals name actions in Chinese ----------------------------------------------------------------
+
+def test_409_and_403_name_actions_by_their_labels(login):
+    resident = login.resident()
+    case = resident.post("/cases", json={"place_id": place_id("东城小区1号楼"), "category_id": category_id(),
+                                         "description": "路灯坏了"}).get_json()
+    east = login("east_admin")
+    res = east.post(f"/cases/{case['id']}/transitions", json={"action": "verify"})
+    assert res.status_code == 409
+    message = res.get_json()["message"]
+    assert message.startswith("当前状态（待受理）下不能“核查”。现在可执行的操作：") and "受理" in message
+    assert not any(word in message for word in ("verify", "accept", "reject", "dispatch"))
+    assert res.get_json()["errors"]["action"] == "verify"  # the API fields keep their ids
+    res = resident.post(f"/cases/{case['id']}/transitions", json={"action": "accept"})
+    assert res.status_code == 403 and res.get_json()["message"] == "您无权执行“受理”。"
