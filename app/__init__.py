@@ -61,6 +61,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     _serve_media(app)
     _register_portal(app)
 
+    from app.media.push import bp as wechat_push
+
+    app.register_blueprint(wechat_push)
+
     from app.core import limits
 
     limits.init_app(app)  # last: it attaches limits to the URL rules registered above

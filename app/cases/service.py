@@ -198,7 +198,7 @@ def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: 
         raise Invalid("请描述遇到的问题。", errors={"description": ["不能为空"]})
     if len(text) > MAX_DESCRIPTION:
         raise Invalid(f"问题描述不能超过 {MAX_DESCRIPTION} 字。", errors={"description": ["过长"]})
-    photos = photo_refs(resolve_photos(actor, photo_ids))
+    photos = photo_refs(resolve_photos(actor, photo_ids, area_path=place.area_path))
     verdict = policy.check("case", db.session.get(User, actor.user_id), text)
     # A held report enters the loop when staff release it; its deadline is counted from then.
     due_at, remind_at = (None, None) if verdict.held else _deadline(
@@ -397,7 +397,7 @@ def _escalate(case: Case, actor: Actor, args: dict) -> None:
 
 def _handle(case: Case, actor: Actor, args: dict) -> None:
     note = _required_text(args, "note", "请填写处理结果。")
-    uploads = resolve_photos(actor, args.get("photo_ids"))
+    uploads = resolve_photos(actor, args.get("photo_ids"), area_path=case.area_path)
     CASE_FLOW.apply(case, "handle", actor, note=note, attachments=photo_refs(uploads))
     case.handler_id = actor.user_id
     if case.assignee_id is None and case.department_id is None:

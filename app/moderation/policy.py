@@ -66,6 +66,9 @@ RULES: dict[str, Rule] = {
     # A display name is shown (masked) to others; a real name only to staff.
     "display_name": Rule("昵称", PROFILE, public=True, review=REFUSE, risky=REFUSE, unchecked=PUBLISH),
     "real_name": Rule("姓名", PROFILE, public=False, review=PUBLISH, risky=REFUSE, unchecked=PUBLISH),
+    # Images are checked asynchronously (mediaCheckAsync, app/media/checks.py): a risky one is hidden at
+    # once when the result arrives; a doubtful or unchecked one waits for the reviewers.
+    "image": Rule("图片", COMMENT, public=False, review=HOLD, risky=HOLD, unchecked=HOLD),
 }
 KIND_LABELS = {kind: rule.label for kind, rule in RULES.items()}
 

@@ -94,7 +94,7 @@ def submit(actor: Actor, *, title: str, body: str, representative_id: int | None
         office = nearest_office(area.path)
         if office is None:
             raise NotFound("该区域暂未设立代表联络站。")
-    photos = resolve_photos(actor, photo_ids)
+    photos = resolve_photos(actor, photo_ids, area_path=area.path)
     verdict = policy.check("suggestion", db.session.get(User, actor.user_id), f"{title}\n{body}")
     suggestion = Suggestion(
         title=title, body=body, photos=photo_refs(photos), allow_publication=allow_publication,
@@ -197,7 +197,7 @@ def transition(actor: Actor, suggestion_id: int, action: str, *, note: str = "",
         states.WORKFLOW.apply(suggestion, action, actor)  # raises the 409 or 403 naming what is allowed
     note = (note or "").strip()
     fields, data = _PREPARE[action](suggestion, note=note, department_id=department_id, due_at=due_at)
-    photos = photo_refs(resolve_photos(actor, photo_ids))
+    photos = photo_refs(resolve_photos(actor, photo_ids, area_path=suggestion.area_path))
     states.WORKFLOW.apply(suggestion, action, actor, note=note, attachments=photos, data=data)
     for name, value in fields.items():
         setattr(suggestion, name, value)

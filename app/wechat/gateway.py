@@ -5,7 +5,7 @@ wechatpy does the HTTP, the JSON and the token storage. This module adds what we
 
 - `cgi-bin/stable_token`: several processes fetching the plain `cgi-bin/token` would
   invalidate each other's tokens; the stable token does not.
-- `wxa/business/getuserphonenumber` (with a code), `wxa/msg_sec_check` version 2,
+- `wxa/business/getuserphonenumber` (with a code), `wxa/msg_sec_check` and `wxa/media_check_async` version 2,
   `cgi-bin/message/subscribe/send` with `miniprogram_state`, and `wxa/getwxacodeunlimit`
   with `env_version` and `check_path`.
 - at most two refresh-and-retries on 40001/42001 (wechatpy's own auto-retry is unbounded);
@@ -319,6 +319,16 @@ class WeChatGateway:
         verdict = result.get("result") or {}
         return SecCheck(suggest=verdict.get("suggest", ""), label=verdict.get("label"),
                         trace_id=result.get("trace_id"))
+
+    def media_check_async(self, openid: str | None, media_url: str, scene: int) -> str | None:
+        """mediaCheckAsync v2 on an image at `media_url`: returns the trace_id whose result WeChat pushes
+        later (to our message-push endpoint); None when it cannot be asked (console mode, no openid)."""
+        if self.console or not openid or openid.startswith("console-"):
+            log.info("[wechat console] media_check_async not asked")
+            return None
+        result = self._post("wxa/media_check_async", {"media_url": media_url, "media_type": 2, "version": 2,
+                                                      "scene": scene, "openid": openid})
+        return result.get("trace_id")
 
     # -- messages ---------------------------------------------------------------------------
 

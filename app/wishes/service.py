@@ -88,7 +88,7 @@ def create_wish(actor: Actor, *, title: str, detail: str = "", category: str, de
         raise Invalid("请填写联系电话，或先授权绑定手机号。", errors={"contact_phone": ["此项为必填项。"]})
     if not PHONE.match(phone):
         raise Invalid("联系电话格式不正确。", errors={"contact_phone": ["格式不正确"]})
-    photos = photo_refs(resolve_photos(actor, photo_ids))
+    photos = photo_refs(resolve_photos(actor, photo_ids, area_path=community.path))
     detail = (detail or "").strip()
     verdict = policy.check("wish", db.session.get(User, actor.user_id), f"{title}\n{detail}")
     wish = Wish(title=title, detail=detail, category=category, desired_date=desired_date, photos=photos,
@@ -343,7 +343,7 @@ def _fulfil(wish: Wish, actor: Actor, data: dict) -> None:
     hours = data.get("hours")
     if hours is None or not 0 < float(hours) <= MAX_HOURS:
         raise Invalid(f"服务时长应大于 0 且不超过 {MAX_HOURS} 小时。", errors={"hours": [f"0 到 {MAX_HOURS} 小时"]})
-    photos = photo_refs(resolve_photos(actor, data.get("photo_ids")))
+    photos = photo_refs(resolve_photos(actor, data.get("photo_ids"), area_path=wish.area_path))
     if not photos:
         raise Invalid("请上传至少一张服务照片作为凭证。", errors={"photo_ids": ["至少一张照片"]})
     WORKFLOW.apply(wish, "fulfil", actor, note=note, attachments=photos, data={"hours": float(hours)})

@@ -1,4 +1,4 @@
-"""moderation: held content awaiting review, and residents' abuse reports
+"""moderation: held content awaiting review, residents' abuse reports, and image checks
 
 Revision ID: b1000000018a
 Revises: a1b2c3d4e503
@@ -41,6 +41,13 @@ def upgrade():
     sa.UniqueConstraint('kind', 'subject_id', name=op.f('uq_moderation_holds_kind_subject_id')),
     )
     op.create_index('ix_moderation_holds_status_area', 'moderation_holds', ['status', 'area_path'], unique=False)
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        # Images uploaded before the checks existed stay as they were shown: passed.
+        batch_op.add_column(sa.Column('check', sa.String(length=16), server_default='pass', nullable=False))
+        batch_op.add_column(sa.Column('trace_id', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('area_path', sa.String(length=255).with_variant(
+            sa.String(length=255, collation='C'), 'postgresql'), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_uploads_trace_id'), ['trace_id'])
     op.create_table('moderation_reports',
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=False),
@@ -55,6 +62,11 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_uploads_trace_id'), type_='unique')
+        batch_op.drop_column('area_path')
+        batch_op.drop_column('trace_id')
+        batch_op.drop_column('check')
     op.drop_table('moderation_reports')
     op.drop_index('ix_moderation_holds_status_area', table_name='moderation_holds')
     op.drop_table('moderation_holds')
