@@ -49,6 +49,7 @@ class Subject:
     author_id: int | None
     text: str
     page: str = ""  # the author's page in the mini-program
+    public: bool = True  # shown in a public place now (only such items may be reported)
 
 
 @dataclass(frozen=True)
@@ -234,8 +235,8 @@ def report_abuse(actor: Actor, kind: str, subject_id: int, reason: str = "") -> 
         raise Invalid("该内容不支持举报。", errors={"kind": ["应为点赞、建议或心愿"]})
     subject = registered.locate(subject_id)
     row = hold_of(kind, subject_id)
-    if subject is None or (row is not None and row.status == HIDDEN):
-        raise NotFound("内容不存在。")
+    if subject is None or not subject.public or (row is not None and row.status == HIDDEN):
+        raise NotFound("内容不存在。")  # nothing said of what the public cannot see
     if actor.user_id == subject.author_id:
         raise Invalid("不能举报自己发布的内容。", errors={"id": ["是您自己的内容"]})
     if _already_reported(kind, subject_id, actor):

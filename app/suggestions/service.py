@@ -117,7 +117,8 @@ def _held_subject(suggestion_id: int) -> moderation.Subject | None:
         return None
     return moderation.Subject(area_path=suggestion.area_path, author_id=suggestion.submitter_id,
                               text=f"{suggestion.title}\n{suggestion.body}",
-                              page=DETAIL_PAGE.format(id=suggestion.id))
+                              page=DETAIL_PAGE.format(id=suggestion.id),
+                              public=suggestion.status == states.CLOSED and suggestion.allow_publication)
 
 
 # A held suggestion still reaches its representative; only the public board waits for the release.

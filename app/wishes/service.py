@@ -476,7 +476,8 @@ def _held_subject(wish_id: int) -> moderation.Subject | None:
     if wish is None:
         return None
     return moderation.Subject(area_path=wish.area_path, author_id=wish.requester_id,
-                              text=f"{wish.public_title}\n{wish.public_detail}", page=_page(wish))
+                              text=f"{wish.public_title}\n{wish.public_detail}", page=_page(wish),
+                              public=wish.status == APPROVED)
 
 
 # A held wish is still reviewed by its community as usual; the pool shows it once released.

@@ -353,3 +353,13 @@ def test_409_and_403_name_actions_by_their_labels(login):
     assert res.get_json()["errors"]["action"] == "verify"  # the API fields keep their ids
     res = resident.post(f"/cases/{case['id']}/transitions", json={"action": "accept"})
     assert res.status_code == 403 and res.get_json()["message"] == "您无权执行“受理”。"
+
+
+def test_only_public_content_can_be_reported(login, areas):
+    resident = login.resident()
+    wish_id = _wish(resident, areas["东城社区"].id, "想请人帮忙换灯泡")  # not approved: not in the pool
+    other = login.resident()
+    res = other.post("/moderation/reports", json={"kind": "wish", "subject_id": wish_id})
+    assert res.status_code == 404
+    res = other.post("/moderation/reports", json={"kind": "case", "subject_id": 1})
+    assert res.status_code == 422  # reports are never public
