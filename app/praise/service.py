@@ -202,7 +202,7 @@ def ranking(*, community_id: int | None = None, month: str | None = None, target
     start, end, label = _month_bounds(month)
     count = func.count(Praise.id).label("count")
     stmt = (select(Praise.target_type, Praise.target_id, count)
-            .where(Praise.day >= start, Praise.day < end)
+            .where(Praise.day >= start, Praise.day < end, moderation.shown("praise", Praise.id))
             .group_by(Praise.target_type, Praise.target_id)
             .order_by(count.desc(), Praise.target_type, Praise.target_id).limit(limit))
     if community_id is not None:

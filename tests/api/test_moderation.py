@@ -48,6 +48,11 @@ def notes(user_id: int, kind: str) -> list[Notification]:
                                                               Notification.kind == kind)))
 
 
+def praises_of(login, user_id: int) -> int:
+    ranking = login.anonymous().get("/praises/ranking?target_type=grid_worker&limit=100").get_json()["items"]
+    return next((r["count"] for r in ranking if r["target_id"] == user_id), 0)
+
+
 def me(api) -> int:
     return api.get("/me").get_json()["id"]
 
@@ -155,12 +160,14 @@ def test_praise_risky_is_refused_doubtful_waits_for_review_before_the_wall(login
     risky = resident.post("/praises", json={"scene": scene, "target_type": "place", "message": FLAGGED})
     assert risky.status_code == 422 and risky.get_json()["message"] == "点赞留言含有不当信息，请修改后再提交。"
     grid_worker = db.session.scalar(select(User).where(User.username == "grid_east1"))
+    before = praises_of(login, grid_worker.id)
     doubtful = resident.post("/praises", json={"scene": scene, "target_type": "grid_worker",
                                                "target_id": grid_worker.id, "message": DOUBTFUL})
     assert doubtful.status_code == 201 and doubtful.get_json()["review_notice"] == "审核中"
     praise_id = doubtful.get_json()["id"]
     wall = login.anonymous().get("/praises?limit=100").get_json()["items"]
     assert praise_id not in [p["id"] for p in wall]
+    assert praises_of(login, grid_worker.id) == before  # nor counted in the ranking before it is released
     assert notes(grid_worker.id, "praise_received") == []  # the person praised hears of it on release
     assert [p["review_notice"] for p in resident.get("/praises?mine=true").get_json()["items"]] == ["审核中"]
 
@@ -168,6 +175,7 @@ def test_praise_risky_is_refused_doubtful_waits_for_review_before_the_wall(login
     wall = login.anonymous().get("/praises?limit=100").get_json()["items"]
     assert praise_id in [p["id"] for p in wall]
     assert len(notes(grid_worker.id, "praise_received")) == 1
+    assert praises_of(login, grid_worker.id) == before + 1
 
 
 def test_praise_from_the_portal_waits_for_review_and_a_hidden_one_never_shows(app, login):
