@@ -15,6 +15,7 @@ from app.core import i18n, limits
 from app.core.engine import configure_engine
 from app.core.errors import register_error_handlers
 from app.extensions import db, migrate
+from app.media.push import bp as wechat_push
 from app.portal import init_app
 
 
@@ -54,6 +55,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     health.register(app)
     _serve_media(app)
     _register_portal(app)
+
+    app.register_blueprint(wechat_push)
 
     limits.init_app(app)  # last: it attaches limits to the URL rules registered above
     return app

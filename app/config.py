@@ -48,6 +48,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # JSON objects {"template_key": "template id"}; see app/notifications/templates.py
         "WECHAT_TEMPLATES": env.get("WECHAT_TEMPLATES") or "{}",
         "WECHAT_OA_TEMPLATES": env.get("WECHAT_OA_TEMPLATES") or "{}",
+        # Message push (消息推送) of the mini-program: the Token, and the EncodingAESKey for safe mode.
+        "WECHAT_PUSH_TOKEN": env.get("WECHAT_PUSH_TOKEN") or None,
+        "WECHAT_PUSH_AES_KEY": env.get("WECHAT_PUSH_AES_KEY") or None,
         "NOTIFY_POOL_SIZE": _int("NOTIFY_POOL_SIZE", 16),
         "NOTIFY_IN_FLIGHT_SECONDS": _int("NOTIFY_IN_FLIGHT_SECONDS", 600),
         # How long a queued delivery pump waits before it takes the outbox, so that a burst of
@@ -92,6 +95,9 @@ def load_config(overrides: dict | None = None) -> dict:
                           or str(Path(cfg["INSTANCE_DIR"]) / "private" / "reports"))
     if Path(cfg["REPORTS_DIR"]).resolve().is_relative_to(Path(cfg["MEDIA_DIR"]).resolve()):
         raise ConfigError("REPORTS_DIR 不能位于 MEDIA_DIR 之内：MEDIA_DIR 下的文件无需登录即可访问。")
+    # Images found risky are moved here at once: out of MEDIA_DIR, so their public address stops answering.
+    cfg["QUARANTINE_DIR"] = (cfg.get("QUARANTINE_DIR") or env.get("QUARANTINE_DIR")
+                             or str(Path(cfg["INSTANCE_DIR"]) / "private" / "quarantine"))
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
     cfg["WECHAT_CONSOLE_MODE"] = not (cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
     cfg["PRODUCTION"] = cfg["ENV_NAME"] == "production"

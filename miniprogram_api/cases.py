@@ -121,6 +121,8 @@ class CaseItem(Schema):
     department = fields.Nested(CaseRef, allow_none=True)
     allowed_actions = fields.List(Text(), metadata={"description": "当前用户现在可执行的操作"})
     moderation = Text(allow_none=True, metadata={"description": "仅工作人员可见：pass / review / risky"})
+    review_notice = Text(allow_none=True, metadata={
+        "description": "仅上报人和工作人员可见：内容审核中为“审核中”，审核隐藏后为隐藏原因；公开的上报为空"})
     assignee_id = fields.Integer(allow_none=True, metadata={"description": "仅工作人员可见"})
 
 

@@ -47,6 +47,8 @@ class PraiseSchema(Schema):
     message = Text()
     praiser = Text(metadata={"description": "点赞人（姓名脱敏）"})
     created_at = LocalDateTime()
+    review_notice = Text(allow_none=True, metadata={
+        "description": "仅点赞人本人可见：待审核时为“审核中”（审核通过后才上点赞墙），隐藏后为原因"})
 
 
 class CreatedPraiseSchema(Schema):
@@ -57,6 +59,8 @@ class CreatedPraiseSchema(Schema):
     message = Text()
     day = Date()
     created_at = LocalDateTime()
+    review_notice = Text(allow_none=True, metadata={
+        "description": "仅点赞人本人可见：待审核时为“审核中”（审核通过后才上点赞墙），隐藏后为原因"})
 
 
 class RankingItemSchema(Schema):

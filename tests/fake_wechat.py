@@ -14,6 +14,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import xmltodict
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.utils import WeChatSigner
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -40,7 +43,10 @@ class FakeState:
     template_messages: list[dict] = field(default_factory=list)
     wxacode_requests: list[dict] = field(default_factory=list)
     sec_checks: list[dict] = field(default_factory=list)
-    risky_words: set[str] = field(default_factory=lambda: {"违禁词"})
+    media_checks: list[dict] = field(default_factory=list)  # each with the trace_id we answered
+    # msgSecCheck answers risky for these words (label 20001: 时政/违法), review for the second set.
+    risky_words: set[str] = field(default_factory=lambda: {"违禁词", "赌博"})
+    review_words: set[str] = field(default_factory=lambda: {"待核实"})
     # endpoint -> list of injected failures, consumed one per call: {"errcode": n} | {"http": 500} | {"sleep": s}
     failures: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -183,9 +189,47 @@ class FakeWeChat:
         self.state.sec_checks.append(body)
         if body.get("version") != 2 or not body.get("openid") or body.get("scene") not in (1, 2, 3, 4):
             return _json({"errcode": 47001, "errmsg": "data format error"})
-        risky = any(word in body.get("content", "") for word in self.state.risky_words)
-        suggest = "risky" if risky else "pass"
-        return _json({"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": 20001 if risky else 100}})
+        content = body.get("content", "")
+        risky = any(word in content for word in self.state.risky_words)
+        review = not risky and any(word in content for word in self.state.review_words)
+        suggest = "risky" if risky else "review" if review else "pass"
+        label = 20001 if risky else 20006 if review else 100
+        return _json({"errcode": 0, "errmsg": "ok", "trace_id": secrets.token_hex(12),
+                      "result": {"suggest": suggest, "label": label},
+                      "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label}]})
+
+    def media_check_async(self, request: Request) -> Response:
+        if (bad := self._check_token(request)) is not None:
+            return bad
+        body = _body(request) or {}
+        if (body.get("version") != 2 or not body.get("openid") or body.get("media_type") not in (1, 2)
+                or body.get("scene") not in (1, 2, 3, 4) or not str(body.get("media_url", "")).startswith("http")):
+            return _json({"errcode": 47001, "errmsg": "data format error"})
+        trace_id = "trace_" + secrets.token_hex(10)
+        self.state.media_checks.append({**body, "trace_id": trace_id})
+        return _json({"errcode": 0, "errmsg": "ok", "trace_id": trace_id})
+
+    def media_check_push(self, trace_id: str, suggest: str, *, token: str, aes_key: str | None = None,
+                         label: int = 20002) -> tuple[dict, bytes]:
+        """The message push WeChat sends with a media check's result, signed as WeChat signs it:
+        (query arguments, body) in plain mode, or in safe mode (encrypted) when `aes_key` is given.
+        The app under test is not served over HTTP, so the test sends them through its client."""
+        event = {"ToUserName": "gh_test", "FromUserName": "o_system", "CreateTime": int(time.time()),
+                 "MsgType": "event", "Event": "wxa_media_check", "appid": APPID, "trace_id": trace_id,
+                 "version": 2, "errcode": 0, "errmsg": "ok",
+                 "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label}],
+                 "result": {"suggest": suggest, "label": label}}
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(6)
+        signer = WeChatSigner()
+        signer.add_data(token, timestamp, nonce)
+        args = {"signature": signer.signature, "timestamp": timestamp, "nonce": nonce}
+        plain = json.dumps(event, ensure_ascii=False)
+        if not aes_key:
+            return args, plain.encode()
+        envelope = WeChatCrypto(token, aes_key, APPID).encrypt_message(plain, nonce, timestamp)
+        encrypted = xmltodict.parse(envelope)["xml"]
+        args |= {"encrypt_type": "aes", "msg_signature": encrypted["MsgSignature"]}
+        return args, json.dumps({"ToUserName": "gh_test", "Encrypt": encrypted["Encrypt"]}).encode()
 
     def subscribe_send(self, request: Request) -> Response:
         if (bad := self._check_token(request)) is not None:
@@ -296,6 +340,7 @@ ROUTES = {
     "sns/jscode2session": FakeWeChat.jscode2session,
     "wxa/business/getuserphonenumber": FakeWeChat.phone,
     "wxa/msg_sec_check": FakeWeChat.msg_sec_check,
+    "wxa/media_check_async": FakeWeChat.media_check_async,
     "cgi-bin/message/subscribe/send": FakeWeChat.subscribe_send,
     "cgi-bin/message/template/send": FakeWeChat.template_send,
     "wxa/getwxacodeunlimit": FakeWeChat.wxacode,

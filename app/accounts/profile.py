@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User, VolunteerProfile
 from app.areas.models import COMMUNITY, Area
+from app.content_safety import policy
 from app.core import crypto
 from app.core.errors import Invalid
 from app.extensions import db
@@ -102,9 +103,11 @@ def update_profile(user: User, *, display_name: str | None = None, real_name: st
         text = display_name.strip()
         if not 1 <= len(text) <= 32:
             raise Invalid("昵称应为 1–32 个字。", errors={"display_name": ["1–32 个字"]})
+        policy.screen("display_name", user, text, "display_name")
         user.display_name = text
     if real_name is not None:
         user.real_name = clean_real_name(real_name)
+        policy.screen("real_name", user, user.real_name, "real_name")
     if volunteer is not None:
         profile = volunteer_profile(user.id)
         if profile is None:

@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import ROLES, SYSTEM_ADMIN, AuthSession, LoginThrottle, RoleGrant, User
 from app.areas.models import Area, Department
+from app.content_safety import policy
 from app.core import audit, crypto
 from app.core.db import existing_row
 from app.core.errors import Invalid, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized
@@ -175,6 +176,8 @@ def set_phone(user: User, phone: str) -> None:
 def portal_resident(phone: str, name: str = "") -> User:
     """A resident of the web portal, who has no WeChat: known by the phone number they give."""
     phone = normalise_phone(phone)
+    name = name.strip()[:32]
+    policy.screen("display_name", None, name, "name")  # the portal has no openid: the unchecked rule
     user = db.session.scalar(select(User).where(User.phone_hash == crypto.lookup_hash(phone),
                                                 User.openid.is_(None), User.username.is_(None)))
     if user is None:

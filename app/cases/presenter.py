@@ -15,6 +15,7 @@ from app.core.scoping import Actor
 from app.core.time import to_local
 from app.core.workflow import timeline
 from app.extensions import db
+from app.moderation.service import notice_for_author
 
 ANONYMOUS_LABEL = "匿名居民"
 SYSTEM_LABEL = "系统"
@@ -46,6 +47,8 @@ def summary(case: Case, actor: Actor) -> dict:
         "department": {"id": case.department.id, "name": case.department.name} if case.department else None,
         "allowed_actions": CASE_FLOW.allowed_actions(case, actor),
         "moderation": case.moderation if staff else None,
+        # Its reporter learns that a held report is 审核中, or why it is hidden; the public never does.
+        "review_notice": notice_for_author("case", case.id) if private and case.moderation != "pass" else None,
         "assignee_id": case.assignee_id if staff else None,
     }
     return item

@@ -36,6 +36,7 @@ from app.cases.states import (
 )
 from app.codes.models import INVALID_SCENE
 from app.codes.scenes import place_for_scene
+from app.content_safety import policy
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope, Unauthorized
 from app.core.ids import new_tracking_no
 from app.core.pagination import Page, paginate
@@ -44,7 +45,7 @@ from app.core.time import utcnow
 from app.core.workflow import event_values, record
 from app.extensions import db
 from app.media.service import photo_refs, resolve_photos
-from app.wechat import WeChatError, get_wechat
+from app.moderation import service as moderation
 
 log = logging.getLogger("gongzhi.cases")
 
@@ -141,15 +142,11 @@ def _usable_category(category: Category | None) -> Category:
     return category
 
 
-def moderate(actor: Actor, text: str) -> str:
-    """msgSecCheck v2 on user text: pass, review or risky. If WeChat cannot answer, staff review it."""
-    user = db.session.get(User, actor.user_id)
-    try:
-        suggestion = get_wechat().msg_sec_check(user.openid if user else None, text, scene=2)
-    except WeChatError as exc:
-        log.warning("msg_sec_check failed (%s); case held for staff review", exc)
-        return MODERATION_REVIEW
-    return suggestion if suggestion in (MODERATION_PASS, MODERATION_REVIEW, MODERATION_RISKY) else MODERATION_REVIEW
+def _moderation(verdict: policy.Verdict) -> str:
+    """The case's own mark of its check: pass, or what WeChat said (review when it could not say)."""
+    if not verdict.held:
+        return MODERATION_PASS
+    return verdict.suggest if verdict.suggest in (MODERATION_REVIEW, MODERATION_RISKY) else MODERATION_REVIEW
 
 
 def _deadline(hours: int, now: datetime, working_days: bool,
@@ -200,21 +197,25 @@ def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: 
         raise Invalid("请描述遇到的问题。", errors={"description": ["不能为空"]})
     if len(text) > MAX_DESCRIPTION:
         raise Invalid(f"问题描述不能超过 {MAX_DESCRIPTION} 字。", errors={"description": ["过长"]})
-    photos = photo_refs(resolve_photos(actor, photo_ids))
-    due_at, remind_at = _deadline(category.accept_hours, now, category.working_days, context.calendar)
+    photos = photo_refs(resolve_photos(actor, photo_ids, area_path=place.area_path))
+    verdict = policy.check("case", db.session.get(User, actor.user_id), text)
+    # A held report enters the loop when staff release it; its deadline is counted from then.
+    due_at, remind_at = (None, None) if verdict.held else _deadline(
+        category.accept_hours, now, category.working_days, context.calendar)
     case = filing.insert_case({
         "tracking_no": new_tracking_no(), "place_id": place.id, "area_path": place.area_path,
         "category_id": category.id, "description": text, "photos": photos, "anonymous": bool(anonymous),
         "reporter_id": actor.user_id, "status": SUBMITTED, "assignee_id": None, "department_id": None,
         "handler_id": None, "escalated": False, "due_at": due_at, "remind_at": remind_at, "accepted_at": None,
-        "closed_at": None, "overdue": False, "reopen_count": 0, "moderation": moderate(actor, text),
+        "closed_at": None, "overdue": False, "reopen_count": 0, "moderation": _moderation(verdict),
         "rating": None, "rating_comment": "", "rated_at": None, "anonymised_at": None, "version": 1,
         "created_at": now,
     }, category=category, place=place)
     role = role_over(actor, case.area_path, AREA_ROLES) or REPORTER
     event = filing.insert_event(event_values("case", case.id, actor, role, "report", None, SUBMITTED,
                                              attachments=photos, at=now))
-    held = case.moderation != MODERATION_PASS
+    moderation.hold(verdict, case.id, area_path=case.area_path, author_id=actor.user_id, text=text)
+    held = verdict.held
     # A new case has no assignee, department or escalation yet: whoever must act is the grid's
     # workers (read with the place), else the community (notices.responsible for later steps).
     notices.send(context.grid_workers or notices.supervisors(case), "case_submitted", case,
@@ -391,7 +392,7 @@ def _escalate(case: Case, actor: Actor, args: dict) -> None:
 
 def _handle(case: Case, actor: Actor, args: dict) -> None:
     note = _required_text(args, "note", "请填写处理结果。")
-    uploads = resolve_photos(actor, args.get("photo_ids"))
+    uploads = resolve_photos(actor, args.get("photo_ids"), area_path=case.area_path)
     CASE_FLOW.apply(case, "handle", actor, note=note, attachments=photo_refs(uploads))
     case.handler_id = actor.user_id
     if case.assignee_id is None and case.department_id is None:
@@ -422,6 +423,7 @@ def _verify(case: Case, actor: Actor, args: dict) -> None:
 
 def _reopen(case: Case, actor: Actor, args: dict) -> None:
     reason = _required_text(args, "reason", "请说明需要重新办理的原因。")
+    policy.screen("follow_up", db.session.get(User, actor.user_id), reason, "reason")
     CASE_FLOW.apply(case, "reopen", actor, note=reason)
     case.reopen_count += 1
     case.closed_at = None
@@ -466,8 +468,7 @@ def rate_case(actor: Actor, case_id: int, *, score: int, comment: str = "") -> C
     if case.rating is not None:
         raise Conflict("您已评价过该案件。")
     comment = (comment or "").strip()
-    if comment and moderate(actor, comment) == MODERATION_RISKY:
-        raise Invalid("评价内容未通过安全检查，请修改后重试。", errors={"comment": ["内容不当"]})
+    policy.screen("follow_up", db.session.get(User, actor.user_id), comment, "comment")
     case.rating = score
     case.rating_comment = comment
     case.rated_at = utcnow()
@@ -531,3 +532,30 @@ def _area_path(actor: Actor, area_id: int) -> str:
     if is_staff(actor) and not actor.department_ids() and not actor.covers(area.path, AREA_ROLES):
         raise OutOfScope()
     return area.path
+
+
+# -- moderation: a held report and the queue ------------------------------------------------------
+
+def _held_subject(case_id: int) -> moderation.Subject | None:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        return None
+    return moderation.Subject(area_path=case.area_path, author_id=case.reporter_id, text=case.description,
+                              page=f"pages/cases/detail?id={case.id}")
+
+
+def _enter_loop(case_id: int, _actor: Actor) -> None:
+    """Released (or hidden from the public, yet still a report to handle): the acceptance deadline
+    of a case still waiting runs from now."""
+    case = _load(case_id)
+    if case.status == SUBMITTED and case.due_at is None:
+        _set_deadline(case, case.category.accept_hours, utcnow())
+
+
+def _release(case_id: int, actor: Actor) -> None:
+    case = _load(case_id)
+    case.moderation = MODERATION_PASS
+    _enter_loop(case_id, actor)
+
+
+moderation.register("case", _held_subject, on_release=_release, on_hide=_enter_loop)

@@ -11,14 +11,14 @@ from app.accounts.responsible import ancestor_ids, grid_workers_of, holders_of
 from app.areas.models import Area
 from app.codes.scenes import place_for_scene
 from app.contact.models import CONTACT_ROLES, AreaContact, Message, MessageThread
+from app.content_safety import policy
 from app.core import crypto
-from app.core.errors import Forbidden, Invalid, NotFound, ServiceUnavailable
+from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate
 from app.core.scoping import AREA_ADMIN_ROLES, Actor, require_scope, scope_filter
 from app.core.time import local_display, utcnow
 from app.extensions import db
 from app.notifications.service import notify
-from app.wechat import WeChatError, get_wechat
 
 # Who sees every thread of an area besides its recipient: the staff responsible for it.
 THREAD_ROLES = (GRID_WORKER, COMMUNITY_ADMIN, STREET_ADMIN)
@@ -114,16 +114,6 @@ def set_contact(actor: Actor, *, area_id: int, role: str, name: str, phone: str 
 
 # -- threads --------------------------------------------------------------------------------
 
-def check_text(user: User | None, text: str, field: str = "body") -> None:
-    """msgSecCheck v2; a risky text is refused with a Chinese 422."""
-    try:
-        verdict = get_wechat().msg_sec_check(user.openid if user else None, text, scene=2)
-    except WeChatError as exc:
-        raise ServiceUnavailable("内容安全检查暂时不可用，请稍后再试。") from exc
-    if verdict == "risky":
-        raise Invalid("内容含有不当信息，请修改后再发送。", errors={field: ["未通过内容安全检查"]})
-
-
 def _clean_body(body: str) -> str:
     body = (body or "").strip()
     if not body:
@@ -143,8 +133,7 @@ def start_thread(actor: Actor, *, scene: str, to_role: str, body: str) -> Messag
     if not chosen:
         missing = "该网格暂未配备网格员。" if to_role == GRID_WORKER else f"该场所暂未设置{CONTACT_ROLES[to_role]}联系人。"
         raise Invalid(missing, errors={"to_role": [missing]})
-    user = db.session.get(User, actor.user_id)
-    check_text(user, body)
+    policy.screen("message", db.session.get(User, actor.user_id), body, "body")
     contact = next((c for c in chosen if c.user_id), chosen[0])
     now = utcnow()
     thread = MessageThread(place_id=place.id, place=place, area_path=place.area_path, resident_id=actor.user_id,
@@ -162,8 +151,7 @@ def start_thread(actor: Actor, *, scene: str, to_role: str, body: str) -> Messag
 def reply(actor: Actor, thread_id: int, body: str) -> MessageThread:
     body = _clean_body(body)
     thread = get_thread(actor, thread_id)
-    user = db.session.get(User, actor.user_id)
-    check_text(user, body)
+    policy.screen("message", db.session.get(User, actor.user_id), body, "body")
     from_resident = actor.user_id == thread.resident_id
     message = Message(thread_id=thread.id, author_id=actor.user_id, from_resident=from_resident, body=body)
     db.session.add(message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Model
+from app.core.db import AreaPath, Model
 
 
 class Upload(Model):
@@ -18,6 +18,13 @@ class Upload(Model):
     height: Mapped[int] = mapped_column(Integer)
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # WeChat's image check (mediaCheckAsync v2): pending (asked; the result is pushed to us later), pass,
+    # review, risky (moved out of MEDIA_DIR at once), or unchecked (WeChat could not be asked): see
+    # app/media/checks.py. Staff may then release or hide it.
+    check: Mapped[str] = mapped_column(String(16), default="unchecked", server_default="pass")
+    trace_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The area of the record that uses the image (whose reviewers decide on it); set when claimed.
+    area_path: Mapped[str | None] = mapped_column(AreaPath, nullable=True)
 
     @property
     def url(self) -> str:

@@ -16,10 +16,12 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.core.errors import Forbidden, Invalid, NotFound, PayloadTooLarge
 from app.core.scoping import Actor
 from app.core.time import to_local, utcnow
 from app.extensions import db
+from app.media import checks
 from app.media.models import Upload
 
 MAX_SIDE = 4096
@@ -61,6 +63,8 @@ def save_upload(actor: Actor, data: bytes, filename: str = "") -> Upload:
                     sha256=hashlib.sha256(clean).hexdigest())
     db.session.add(upload)
     db.session.flush()
+    author = db.session.get(User, actor.user_id) if actor.user_id else None
+    checks.submit(upload, author.openid if author else None)
     return upload
 
 
@@ -107,8 +111,9 @@ def _thumbnail(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def resolve_photos(actor: Actor, photo_ids: list[int] | None) -> list[Upload]:
-    """The caller's own uploads, in the order given; at most nine."""
+def resolve_photos(actor: Actor, photo_ids: list[int] | None, *, area_path: str) -> list[Upload]:
+    """The caller's own uploads, in the order given; at most nine. They are used by a record in
+    `area_path`, whose reviewers decide on any image the checks hold (app/media/checks.py)."""
     ids = list(dict.fromkeys(photo_ids or []))
     if len(ids) > MAX_PHOTOS:
         raise Invalid(f"最多上传 {MAX_PHOTOS} 张照片。", errors={"photo_ids": [f"最多 {MAX_PHOTOS} 张"]})
@@ -120,7 +125,9 @@ def resolve_photos(actor: Actor, photo_ids: list[int] | None) -> list[Upload]:
         raise NotFound("照片不存在，请重新上传。", errors={"photo_ids": missing})
     if any(u.owner_id != actor.user_id for u in found.values()):
         raise Forbidden("只能使用自己上传的照片。")
-    return [found[i] for i in ids]
+    uploads = [found[i] for i in ids]
+    checks.claim(uploads, area_path)
+    return uploads
 
 
 def photo_refs(uploads: list[Upload]) -> list[dict]:

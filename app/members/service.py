@@ -13,6 +13,7 @@ from app.accounts.models import (
 from app.accounts.service import grant_role
 from app.areas.models import COMMUNITY, GRID, Area
 from app.areas.service import get_area
+from app.content_safety import policy
 from app.core import crypto
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import Page, paginate
@@ -34,7 +35,7 @@ def _reviewer(member: PartyMember, actor: Actor) -> str | None:
 WORKFLOW = Workflow("party_member", {
     (PENDING, "approve"): (APPROVED, _reviewer),
     (PENDING, "reject"): (REJECTED, _reviewer),
-}, STATUS_LABELS, {"approve": "通过", "reject": "不通过"})
+}, STATUS_LABELS, {"approve": "通过报到申请", "reject": "驳回报到申请"})
 
 
 # -- registration -----------------------------------------------------------------------------
@@ -54,6 +55,8 @@ def register(actor: Actor, *, name: str, org_name: str, community_id: int, skill
         grid = get_area(grid_id)
         if grid.level != GRID or grid.parent_id != community.id:
             raise Invalid("所选网格不属于报到社区。", errors={"grid_id": ["应为该社区下的网格"]})
+    policy.screen("enrollment", db.session.get(User, actor.user_id),
+                  "\n".join(filter(None, (name, org_name, availability, *(skills or [])))), "org_name")
     member = PartyMember(
         user_id=actor.user_id, name=_required(name, "name", "姓名"), org_name=_required(org_name, "org_name", "单位党组织"),
         community_id=community.id, area_path=community.path, grid_id=grid_id, skills=clean_skills(skills),

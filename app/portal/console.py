@@ -31,6 +31,7 @@ web.register_error_pages(bp)
 CASE_ROLES = (SYSTEM_ADMIN, STREET_ADMIN, COMMUNITY_ADMIN, GRID_WORKER, DEPARTMENT)
 SUGGESTION_ROLES = (*ADMIN_ROLES, REPRESENTATIVE, DEPARTMENT)
 CODE_ROLES = (*ADMIN_ROLES, GRID_WORKER)
+MODERATION_ROLES = ADMIN_ROLES
 
 
 @bp.before_request
@@ -56,6 +57,7 @@ NAV: list[dict] = [
     {"endpoint": "console.members", "label": "党员报到", "roles": ADMIN_ROLES},
     {"endpoint": "console.activities", "label": "志愿服务", "roles": ADMIN_ROLES},
     {"endpoint": "console.suggestions", "label": "建议办理", "roles": SUGGESTION_ROLES},
+    {"endpoint": "console.moderation_queue", "label": "内容审核", "roles": MODERATION_ROLES},
     {"endpoint": "console.codes", "label": "二维码", "roles": CODE_ROLES},
     {"endpoint": "console.categories", "label": "类别时限", "roles": ADMIN_ROLES},
     {"endpoint": "console.users", "label": "人员角色", "roles": ADMIN_ROLES},

@@ -102,10 +102,12 @@ def praise(scene):
     scanned = _scan(scene)
     if request.method == "POST":
         target_type, _, target_id = (request.form.get("target") or "").partition(":")
-        ok, _result = web.attempt(lambda: praises.praise(
+        ok, row = web.attempt(lambda: praises.praise(
             _resident(), scene=scene, target_type=target_type, target_id=int(target_id) if target_id.isdigit() else None,
-            message=web.text("message", 200, multiline=True)), success="点赞成功，感谢您的认可！")
+            message=web.text("message", 200, multiline=True)))
         if ok:
+            flash("点赞成功！您的留言将在工作人员审核后展示在点赞墙上。" if row.review_notice
+                  else "点赞成功，感谢您的认可！", "success")
             return redirect(url_for("portal.praise_wall", community_id=scanned.community.id))
     return render_template("portal/praise.html", scan=scanned, form=request.form)
 

@@ -10,13 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import GRID_WORKER, PARTY_MEMBER, RoleGrant, User
 from app.areas.models import COMMUNITY, Area, Place
 from app.codes.scenes import place_for_scene
-from app.contact.service import check_text
+from app.content_safety import policy
 from app.core import crypto
 from app.core.errors import Conflict, Invalid, NotFound, Unauthorized
 from app.core.pagination import Page, paginate
 from app.core.scoping import Actor
 from app.core.time import to_local, utcnow
 from app.extensions import db
+from app.moderation import service as moderation
 from app.notifications.service import notify
 from app.praise.models import TARGET_TYPES, USER_TARGETS, Praise
 
@@ -69,7 +70,7 @@ def praise(actor: Actor, *, scene: str, target_type: str, target_id: int | None 
                                         Praise.target_id == target_id, Praise.day == day)
     if db.session.scalar(duplicate) is not None:
         raise Conflict(ALREADY)
-    check_text(db.session.get(User, actor.user_id), message, field="message")
+    verdict = policy.screen("praise", db.session.get(User, actor.user_id), message, "message")
     row = Praise(user_id=actor.user_id, target_type=target_type, target_id=target_id, place_id=place.id,
                  message=message, area_path=place.area_path, day=day)
     try:
@@ -77,11 +78,36 @@ def praise(actor: Actor, *, scene: str, target_type: str, target_id: int | None 
             db.session.add(row)
     except IntegrityError as exc:
         raise Conflict(ALREADY) from exc
-    if target_type in USER_TARGETS:
-        notify([target_id], "praise_received", title="您收到一个点赞", body=message,
-               page=f"pages/praise/wall?place_id={place.id}",
-               data={"thing1": place.name[:20], "thing2": message[:20]}, subject=("praise", row.id))
+    # Held praise reaches the wall, and the person praised, once staff release it.
+    held = moderation.hold(verdict, row.id, area_path=row.area_path, author_id=actor.user_id, text=message)
+    if held is None:
+        _tell_target(row, place.name)
+    row.review_notice = moderation.HELD_NOTICE if held else None  # for its author's answer only
     return row
+
+
+def _tell_target(row: Praise, place_name: str) -> None:
+    if row.target_type in USER_TARGETS:
+        notify([row.target_id], "praise_received", title="您收到一个点赞", body=row.message,
+               page=f"pages/praise/wall?place_id={row.place_id}",
+               data={"thing1": place_name[:20], "thing2": row.message[:20]}, subject=("praise", row.id))
+
+
+def _held_subject(praise_id: int) -> moderation.Subject | None:
+    row = db.session.get(Praise, praise_id)
+    if row is None:
+        return None
+    return moderation.Subject(area_path=row.area_path, author_id=row.user_id, text=row.message,
+                              page=f"pages/praise/wall?place_id={row.place_id}")
+
+
+def _released(praise_id: int, _actor: Actor) -> None:
+    row = db.session.get(Praise, praise_id)
+    place = db.session.get(Place, row.place_id)
+    _tell_target(row, place.name if place else "")
+
+
+moderation.register("praise", _held_subject, on_release=_released)
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -97,6 +123,7 @@ class PraiseView:
     message: str
     praiser: str
     created_at: datetime
+    review_notice: str | None = None
 
     @property
     def target_type_label(self) -> str:
@@ -134,6 +161,8 @@ def list_praises(actor: Actor, *, community_id: int | None = None, mine: bool = 
         if not actor.is_authenticated:
             raise Unauthorized("请先登录。")
         stmt = stmt.where(Praise.user_id == actor.user_id)
+    else:  # the public wall: nothing held or hidden
+        stmt = stmt.where(moderation.shown("praise", Praise.id))
     if community_id is not None:
         stmt = stmt.where(Praise.area_path.startswith(_community_path(community_id), autoescape=True))
     if target_type is not None:
@@ -148,7 +177,8 @@ def list_praises(actor: Actor, *, community_id: int | None = None, mine: bool = 
         target_name=_target_name(p.target_type, p.target_id, users, places),
         place_id=p.place_id, place_name=places.get(p.place_id, ""), message=p.message,
         praiser="我" if p.user_id == actor.user_id else crypto.mask_name(users.get(p.user_id, "")),
-        created_at=p.created_at) for p in page.items]
+        created_at=p.created_at,
+        review_notice=moderation.notice_for_author("praise", p.id) if mine else None) for p in page.items]
     return page
 
 
@@ -171,7 +201,7 @@ def ranking(*, community_id: int | None = None, month: str | None = None, target
     start, end, label = _month_bounds(month)
     count = func.count(Praise.id).label("count")
     stmt = (select(Praise.target_type, Praise.target_id, count)
-            .where(Praise.day >= start, Praise.day < end)
+            .where(Praise.day >= start, Praise.day < end, moderation.shown("praise", Praise.id))
             .group_by(Praise.target_type, Praise.target_id)
             .order_by(count.desc(), Praise.target_type, Praise.target_id).limit(limit))
     if community_id is not None:

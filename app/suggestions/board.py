@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.core.pagination import Page, paginate
 from app.extensions import db
+from app.moderation import service as moderation
 from app.suggestions import states
 from app.suggestions.models import Suggestion
 
@@ -30,7 +31,8 @@ def public_board(limit: int | None = None, cursor: str | None = None) -> Page:
     Items are plain dicts holding only what may be shown: no submitter, no photos, and
     phone and ID numbers in the text masked.
     """
-    stmt = select(Suggestion).where(Suggestion.status == states.CLOSED, Suggestion.allow_publication.is_(True))
+    stmt = select(Suggestion).where(Suggestion.status == states.CLOSED, Suggestion.allow_publication.is_(True),
+                                    moderation.shown("suggestion", Suggestion.id))
     page = paginate(stmt, Suggestion.id, limit=limit, cursor=cursor)
     return Page(items=[_board_item(s) for s in page.items], next_cursor=page.next_cursor)
 

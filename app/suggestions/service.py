@@ -8,26 +8,26 @@ from sqlalchemy import false, or_, select
 from app.accounts.models import ADMIN_ROLES, DEPARTMENT, REPRESENTATIVE, RoleGrant, User
 from app.areas.models import Department
 from app.areas.service import get_area
+from app.content_safety import policy
 from app.core.crypto import mask_name
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope, ServiceUnavailable
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, OutOfScope
 from app.core.pagination import Page, paginate
 from app.core.scoping import Actor, scope_filter
 from app.core.time import local_display, utcnow
 from app.core.workflow import record, timeline
 from app.extensions import db
 from app.media.service import photo_refs, resolve_photos
+from app.moderation import service as moderation
 from app.notifications.service import notify
 from app.suggestions import states
 from app.suggestions.board import public_board, representative_figures  # noqa: F401 - the portal's contract
 from app.suggestions.models import KIND_LABELS, LiaisonOffice, Representative, Suggestion
-from app.wechat import WeChatError, get_wechat
 
 DEFAULT_DUE_DAYS = 15
 REMIND_BEFORE = timedelta(days=2)
 SWEEP_BATCH = 500
 DETAIL_PAGE = "pages/suggestion/detail?id={id}"
 BOXES = ("mine", "addressed", "department", "scope")
-RISKY_CONTENT = 87014  # msg_sec_check version 1's "risky content" errcode, still returned by some paths
 
 # -- representatives ------------------------------------------------------------------------
 
@@ -94,8 +94,8 @@ def submit(actor: Actor, *, title: str, body: str, representative_id: int | None
         office = nearest_office(area.path)
         if office is None:
             raise NotFound("该区域暂未设立代表联络站。")
-    photos = resolve_photos(actor, photo_ids)
-    _check_content(actor, f"{title}\n{body}")
+    photos = resolve_photos(actor, photo_ids, area_path=area.path)
+    verdict = policy.check("suggestion", db.session.get(User, actor.user_id), f"{title}\n{body}")
     suggestion = Suggestion(
         title=title, body=body, photos=photo_refs(photos), allow_publication=allow_publication,
         submitter_id=actor.user_id, representative=rep, office=office, area_id=area.id, area=area,
@@ -103,24 +103,26 @@ def submit(actor: Actor, *, title: str, body: str, representative_id: int | None
     )
     db.session.add(suggestion)
     db.session.flush()
+    moderation.hold(verdict, suggestion.id, area_path=suggestion.area_path, author_id=actor.user_id,
+                    text=f"{title}\n{body}")
     record(states.SUBJECT, suggestion.id, actor, "resident", "submit", None, states.SUBMITTED,
            attachments=suggestion.photos)
     _notify(handler_user_ids(suggestion), suggestion, "suggestion_received", "收到一条新的群众建议")
     return suggestion
 
 
-def _check_content(actor: Actor, text: str) -> None:
-    """WeChat's content check (scene 2: comments) on what the resident wrote."""
-    openid = db.session.scalar(select(User.openid).where(User.id == actor.user_id))
-    try:
-        verdict = get_wechat().msg_sec_check(openid, text, scene=2)
-    except WeChatError as exc:
-        if exc.errcode == RISKY_CONTENT:
-            verdict = "risky"
-        else:
-            raise ServiceUnavailable("内容安全检查暂时不可用，请稍后再试。") from exc
-    if verdict == "risky":
-        raise Invalid("内容含有违规信息，请修改后再提交。")
+def _held_subject(suggestion_id: int) -> moderation.Subject | None:
+    suggestion = db.session.get(Suggestion, suggestion_id)
+    if suggestion is None:
+        return None
+    return moderation.Subject(area_path=suggestion.area_path, author_id=suggestion.submitter_id,
+                              text=f"{suggestion.title}\n{suggestion.body}",
+                              page=DETAIL_PAGE.format(id=suggestion.id),
+                              public=suggestion.status == states.CLOSED and suggestion.allow_publication)
+
+
+# A held suggestion still reaches its representative; only the public board waits for the release.
+moderation.register("suggestion", _held_subject)
 
 
 # -- who sees what --------------------------------------------------------------------------
@@ -196,7 +198,7 @@ def transition(actor: Actor, suggestion_id: int, action: str, *, note: str = "",
         states.WORKFLOW.apply(suggestion, action, actor)  # raises the 409 or 403 naming what is allowed
     note = (note or "").strip()
     fields, data = _PREPARE[action](suggestion, note=note, department_id=department_id, due_at=due_at)
-    photos = photo_refs(resolve_photos(actor, photo_ids))
+    photos = photo_refs(resolve_photos(actor, photo_ids, area_path=suggestion.area_path))
     states.WORKFLOW.apply(suggestion, action, actor, note=note, attachments=photos, data=data)
     for name, value in fields.items():
         setattr(suggestion, name, value)
@@ -306,8 +308,7 @@ def rate(actor: Actor, suggestion_id: int, *, score: int, comment: str = "") -> 
     if not 1 <= score <= 5:
         raise Invalid("评分应为 1 到 5 分。", errors={"score": ["1–5"]})
     comment = (comment or "").strip()
-    if comment:
-        _check_content(actor, comment)
+    policy.screen("follow_up", db.session.get(User, actor.user_id), comment, "comment")
     suggestion.rating = score
     suggestion.rating_comment = comment
     record(states.SUBJECT, suggestion.id, actor, "resident", "rate", suggestion.status, suggestion.status,

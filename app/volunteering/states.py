@@ -53,8 +53,8 @@ ENROLLMENT_FLOW = Workflow("enrollment", {
     (ENROLLED, "mark_absent"): (ABSENT, organiser),
     (ABSENT, "restore"): (ENROLLED, organiser),
 }, labels={ENROLLED: "已报名", WAITLISTED: "候补中", CANCELLED: "已取消", ABSENT: "缺席"},
-   action_labels={"cancel": "取消报名", "enroll": "报名", "enroll_waitlist": "候补报名", "promote": "候补转正",
-                  "mark_absent": "登记缺席", "restore": "恢复出勤"})
+   action_labels={"cancel": "取消报名", "enroll": "报名", "enroll_waitlist": "候补报名", "promote": "候补递补",
+                  "mark_absent": "登记缺席", "restore": "恢复为已报名"})
 
 HOURS_FLOW = Workflow("service_hours", {
     (PENDING, "approve"): (APPROVED, ledger_admin),
@@ -62,7 +62,7 @@ HOURS_FLOW = Workflow("service_hours", {
     # A later rejection of approved hours revokes every certificate that counted them.
     (APPROVED, "reject"): (REJECTED, ledger_admin),
 }, labels={PENDING: "待审核", APPROVED: "已通过", REJECTED: "未通过"},
-   action_labels={"approve": "通过", "reject": "不通过"})
+   action_labels={"approve": "审核通过", "reject": "审核不通过"})
 
 ENROLLMENT_LABELS = ENROLLMENT_FLOW.labels
 HOURS_LABELS = HOURS_FLOW.labels

@@ -5,7 +5,7 @@ wechatpy does the HTTP, the JSON and the token storage. This module adds what we
 
 - `cgi-bin/stable_token`: several processes fetching the plain `cgi-bin/token` would
   invalidate each other's tokens; the stable token does not.
-- `wxa/business/getuserphonenumber` (with a code), `wxa/msg_sec_check` version 2,
+- `wxa/business/getuserphonenumber` (with a code), `wxa/msg_sec_check` and `wxa/media_check_async` version 2,
   `cgi-bin/message/subscribe/send` with `miniprogram_state`, and `wxa/getwxacodeunlimit`
   with `env_version` and `check_path`.
 - at most two refresh-and-retries on 40001/42001 (wechatpy's own auto-retry is unbounded);
@@ -70,6 +70,15 @@ class WeChatError(Exception):
 
 
 @dataclass
+class SecCheck:
+    """WeChat's answer to a content check: `suggest` is pass, review or risky; `label` says why."""
+
+    suggest: str
+    label: int | None = None
+    trace_id: str | None = None
+
+
+@dataclass
 class Session:
     openid: str
     session_key: str
@@ -93,7 +102,6 @@ class TokenStorage(SessionStorage):
         self._guard = threading.Lock()
 
     # -- the shared store, when it answers ----------------------------------------------------
-
     def _usable(self) -> bool:
         return self.shared is not None and time.monotonic() >= self._down_until
 
@@ -156,7 +164,6 @@ class TokenStorage(SessionStorage):
                     lock.release()
 
     # -- this process's copy ------------------------------------------------------------------
-
     def _keep(self, key, value, ttl) -> None:
         with self._guard:
             self._local[key] = (value, time.monotonic() + ttl if ttl else None)
@@ -252,7 +259,6 @@ class WeChatGateway:
                                          connections)
 
     # -- plumbing ---------------------------------------------------------------------------
-
     def _call(self, fn, client: _Client | None = None):
         """Run one wechatpy call; on 40001/42001 refresh the token and retry, twice at most; map every failure."""
         client = client or self.client
@@ -282,7 +288,6 @@ class WeChatGateway:
                                                    api_base_url=self.client.base_url, **kwargs))
 
     # -- mini-program login -----------------------------------------------------------------
-
     def code_to_session(self, code: str) -> Session:
         if self.console:
             digest = hashlib.sha256(code.encode()).hexdigest()[:24]
@@ -300,18 +305,29 @@ class WeChatGateway:
         return info.get("purePhoneNumber") or info.get("phoneNumber")
 
     # -- content security -------------------------------------------------------------------
-
-    def msg_sec_check(self, openid: str | None, content: str, scene: int = 2) -> str:
-        """Return WeChat's suggestion: `pass`, `review` or `risky`."""
+    def msg_sec_check(self, openid: str | None, content: str, scene: int) -> SecCheck | None:
+        """msgSecCheck v2 on `content` written by `openid`; None when it cannot be asked (console mode,
+        or an author without a WeChat openid): the caller's policy decides what that means."""
         if self.console or not openid or openid.startswith("console-"):
-            log.info("[wechat console] msg_sec_check skipped")
-            return "pass"
+            log.info("[wechat console] msg_sec_check not asked")
+            return None
         result = self._post("wxa/msg_sec_check",
                             {"content": content, "version": 2, "scene": scene, "openid": openid})
-        return (result.get("result") or {}).get("suggest", "pass")
+        verdict = result.get("result") or {}
+        return SecCheck(suggest=verdict.get("suggest", ""), label=verdict.get("label"),
+                        trace_id=result.get("trace_id"))
+
+    def media_check_async(self, openid: str | None, media_url: str, scene: int) -> str | None:
+        """mediaCheckAsync v2 on an image at `media_url`: returns the trace_id whose result WeChat pushes
+        later (to our message-push endpoint); None when it cannot be asked (console mode, no openid)."""
+        if self.console or not openid or openid.startswith("console-"):
+            log.info("[wechat console] media_check_async not asked")
+            return None
+        result = self._post("wxa/media_check_async", {"media_url": media_url, "media_type": 2, "version": 2,
+                                                      "scene": scene, "openid": openid})
+        return result.get("trace_id")
 
     # -- messages ---------------------------------------------------------------------------
-
     def send_subscribe(self, openid: str, template_id: str, data: dict, page: str) -> dict:
         payload = {"touser": openid, "template_id": template_id, "page": page,
                    "data": {k: {"value": v} for k, v in data.items()},
@@ -336,7 +352,6 @@ class WeChatGateway:
             oa_openid, template_id, values, mini_program=mini_program), client=self.oa_client)
 
     # -- mini-program codes -----------------------------------------------------------------
-
     def wxacode_unlimited(self, scene: str, page: str, env_version: str, check_path: bool = True,
                           width: int = 430) -> bytes:
         if self.console:

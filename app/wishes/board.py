@@ -7,6 +7,7 @@ from app.areas.models import Area
 from app.areas.service import get_community
 from app.core.pagination import Page, paginate
 from app.extensions import db
+from app.moderation import service as moderation
 from app.suggestions.board import mask_personal
 from app.volunteering import ledger
 from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, Wish
@@ -36,7 +37,7 @@ def wish_figures(community_id: int | None = None) -> dict:
 def waiting_wishes(community_id: int | None = None, *, limit: int | None = None,
                    cursor: str | None = None) -> Page:
     """Wishes waiting in the pool: the public title the community approved, its kind and community only."""
-    stmt = select(Wish).where(Wish.status == APPROVED)
+    stmt = select(Wish).where(Wish.status == APPROVED, moderation.shown("wish", Wish.id))
     if community_id is not None:
         stmt = stmt.where(Wish.community_id == community_id)
     page = paginate(stmt, Wish.id, limit=limit, cursor=cursor)

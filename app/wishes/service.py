@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.accounts.models import ADMIN_ROLES, PARTY_MEMBER, ROLE_LABELS, User
 from app.areas.models import COMMUNITY, GRID, Area
 from app.areas.service import get_area
+from app.content_safety import policy
 from app.core import audit, crypto
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate
@@ -21,6 +22,7 @@ from app.media.service import photo_refs, resolve_photos
 from app.members import service as members
 from app.members.models import APPROVED as MEMBER_APPROVED
 from app.members.models import PartyMember
+from app.moderation import service as moderation
 from app.notifications.service import notify
 from app.volunteering.ledger import credit_hours
 from app.wishes.matching import rank_candidates
@@ -87,8 +89,9 @@ def create_wish(actor: Actor, *, title: str, detail: str = "", category: str, de
         raise Invalid("请填写联系电话，或先授权绑定手机号。", errors={"contact_phone": ["此项为必填项。"]})
     if not PHONE.match(phone):
         raise Invalid("联系电话格式不正确。", errors={"contact_phone": ["格式不正确"]})
-    photos = photo_refs(resolve_photos(actor, photo_ids))
+    photos = photo_refs(resolve_photos(actor, photo_ids, area_path=community.path))
     detail = (detail or "").strip()
+    verdict = policy.check("wish", db.session.get(User, actor.user_id), f"{title}\n{detail}")
     wish = Wish(title=title, detail=detail, category=category, desired_date=desired_date, photos=photos,
                 requester_id=actor.user_id, contact_name=(contact_name or "").strip()[:32],
                 address_encrypted=crypto.encrypt(address), phone_encrypted=crypto.encrypt(phone),
@@ -96,6 +99,7 @@ def create_wish(actor: Actor, *, title: str, detail: str = "", category: str, de
                 public_title=title, public_detail=detail, status=SUBMITTED)
     db.session.add(wish)
     db.session.flush()
+    moderation.hold(verdict, wish.id, area_path=wish.area_path, author_id=actor.user_id, text=f"{title}\n{detail}")
     record("wish", wish.id, actor, "resident", "submit", None, SUBMITTED, attachments=photos)
     notify(members.community_admin_ids(community.id), "wish_submitted", title="新的微心愿待审核",
            body=f"{community.name}居民提交了心愿“{title}”，请审核。", page=_page(wish),
@@ -133,7 +137,8 @@ def list_wishes(actor: Actor, *, pool: bool = False, mine: bool = False, claimed
     if pool:
         if not actor.paths([PARTY_MEMBER]) and not actor.is_system_admin:
             raise Forbidden("心愿池仅对已报到的在职党员开放，请先到社区报到。")
-        stmt = stmt.where(Wish.status == APPROVED, scope_filter(actor, Wish.area_path, [PARTY_MEMBER]))
+        stmt = stmt.where(Wish.status == APPROVED, scope_filter(actor, Wish.area_path, [PARTY_MEMBER]),
+                          moderation.shown("wish", Wish.id))
     elif mine:
         stmt = stmt.where(Wish.requester_id == actor.user_id)
     elif claimed_by_me:
@@ -339,7 +344,7 @@ def _fulfil(wish: Wish, actor: Actor, data: dict) -> None:
     hours = data.get("hours")
     if hours is None or not 0 < float(hours) <= MAX_HOURS:
         raise Invalid(f"服务时长应大于 0 且不超过 {MAX_HOURS} 小时。", errors={"hours": [f"0 到 {MAX_HOURS} 小时"]})
-    photos = photo_refs(resolve_photos(actor, data.get("photo_ids")))
+    photos = photo_refs(resolve_photos(actor, data.get("photo_ids"), area_path=wish.area_path))
     if not photos:
         raise Invalid("请上传至少一张服务照片作为凭证。", errors={"photo_ids": ["至少一张照片"]})
     WORKFLOW.apply(wish, "fulfil", actor, note=note, attachments=photos, data={"hours": float(hours)})
@@ -461,3 +466,18 @@ def candidates(actor: Actor, wish_id: int, limit: int = 10) -> dict:
         raise Conflict(f"该心愿{wish.status_label}，无需派单。")
     pool = [m for m in members.approved_members(wish.area_path) if m.user_id != wish.requester_id]
     return {"wish_id": wish.id, "items": rank_candidates(wish, pool)[:max(1, min(limit, 50))]}
+
+
+# -- moderation ---------------------------------------------------------------------------------
+
+def _held_subject(wish_id: int) -> moderation.Subject | None:
+    wish = db.session.get(Wish, wish_id)
+    if wish is None:
+        return None
+    return moderation.Subject(area_path=wish.area_path, author_id=wish.requester_id,
+                              text=f"{wish.public_title}\n{wish.public_detail}", page=_page(wish),
+                              public=wish.status == APPROVED)
+
+
+# A held wish is still reviewed by its community as usual; the pool shows it once released.
+moderation.register("wish", _held_subject)

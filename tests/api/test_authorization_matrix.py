@@ -116,6 +116,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/admin/stats"): EAST, ("GET", "/admin/stats/export.csv"): EAST, ("GET", "/admin/stats/export.xlsx"): EAST,
     ("GET", "/admin/stats/monthly.xlsx"): EAST, ("GET", "/admin/stats/monthly-reports"): STAFF - {"dept_wy"},
     ("GET", "/admin/stats/monthly-reports/{report_id}/file"): EAST,
+    # moderation: the reviewers of 东城 (its admin, and the street's) decide on its held content; anyone signed in
+    # may report public content (the owner's own report is refused with a 422, past authorization)
+    ("GET", "/moderation/holds"): ADMINS, ("GET", "/moderation/holds/{hold_id}"): EAST,
+    ("POST", "/moderation/holds/{hold_id}/decision"): EAST, ("POST", "/moderation/reports"): USERS,
 }
 
 
@@ -174,6 +178,14 @@ def world(app, login, areas):
                                                   "body": "小区停车难，建议规划新的车位。"}).get_json()
     thread = owner.post("/messages", json={"scene": code.scene, "to_role": "grid_worker",
                                            "body": "网格员您好，楼下有积水。"}).get_json()
+    # WeChat asks for a human review of this praise (tests/fake_wechat.py): it waits in 东城's moderation queue.
+    held_praise = owner.post("/praises", json={"scene": code.scene, "target_type": "place",
+                                               "message": "保洁阿姨很负责，待核实的表扬"}).get_json()
+    hold = owner.get("/praises?mine=true").get_json()["items"][0]
+    assert hold["id"] == held_praise["id"] and hold["review_notice"] == "审核中"
+    from app.moderation.models import Hold
+
+    hold_id = db.session.scalar(select(Hold.id).where(Hold.kind == "praise", Hold.subject_id == held_praise["id"]))
     from app.notifications.service import notify
 
     notify([owner.get("/me").get_json()["id"]], "case_accepted", title="您的事件已受理")
@@ -204,6 +216,7 @@ def world(app, login, areas):
         "activity_id": activity.id, "entry_id": hours.id, "member_id": member.id, "report_id": report_id,
         "category_id": category.id, "reply_id": reply["id"], "code": cert_code, "fmt": "csv",
         "request_id": asked.get_json()["id"], "proof_request_id": proof_request_id,
+        "hold_id": hold_id, "praise_id": held_praise["id"],
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
@@ -253,6 +266,8 @@ def _body(method, path, world):
         "/admin/places/{place_id}": {"address": "新地址"},
         "/admin/departments": {"name": "矩阵部门", "area_id": east.id},
         "/admin/codes": {"place_ids": [p["place_id"]]},
+        "/moderation/holds/{hold_id}/decision": {"action": "release", "reason": "内容无不妥"},
+        "/moderation/reports": {"kind": "praise", "subject_id": p["praise_id"], "reason": "矩阵"},
     }
     return bodies.get(path, {}) if method in ("POST", "PATCH", "PUT") else None
 
@@ -315,7 +330,7 @@ def test_object_operations_allow_exactly_the_table(world, op):
 LIST_OPS = {"/cases": "case_id", "/wishes": "wish_id", "/suggestions": "suggestion_id",
             "/messages": "thread_id", "/admin/places": "place_id", "/admin/codes": "code_id",
             "/admin/areas": "area_id", "/service-hours?mine=false&status=approved": "entry_id",
-            "/party-members?status=approved": "member_id"}
+            "/party-members?status=approved": "member_id", "/moderation/holds": "hold_id"}
 STREET_WIDE = ("/admin/places", "/admin/areas", "/admin/codes")  # departments cover the whole street
 
 

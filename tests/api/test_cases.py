@@ -427,7 +427,7 @@ def test_similar_reports_can_be_followed(login, places, categories):
 def test_risky_text_is_held_for_review_and_not_public(login, places, categories, fake_wechat):
     resident = login.resident()
     case = report(resident, places["西园菜市场"], categories["占道经营"], "这里有违禁词出现")
-    assert fake_wechat.state.sec_checks[-1]["scene"] == 2 and fake_wechat.state.sec_checks[-1]["version"] == 2
+    assert fake_wechat.state.sec_checks[-1]["scene"] == 3 and fake_wechat.state.sec_checks[-1]["version"] == 2
     staff = login("west_admin")
     assert staff.get(f"/cases/{case['id']}").get_json()["moderation"] == "risky"
     held = staff.get("/cases?moderation=risky").get_json()["items"]
@@ -436,8 +436,9 @@ def test_risky_text_is_held_for_review_and_not_public(login, places, categories,
     dup = report(other, places["西园菜市场"], categories["占道经营"], "摊位摆到了马路上")
     assert case["id"] not in [c["id"] for c in dup["similar"]]
     assert other.post(f"/cases/{case['id']}/follow").status_code == 404
-    # The reporter still tracks it.
-    assert resident.get(f"/cases/{case['id']}").status_code == 200
+    # The reporter still tracks it, and reads that it is under review.
+    mine = resident.get(f"/cases/{case['id']}").get_json()
+    assert mine["review_notice"] == "审核中" and mine["moderation"] is None
 
 
 # -- queues ------------------------------------------------------------------------------------------

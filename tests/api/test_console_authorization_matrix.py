@@ -72,6 +72,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # statistics of 东城 (?area_id=)
     ("GET", "/console/stats"): EAST, ("GET", "/console/stats/chart/<name>.svg"): EAST,
     ("GET", "/console/stats/export.<fmt>"): EAST,
+    # moderation: a praise held in 东城 (see the API matrix's world)
+    ("GET", "/console/moderation"): ADMINS, ("POST", "/console/moderation/<int:hold_id>/decision"): EAST,
 }
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
@@ -154,6 +156,7 @@ def _form(rule: str, cw) -> dict:
                            "role": "grid_worker", "area_id": grid.id},
         "/console/users/<int:user_id>/grants": {"role": "grid_worker", "area_id": grid.id},
         "/console/login": {"username": "nobody", "password": "wrong"},
+        "/console/moderation/<int:hold_id>/decision": {"action": "hide", "reason": "矩阵隐藏"},
     }
     return forms.get(rule, {})
 
