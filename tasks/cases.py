@@ -63,13 +63,3 @@ def sweep_deadlines() -> dict:
                      body=f"{case.category.name}：{case.description[:60]}")
     db.session.flush()
     return {"reminded": len(reminded), "overdue": len(late)}
-
-
-@job
-def anonymise_old_reporters() -> int:
-    """Daily: reporters of cases closed more than RETENTION_MONTHS ago are anonymised."""
-    from flask import current_app
-
-    from app.cases.retention import anonymise_closed_cases
-
-    return anonymise_closed_cases(current_app.config["RETENTION_MONTHS"])

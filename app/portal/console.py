@@ -57,6 +57,7 @@ NAV: list[dict] = [
     {"endpoint": "console.codes", "label": "二维码", "roles": CODE_ROLES},
     {"endpoint": "console.categories", "label": "类别时限", "roles": ADMIN_ROLES},
     {"endpoint": "console.users", "label": "人员角色", "roles": ADMIN_ROLES},
+    {"endpoint": "console.privacy_requests", "label": "个人信息申请", "roles": ADMIN_ROLES},
 ]
 
 
@@ -119,6 +120,7 @@ def dashboard():
 from app.portal import (  # noqa: E402, F401
     console_cases,
     console_people,
+    console_privacy,
     console_setup,
     console_stats,
     console_suggestions,

@@ -50,6 +50,14 @@ REQUEST_ROLES = ("community_admin", "street_admin")
 
 # -- consent --------------------------------------------------------------------------------------
 
+def required_version(version: str) -> str:
+    """The version a form says was accepted; nothing accepted (the box left unticked) is a 422."""
+    if not version:
+        message = "请先阅读并勾选同意《隐私保护指引》。"
+        raise Invalid(message, errors={"privacy_version": [message]})
+    return version
+
+
 def record_consent(user: User, version: str, channel: str) -> Consent:
     """The person accepted this version of the notice, now. Only the current version can be accepted."""
     if version != notice.VERSION:
@@ -261,6 +269,11 @@ def load_request(actor: Actor, request_id: int) -> PrivacyRequest:
     if found is None:
         raise NotFound("申请不存在或不在您的管辖范围内。")
     return found
+
+
+def masked_phone(request: PrivacyRequest) -> str | None:
+    user = db.session.get(User, request.user_id)
+    return crypto.mask_phone(crypto.decrypt(user.phone_encrypted)) if user and user.phone_encrypted else None
 
 
 def requester_phone(actor: Actor, request: PrivacyRequest) -> str | None:

@@ -179,7 +179,7 @@ def present(wish: Wish, actor: Actor, *, detail: bool = False, names: dict[int, 
     }
     if detail:
         data |= {
-            "contact": _contact(wish, actor) if privileged else None,
+            "contact": _contact(wish, actor) if _sees_contact(wish, actor) else None,
             "claimer": _claimer_info(wish) if privileged and wish.claimed_by else None,
             "fulfil_note": wish.fulfil_note or None, "fulfil_photos": wish.fulfil_photos or [],
             "rating_comment": (wish.rating_comment or None),
@@ -192,6 +192,14 @@ def present(wish: Wish, actor: Actor, *, detail: bool = False, names: dict[int, 
 def _requester_name(wish: Wish, privileged: bool) -> str:
     name = wish.contact_name or "居民"
     return name if privileged else (crypto.mask_name(wish.contact_name) if wish.contact_name else "居民")
+
+
+def _sees_contact(wish: Wish, actor: Actor) -> bool:
+    """The requester and the community's admins; the claimer only while the wish is in their hands
+    (认领后、完成前): once it is fulfilled or over, the claimer no longer needs the phone or address."""
+    if requester(wish, actor) or community_admin(wish, actor):
+        return True
+    return bool(claimer(wish, actor)) and wish.status == CLAIMED
 
 
 def _contact(wish: Wish, actor: Actor) -> dict:
