@@ -33,32 +33,32 @@ def _detail(request_id: int, phone: str | None = None):
                            phone=phone, overdue=rights.overdue(found))
 
 
-@bp.get("/privacy-requests/<int:request_id>")
+@bp.get("/privacy-requests/<int:privacy_request_id>")
 @roles_required(*ADMIN_ROLES)
-def privacy_request(request_id):
-    return _detail(request_id)
+def privacy_request(privacy_request_id):
+    return _detail(privacy_request_id)
 
 
-@bp.post("/privacy-requests/<int:request_id>/phone")
+@bp.post("/privacy-requests/<int:privacy_request_id>/phone")
 @roles_required(*ADMIN_ROLES)
-def privacy_request_phone(request_id):
+def privacy_request_phone(privacy_request_id):
     """The full number, to call the resident back and confirm it is them: the read is audited."""
     actor = staff_actor()
-    return _detail(request_id, rights.requester_phone(actor, rights.load_request(actor, request_id)))
+    return _detail(privacy_request_id, rights.requester_phone(actor, rights.load_request(actor, privacy_request_id)))
 
 
-@bp.get("/privacy-requests/<int:request_id>/export.zip")
+@bp.get("/privacy-requests/<int:privacy_request_id>/export.zip")
 @roles_required(*ADMIN_ROLES)
-def privacy_request_export(request_id):
-    return attachment(rights.export_for_request(staff_actor(), request_id), "application/zip",
-                      f"个人信息-申请{request_id}.zip")
+def privacy_request_export(privacy_request_id):
+    return attachment(rights.export_for_request(staff_actor(), privacy_request_id), "application/zip",
+                      f"个人信息-申请{privacy_request_id}.zip")
 
 
-@bp.post("/privacy-requests/<int:request_id>/handle")
+@bp.post("/privacy-requests/<int:privacy_request_id>/handle")
 @roles_required(*ADMIN_ROLES)
-def privacy_request_handle(request_id):
+def privacy_request_handle(privacy_request_id):
     outcome = request.form.get("outcome", "")
-    web.attempt(lambda: rights.handle_request(staff_actor(), request_id, outcome=outcome,
+    web.attempt(lambda: rights.handle_request(staff_actor(), privacy_request_id, outcome=outcome,
                                               answer=web.text("answer", 1000, multiline=True)),
                 success="已办结，办理记录已保存。" if outcome == DONE else "已记录不予办理的理由。")
-    return redirect(url_for("console.privacy_request", request_id=request_id))
+    return redirect(url_for("console.privacy_request", privacy_request_id=privacy_request_id))

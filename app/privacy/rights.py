@@ -16,7 +16,7 @@ from app.accounts.models import PARTY_MEMBER, STAFF_ROLES, AuthSession, RoleGran
 from app.cases.models import Case, CaseFollower
 from app.contact.models import Message, MessageThread
 from app.core import audit, crypto
-from app.core.errors import Conflict, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.idempotency import IdempotencyRecord
 from app.core.pagination import Page, paginate
 from app.core.scoping import Actor, scope_filter
@@ -164,7 +164,7 @@ def cancel_account(user: User, *, by: Actor | None = None) -> dict:
     if user.cancelled_at is not None:
         raise Conflict("该账号已注销。")
     if any(g.role in STAFF_ROLES for g in user.grants):
-        raise Conflict("工作人员账号不能注销，请由管理员收回角色后停用。")
+        raise Forbidden("工作人员账号不能自行注销，请由管理员收回角色后停用。")
     now = utcnow()
     uid = user.id
     kept_photos = _photos_kept_as_record(uid)
