@@ -134,7 +134,7 @@ def console_world(app, world, areas):  # noqa: F811 - the fixture imported above
     return {"clients": clients, "params": params, "east": areas["东城社区"], "grid": areas["东城社区第一网格"]}
 
 
-def _privacy_request(world):
+def _privacy_request(objects):
     """A portal resident's request about their data, in 东城 (where the owner's case is)."""
     from datetime import timedelta
 
@@ -144,7 +144,7 @@ def _privacy_request(world):
     from app.privacy.models import PrivacyRequest
 
     owner = db.session.scalar(select(User).where(User.openid == "o_matrix_owner"))
-    case = db.session.get(Case, world["params"]["case_id"])
+    case = db.session.get(Case, objects["params"]["case_id"])
     found = PrivacyRequest(user_id=owner.id, kind="correction", detail="称呼写错了", area_path=case.area_path,
                            due_at=utcnow() + timedelta(days=15))
     db.session.add(found)
