@@ -81,8 +81,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Records a retention job handles per transaction; the job goes on in further jobs until none is left.
         "RETENTION_BATCH": _int("RETENTION_BATCH", 2000),
         # The privacy notice (app/accounts/privacy.py): who is responsible for the data and how to reach them.
-        "PRIVACY_CONTROLLER": env.get("PRIVACY_CONTROLLER") or "共治平台运营单位（部署时由 PRIVACY_CONTROLLER 配置）",
-        "PRIVACY_CONTACT": env.get("PRIVACY_CONTACT") or "所在社区居委会，或平台运营单位（部署时由 PRIVACY_CONTACT 配置）",
+        "PRIVACY_CONTROLLER": env.get("PRIVACY_CONTROLLER") or "共治平台运营单位（部署方未填写名称）",
+        "PRIVACY_CONTACT": env.get("PRIVACY_CONTACT") or "所在社区居委会（部署方未填写其他联系方式）",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "PORTAL_SECURE_COOKIES": _bool(env.get("PORTAL_SECURE_COOKIES"), env.get("GONGZHI_ENV") == "production"),
         # flask-smorest / OpenAPI

@@ -205,7 +205,8 @@ def _sees_contact(wish: Wish, actor: Actor) -> bool:
 def _contact(wish: Wish, actor: Actor) -> dict:
     """The requester's phone and address in clear: a read by anyone else is audited."""
     if actor.user_id != wish.requester_id:
-        audit.act("personal.read_contact", subject="wish", id=wish.id)
+        audit.act("personal.read_contact", subject="wish", id=wish.id, user_id=wish.requester_id,
+                  reason="办理微心愿（上门服务）")
     return {"name": wish.contact_name or None, "phone": crypto.decrypt(wish.phone_encrypted),
             "address": crypto.decrypt(wish.address_encrypted)}
 
