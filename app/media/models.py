@@ -1,10 +1,12 @@
 """An uploaded image, owned by the user who uploaded it until a record claims it."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Model
+from app.core.db import Model, UTCDateTime
 
 
 class Upload(Model):
@@ -18,6 +20,8 @@ class Upload(Model):
     height: Mapped[int] = mapped_column(Integer)
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # When a record first took it (media.service.photo_refs); a photo no record took is deleted by retention.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def url(self) -> str:

@@ -125,7 +125,10 @@ def resolve_photos(actor: Actor, photo_ids: list[int] | None) -> list[Upload]:
 
 
 def photo_refs(uploads: list[Upload]) -> list[dict]:
-    """What a record keeps of its photos (timeline attachments, JSON columns)."""
+    """What a record keeps of its photos (timeline attachments, JSON columns); the uploads are claimed now."""
+    now = utcnow()
+    for upload in uploads:
+        upload.claimed_at = upload.claimed_at or now
     return [{"id": u.id, "url": u.url, "thumb_url": u.thumb_url} for u in uploads]
 
 

@@ -26,6 +26,7 @@ from app.core.audit import AuditLog
 from app.core.time import utcnow
 from app.extensions import db
 from app.media import service as media
+from app.media.models import Upload
 from app.notifications.models import PENDING, SENDING, TAKEN, DeliveryLog, Notification
 from app.praise.models import Praise
 from app.privacy.models import OPEN, PrivacyRequest
@@ -130,6 +131,11 @@ def _notifications(cutoff: datetime, batch: int, now: datetime) -> int:
 _tracking_attempts = _delete_older(TrackingAttempt, TrackingAttempt.created_at)
 
 
+def _unused_uploads(cutoff: datetime, batch: int, now: datetime) -> int:
+    return media.forget_uploads(list(db.session.scalars(
+        select(Upload).where(Upload.claimed_at.is_(None), Upload.created_at < cutoff).order_by(Upload.id).limit(batch))))
+
+
 def _temporary(cutoff: datetime, batch: int, now: datetime) -> int:
     done = _tracking_attempts(cutoff, batch, now)
     if done < batch:
@@ -156,6 +162,7 @@ POLICIES: tuple[Policy, ...] = (
            _delete_older(PrivacyRequest, PrivacyRequest.created_at, PrivacyRequest.status != OPEN)),
     Policy("audit_logs", "操作日志", 36, "记录之日起", "删除（《网络安全法》要求至少保存 6 个月）",
            _delete_older(AuditLog, AuditLog.created_at)),
+    Policy("uploads", "上传后未提交的照片", 1, "上传之日起", "删除照片文件", _unused_uploads),
     Policy("temporary", "查询进度和登录的失败记录", 1, "记录之日起", "删除", _temporary),
 )
 BY_KIND = {p.kind: p for p in POLICIES}

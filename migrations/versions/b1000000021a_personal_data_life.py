@@ -1,4 +1,4 @@
-"""personal data through its life: consents to the notice, residents' requests, cancelled accounts; the WeChat session key is no longer stored
+"""personal data through its life: consents to the notice, residents' requests, cancelled accounts, when an upload was claimed by a record; the WeChat session key is no longer stored
 
 Revision ID: b1000000021a
 Revises: a1b2c3d4e503
@@ -55,9 +55,17 @@ def upgrade():
         batch_op.add_column(sa.Column('cancelled_at', app.core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.drop_column('wechat_session_key_encrypted')
 
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('claimed_at', app.core.db.UTCDateTime(timezone=True), nullable=True))
+    # Photos uploaded before this release may belong to records: count them as claimed, never delete them.
+    op.execute("UPDATE uploads SET claimed_at = created_at")
+
 
 
 def downgrade():
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.drop_column('claimed_at')
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('wechat_session_key_encrypted', sa.VARCHAR(length=255), nullable=True))
         batch_op.drop_column('cancelled_at')

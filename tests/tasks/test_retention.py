@@ -142,6 +142,23 @@ def test_a_backlog_is_worked_off_in_a_string_of_batches(app, login, areas, monke
     print(f"retention: {total} ended cases anonymised in {seconds:.2f} s ({total / seconds:.0f} a second)")
 
 
+def test_photos_no_record_took_are_deleted_with_their_files(app, login, areas):
+    from pathlib import Path
+
+    resident = login.resident()
+    place = db.session.scalar(select(Place).where(Place.name == "东城小区1号楼"))
+    category = db.session.scalar(select(Category).order_by(Category.id))
+    used, abandoned = photo(resident), photo(resident)
+    assert resident.post("/cases", json={"place_id": place.id, "category_id": category.id, "photo_ids": [used],
+                                         "description": "墙皮脱落"}).status_code == 201
+    files = Path(app.config["MEDIA_DIR"]) / db.session.get(Upload, abandoned).path
+    assert files.is_file()
+    travel(timedelta(days=40))
+    assert apply_retention()["handled"]["uploads"] >= 1
+    assert db.session.get(Upload, abandoned) is None and not files.exists()
+    assert db.session.get(Upload, used) is not None  # the case's photo stays with the case
+
+
 def test_retention_is_configurable_per_kind(app, login, areas, monkeypatch):
     from app.privacy import retention
 
