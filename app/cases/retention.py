@@ -50,13 +50,13 @@ def forget_actor_in_timelines(subject_type: str, subject_ids: list[int], owner_c
         .values(actor_id=None).execution_options(synchronize_session=False))
 
 
-def anonymise_ended_cases(cutoff: datetime, batch: int, now: datetime | None = None) -> int:
-    """One batch: cases that ended before `cutoff` and still name their reporter. Returns how many."""
+def anonymise_ended_cases(cutoff: datetime, batch: int, now: datetime | None = None) -> list[int]:
+    """One batch: cases that ended before `cutoff` and still name their reporter. Returns their ids."""
     ids = list(db.session.scalars(
         select(Case.id).where(Case.status.in_(ENDED), Case.closed_at < cutoff, Case.anonymised_at.is_(None))
         .order_by(Case.id).limit(batch)))
     if not ids:
-        return 0
+        return []
     placeholder = placeholder_reporter()
     forget_actor_in_timelines("case", ids, Case.reporter_id)
     db.session.execute(delete(CaseFollower).where(CaseFollower.case_id.in_(ids)))
@@ -64,4 +64,4 @@ def anonymise_ended_cases(cutoff: datetime, batch: int, now: datetime | None = N
     db.session.execute(update(Case).where(Case.id.in_(ids)).values(
         reporter_id=placeholder.id, anonymous=True, anonymised_at=now or utcnow())
         .execution_options(synchronize_session=False))
-    return len(ids)
+    return ids

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from app.accounts.models import LoginThrottle
 from app.cases import retention as case_retention
-from app.cases.models import TrackingAttempt
+from app.cases.models import Case, TrackingAttempt
 from app.cases.retention import forget_actor_in_timelines, months_before, placeholder_reporter
 from app.contact.models import Message, MessageThread
 from app.core.audit import AuditLog
@@ -30,6 +30,7 @@ from app.media.models import Upload
 from app.notifications.models import PENDING, SENDING, TAKEN, DeliveryLog, Notification
 from app.praise.models import Praise
 from app.privacy.models import OPEN, PrivacyRequest
+from app.suggestions.board import mask_personal
 from app.suggestions.models import Suggestion
 from app.volunteering.models import Activity, Enrollment
 from app.wishes.models import CANCELLED, CONFIRMED, EXPIRED, REJECTED, Wish
@@ -50,8 +51,26 @@ class Policy:
 
 # -- one batch of each kind: (cutoff, batch size, now) → records handled ---------------------------
 
+def mask_free_text(model, ids: list[int], columns: tuple[str, ...]) -> None:
+    """Phone and ID numbers a person typed into a record's free text go with their name: masked in place."""
+    if not ids:
+        return
+    table = model.__table__
+    rows = db.session.execute(select(table.c.id, *[table.c[c] for c in columns]).where(table.c.id.in_(ids))).all()
+    changed = []
+    for row in rows:
+        masked = {f"v_{c}": mask_personal(value or "") for c, value in zip(columns, row[1:], strict=True)}
+        if any(masked[f"v_{c}"] != (value or "") for c, value in zip(columns, row[1:], strict=True)):
+            changed.append({"row_id": row[0], **masked})
+    if changed:
+        db.session.execute(update(table).where(table.c.id == bindparam("row_id"))
+                           .values({c: bindparam(f"v_{c}") for c in columns}), changed)
+
+
 def _cases(cutoff: datetime, batch: int, now: datetime) -> int:
-    return case_retention.anonymise_ended_cases(cutoff, batch, now)
+    ids = case_retention.anonymise_ended_cases(cutoff, batch, now)
+    mask_free_text(Case, ids, ("description", "rating_comment"))
+    return len(ids)
 
 
 def _wishes(cutoff: datetime, batch: int, now: datetime) -> int:
@@ -71,6 +90,7 @@ def _wishes(cutoff: datetime, batch: int, now: datetime) -> int:
         requester_id=placeholder.id, contact_name="", phone_encrypted=None, address_encrypted=None,
         title=Wish.public_title, detail=Wish.public_detail, photos=[])
         .execution_options(synchronize_session=False))
+    mask_free_text(Wish, ids, ("title", "detail", "public_title", "public_detail", "rating_comment"))
     return len(ids)
 
 
@@ -86,6 +106,7 @@ def _suggestions(cutoff: datetime, batch: int, now: datetime) -> int:
     forget_actor_in_timelines("suggestion", ids, Suggestion.submitter_id)
     db.session.execute(update(Suggestion).where(Suggestion.id.in_(ids)).values(submitter_id=placeholder.id)
                        .execution_options(synchronize_session=False))
+    mask_free_text(Suggestion, ids, ("title", "body", "rating_comment"))
     return len(ids)
 
 

@@ -39,6 +39,8 @@ from app.privacy.models import (
     Consent,
     PrivacyRequest,
 )
+from app.privacy.retention import mask_free_text
+from app.suggestions.board import mask_personal
 from app.suggestions.models import Suggestion
 from app.volunteering.models import Certificate, CertificateRequest, Enrollment, ServiceHours
 from app.wishes.models import APPROVED, CANCELLED, SUBMITTED, Wish
@@ -172,9 +174,14 @@ def cancel_account(user: User, *, by: Actor | None = None) -> dict:
                        .values(revoked_at=now).execution_options(synchronize_session=False))
     if user.unionid:
         db.session.execute(delete(OfficialAccountFollower).where(OfficialAccountFollower.unionid == user.unionid))
-    # Cases stay (the record); the reporter is hidden from staff and no longer followed.
+    # Cases stay (the record); the reporter is hidden from staff and no longer followed, and the phone
+    # or ID numbers they typed into their texts are masked.
     db.session.execute(update(Case).where(Case.reporter_id == uid).values(anonymous=True)
                        .execution_options(synchronize_session=False))
+    mask_free_text(Case, list(db.session.scalars(select(Case.id).where(Case.reporter_id == uid))),
+                   ("description", "rating_comment"))
+    mask_free_text(Suggestion, list(db.session.scalars(select(Suggestion.id).where(Suggestion.submitter_id == uid))),
+                   ("title", "body", "rating_comment"))
     db.session.execute(delete(CaseFollower).where(CaseFollower.user_id == uid))
     _close_wishes(user, by)
     threads = select(MessageThread.id).where(MessageThread.resident_id == uid).scalar_subquery()
@@ -212,6 +219,8 @@ def _close_wishes(user: User, by: Actor | None) -> None:
             wish.status = CANCELLED
         wish.contact_name, wish.phone_encrypted, wish.address_encrypted = "", None, None
         wish.title, wish.detail, wish.photos = wish.public_title, wish.public_detail, []
+        wish.public_title, wish.public_detail = mask_personal(wish.public_title), mask_personal(wish.public_detail)
+        wish.title, wish.detail = wish.public_title, wish.public_detail
 
 
 def _photos_kept_as_record(uid: int) -> list[int]:

@@ -36,14 +36,14 @@ def _place():
     return place, scene, category
 
 
-def _resident_with_records(login, fake_wechat, areas, openid="o_pd"):
+def _resident_with_records(login, fake_wechat, areas, openid="o_pd", description="楼道灯坏了，晚上看不见路。"):
     """A resident with a phone, a case with a photo, a wish, a message and a praise."""
     resident = login.resident(openid=openid)
     assert resident.post("/auth/phone", json={"code": fake_wechat.issue_phone_code(PHONE)}).status_code == 200
     place, scene, category = _place()
     photo_id = photo(resident)
     case = resident.post("/cases", json={"place_id": place.id, "category_id": category.id, "photo_ids": [photo_id],
-                                         "description": "楼道灯坏了，晚上看不见路。"}).get_json()
+                                         "description": description}).get_json()
     wish = post_wish(resident, areas, contact_phone=PHONE, address=ADDRESS)
     thread = resident.post("/messages", json={"scene": scene, "to_role": "grid_worker", "body": "楼下有积水。"})
     assert thread.status_code == 201, thread.get_json()
@@ -137,7 +137,8 @@ def test_a_claimer_does_not_export_the_requesters_contact(login, areas):
 # -- cancellation -----------------------------------------------------------------------------------
 
 def test_cancellation_erases_the_person_and_keeps_the_record_under_a_pseudonym(login, fake_wechat, areas):
-    resident, case, wish = _resident_with_records(login, fake_wechat, areas)
+    resident, case, wish = _resident_with_records(login, fake_wechat, areas,
+                                                  description=f"楼道灯坏了，晚上看不见路。电话{PHONE}")
     user_id = resident.get("/me").get_json()["id"]
     unconfirmed = resident.post("/me/cancellation", json={"confirm": False})
     assert unconfirmed.status_code == 422
@@ -153,6 +154,7 @@ def test_cancellation_erases_the_person_and_keeps_the_record_under_a_pseudonym(l
     kept = db.session.get(Case, case["id"])
     db.session.refresh(kept)
     assert kept.reporter_id == user_id and kept.anonymous  # the record stays, nameless
+    assert kept.description == "楼道灯坏了，晚上看不见路。电话139****0123"  # with the number typed in masked
     assert db.session.scalar(select(TimelineEvent.id).where(TimelineEvent.subject_type == "case",
                                                             TimelineEvent.subject_id == case["id"]))
     gone = db.session.get(Wish, wish["id"])

@@ -46,7 +46,7 @@ def _world(login, areas):
     category = db.session.scalar(select(Category).order_by(Category.id))
     resident = login.resident(openid="o_retention")
     admin = login("east_admin")
-    closed = _case(resident, place, category, "路灯不亮，晚上很黑。")
+    closed = _case(resident, place, category, "路灯不亮，晚上很黑。有事打我电话13977778888")
     for action, extra in (("accept", {}), ("dispatch", {"assignee_id": _user_id("grid_east1")}),
                           ("handle", {"note": "已更换灯泡"})):
         actor = login("grid_east1") if action == "handle" else admin
@@ -94,6 +94,7 @@ def test_every_kind_and_end_state_is_handled_years_later(app, login, areas):
         actors = set(db.session.scalars(select(TimelineEvent.actor_id).where(
             TimelineEvent.subject_type == "case", TimelineEvent.subject_id == w[name])))
         assert w["resident_id"] not in actors, name
+    assert db.session.get(Case, w["closed"]).description.endswith("139****8888")  # typed-in numbers go too
     running = db.session.get(Case, w["open"])
     db.session.refresh(running)
     assert running.reporter_id == w["resident_id"]  # an open case is never anonymised
