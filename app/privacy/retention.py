@@ -168,11 +168,11 @@ def _temporary(cutoff: datetime, batch: int, now: datetime) -> int:
 
 POLICIES: tuple[Policy, ...] = (
     Policy("cases", "上报的事件", None, "办结、不予受理或撤回之日起",
-           "上报人信息匿名化（时间线不再记录是谁上报），事件内容、照片和办理过程留作统计和纪实", _cases),
+           "上报人信息匿名化（时间线不再记录是谁上报，文字中的电话、身份证号打码），事件内容、照片和办理过程留作统计和纪实", _cases),
     Policy("wishes", "微心愿", None, "确认完成、未通过、撤销或过期之日起",
            "删除联系人、电话、住址和许愿人上传的照片，原文以公开版本替代，许愿人信息匿名化；服务过程和时长留作纪实", _wishes),
     Policy("suggestions", "意见建议", None, "办结、答复或不予受理之日起",
-           "提出人信息匿名化，建议与答复内容留作履职记录", _suggestions),
+           "提出人信息匿名化（文字中的电话、身份证号打码），建议与答复内容留作履职记录", _suggestions),
     Policy("messages", "我要联系的留言", 12, "最后一条留言之日起", "留言会话整段删除", _messages),
     Policy("praise", "点赞", 24, "点赞之日起", "删除（已生成的统计报表不受影响）",
            _delete_older(Praise, Praise.created_at)),
