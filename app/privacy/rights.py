@@ -43,6 +43,7 @@ from app.privacy.retention import mask_free_text
 from app.suggestions.board import mask_personal
 from app.suggestions.models import Suggestion
 from app.volunteering.models import Certificate, CertificateRequest, Enrollment, ServiceHours
+from app.wishes import service as wish_service
 from app.wishes.models import APPROVED, CANCELLED, SUBMITTED, Wish
 
 CANCELLED_NAME = "已注销用户"
@@ -184,6 +185,7 @@ def cancel_account(user: User, *, by: Actor | None = None) -> dict:
                    ("title", "body", "rating_comment"))
     db.session.execute(delete(CaseFollower).where(CaseFollower.user_id == uid))
     _close_wishes(user, by)
+    wish_service.return_claims_of(uid)
     threads = select(MessageThread.id).where(MessageThread.resident_id == uid).scalar_subquery()
     db.session.execute(delete(Message).where(Message.thread_id.in_(threads)))
     db.session.execute(delete(MessageThread).where(MessageThread.resident_id == uid))

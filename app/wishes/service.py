@@ -471,3 +471,17 @@ def candidates(actor: Actor, wish_id: int, limit: int = 10) -> dict:
         raise Conflict(f"该心愿{wish.status_label}，无需派单。")
     pool = [m for m in members.approved_members(wish.area_path) if m.user_id != wish.requester_id]
     return {"wish_id": wish.id, "items": rank_candidates(wish, pool)[:max(1, min(limit, 50))]}
+
+
+def return_claims_of(user_id: int) -> int:
+    """A claimer whose account is cancelled: the wishes in their hands go back to the pool, and the
+    community is told (a release the claimer can no longer make themselves)."""
+    wishes = list(db.session.scalars(select(Wish).where(Wish.claimed_by == user_id, Wish.status == CLAIMED)))
+    for wish in wishes:
+        record("wish", wish.id, SYSTEM_ACTOR, SYSTEM, "release", CLAIMED, APPROVED, note="认领的党员已注销账号，心愿退回心愿池。")
+        wish.status, wish.claimed_by, wish.claimed_at = APPROVED, None, None
+        notify(members.community_admin_ids(wish.community_id), "wish_released", title="党员退回了一个微心愿",
+               body=f"心愿“{wish.public_title}”已退回心愿池，原因：认领的党员已注销账号", page=_page(wish),
+               data=_note(wish, "待认领"), subject=("wish", wish.id))
+    db.session.flush()
+    return len(wishes)

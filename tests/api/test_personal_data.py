@@ -171,6 +171,18 @@ def test_cancellation_erases_the_person_and_keeps_the_record_under_a_pseudonym(l
     assert again.get("/cases?mine=true").get_json()["items"] == []
 
 
+def test_a_cancelled_claimer_returns_the_wish_to_the_pool(login, areas):
+    requester = login.resident()
+    member, _ = new_member(login, areas)
+    wish = post_wish(requester, areas)
+    act(login("east_admin"), wish["id"], "approve")
+    act(member, wish["id"], "claim")
+    assert member.post("/me/cancellation", json={"confirm": True}).status_code == 200
+    back = requester.get(f"/wishes/{wish['id']}").get_json()
+    assert back["status"] == "approved" and back["claimed"] is False
+    assert back["timeline"][-1]["note"] == "认领的党员已注销账号，心愿退回心愿池。"
+
+
 def test_staff_cannot_cancel_their_own_account(login):
     res = login("east_admin").post("/me/cancellation", json={"confirm": True})
     assert res.status_code == 403 and "工作人员" in res.get_json()["message"]
