@@ -73,14 +73,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES") or "",
         "TIMEZONE": "Asia/Shanghai",
         "RETENTION_MONTHS": _int("RETENTION_MONTHS", 24),
-        # Retention per kind of record, in months after the record ended (app/core/retention.py);
+        # Retention per kind of record, in months after the record ended (app/privacy/retention.py);
         # RETENTION_<KIND>_MONTHS overrides one kind, e.g. RETENTION_MESSAGES_MONTHS=6.
         "RETENTION_OVERRIDES": {k[len("RETENTION_"):-len("_MONTHS")].lower(): int(v) for k, v in env.items()
                                 if k.startswith("RETENTION_") and k.endswith("_MONTHS") and k != "RETENTION_MONTHS"
                                 and v.strip().isdigit()},
         # Records a retention job handles per transaction; the job goes on in further jobs until none is left.
         "RETENTION_BATCH": _int("RETENTION_BATCH", 2000),
-        # The privacy notice (app/accounts/privacy.py): who is responsible for the data and how to reach them.
+        # The privacy notice (app/privacy/notice.py): who is responsible for the data and how to reach them.
         "PRIVACY_CONTROLLER": env.get("PRIVACY_CONTROLLER") or "共治平台运营单位（部署方未填写名称）",
         "PRIVACY_CONTACT": env.get("PRIVACY_CONTACT") or "所在社区居委会（部署方未填写其他联系方式）",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
