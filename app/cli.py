@@ -1,4 +1,4 @@
-"""Flask CLI commands: seed-demo, create-user and doctor (`run-periodic` lives with the jobs, tasks/periodic.py)."""
+"""Flask CLI commands: seed-demo, create-user, run-periodic, doctor, apply-retention and rekey-personal-data."""
 from __future__ import annotations
 
 import click
@@ -11,6 +11,7 @@ from app.core.errors import DomainError
 from app.demo import DEMO_PASSWORD, seed_demo
 from app.health import report
 from app.notifications.delivery import delivery_stats
+from app.privacy import keys, retention
 
 
 def register(app: Flask) -> None:
@@ -66,3 +67,32 @@ def register(app: Flask) -> None:
             uow.rollback()
             raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from exc
         click.echo(f"已创建用户 {user.username}（id={user.id}）" + (f"，角色 {role}" if role else ""))
+
+    @app.cli.command("apply-retention")
+    def apply_retention_command():
+        """Apply the retention periods to every kind of record until nothing is due, committing batch by batch."""
+        totals: dict[str, int] = {}
+        while True:
+            report = retention.run(budget_seconds=10)
+            uow.commit()
+            for kind, count in report["handled"].items():
+                totals[kind] = totals.get(kind, 0) + count
+            if report["finished"]:
+                break
+        click.echo("保存期限处理完毕：")
+        for policy in retention.POLICIES:
+            click.echo(f"  {policy.label}（{retention.months_for(policy)} 个月）：{totals.get(policy.kind, 0)} 条")
+
+    @app.cli.command("rekey-personal-data")
+    @click.option("--batch", default=500, show_default=True)
+    def rekey_command(batch):
+        """Re-encrypt every stored personal datum under the first DATA_KEY (after adding a new key in front)."""
+        try:
+            done = keys.rekey(batch, after_batch=uow.commit)
+        except DomainError as exc:
+            uow.rollback()
+            raise click.ClickException(exc.message) from exc
+        uow.commit()
+        click.echo("已用当前密钥重新加密：")
+        for column, count in done.items():
+            click.echo(f"  {column}: {count}")

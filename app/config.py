@@ -6,6 +6,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+# Development and tests only: production refuses to start without DATA_KEY (never derived from SECRET_KEY).
+DEVELOPMENT_DATA_KEY = "dev-insecure-data-key-change-me"
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -30,7 +32,8 @@ def load_config(overrides: dict | None = None) -> dict:
     cfg: dict = {
         "ENV_NAME": env.get("GONGZHI_ENV", "development"),
         "SECRET_KEY": env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
-        # Encrypts phone numbers and session keys at rest; defaults to a key derived from SECRET_KEY.
+        # Encrypts personal data at rest. Several keys, comma separated, rotate: the first encrypts,
+        # all decrypt; `flask rekey-personal-data` moves everything to the first (app/core/crypto.py).
         "DATA_KEY": env.get("DATA_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'gongzhi.sqlite3'}"
@@ -73,6 +76,16 @@ def load_config(overrides: dict | None = None) -> dict:
         "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES") or "",
         "TIMEZONE": "Asia/Shanghai",
         "RETENTION_MONTHS": _int("RETENTION_MONTHS", 24),
+        # Retention per kind of record, in months after the record ended (app/privacy/retention.py);
+        # RETENTION_<KIND>_MONTHS overrides one kind, e.g. RETENTION_MESSAGES_MONTHS=6.
+        "RETENTION_OVERRIDES": {k[len("RETENTION_"):-len("_MONTHS")].lower(): int(v) for k, v in env.items()
+                                if k.startswith("RETENTION_") and k.endswith("_MONTHS") and k != "RETENTION_MONTHS"
+                                and v.strip().isdigit()},
+        # Records a retention job handles per transaction; the job goes on in further jobs until none is left.
+        "RETENTION_BATCH": _int("RETENTION_BATCH", 2000),
+        # The privacy notice (app/privacy/notice.py): who is responsible for the data and how to reach them.
+        "PRIVACY_CONTROLLER": env.get("PRIVACY_CONTROLLER") or "共治平台运营单位（部署方未填写名称）",
+        "PRIVACY_CONTACT": env.get("PRIVACY_CONTACT") or "所在社区居委会（部署方未填写其他联系方式）",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "PORTAL_SECURE_COOKIES": _bool(env.get("PORTAL_SECURE_COOKIES"), env.get("GONGZHI_ENV") == "production"),
         # flask-smorest / OpenAPI
@@ -103,7 +116,22 @@ def load_config(overrides: dict | None = None) -> dict:
     cfg["PRODUCTION"] = cfg["ENV_NAME"] == "production"
     if cfg["PRODUCTION"] and cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise ConfigError("生产模式下必须设置 SECRET_KEY 环境变量，不能使用默认值。")
+    cfg["DATA_KEYS"] = data_keys(cfg["DATA_KEY"], cfg["PRODUCTION"], cfg["SECRET_KEY"])
     return cfg
+
+
+def data_keys(spec: str | None, production: bool, secret_key: str = "") -> list[str]:
+    """`DATA_KEY` as a list, the current key first. Required in production; never derived from SECRET_KEY."""
+    keys = [part.strip() for part in (spec or "").split(",") if part.strip()]
+    if not keys:
+        if production:
+            raise ConfigError("生产模式下必须设置 DATA_KEY 环境变量（个人信息加密密钥），且不能由 SECRET_KEY 代替。")
+        return [DEVELOPMENT_DATA_KEY]
+    # Older keys (after the first) may be anything that was used before, SECRET_KEY included, so
+    # that data written under the old fallback can still be read and re-keyed.
+    if production and (len(keys[0]) < 32 or keys[0] in (DEVELOPMENT_DATA_KEY, secret_key)):
+        raise ConfigError("DATA_KEY 的第一个（当前）密钥至少 32 个字符，不能使用开发默认值，也不能与 SECRET_KEY 相同。")
+    return keys
 
 
 def normalise_database_url(url: str) -> str:

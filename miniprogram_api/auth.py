@@ -44,7 +44,7 @@ class WeChatLogin(View):
     @blp.arguments(CodeArgs)
     @blp.response(200, TokenSchema)
     def post(self, args):
-        """微信登录：用 wx.login() 的 code 换取访问令牌（session_key 只保存在服务器）"""
+        """微信登录：用 wx.login() 的 code 换取访问令牌（session_key 不保存、不返回）"""
         return _token_response(accounts.login_with_wechat(args["code"]))
 
 

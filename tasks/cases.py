@@ -1,13 +1,11 @@
 """Case deadlines: remind before, mark overdue and escalate to the supervisor after (run by rq cron)."""
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from app.cases import notices
 from app.cases.models import Case
-from app.cases.retention import anonymise_closed_cases
 from app.cases.states import STATE_LABELS, TIMED
 from app.core.scoping import Actor
 from app.core.time import local_display, utcnow
@@ -65,9 +63,3 @@ def sweep_deadlines() -> dict:
                      body=f"{case.category.name}：{case.description[:60]}")
     db.session.flush()
     return {"reminded": len(reminded), "overdue": len(late)}
-
-
-@job
-def anonymise_old_reporters() -> int:
-    """Daily: reporters of cases closed more than RETENTION_MONTHS ago are anonymised."""
-    return anonymise_closed_cases(current_app.config["RETENTION_MONTHS"])

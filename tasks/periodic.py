@@ -8,10 +8,11 @@ import click
 from flask import Flask
 
 from app.jobs import QUEUE_DEFAULT, QUEUE_NOTIFY
-from tasks.cases import anonymise_old_reporters, sweep_deadlines
+from tasks.cases import sweep_deadlines
 from tasks.codes import flush_scan_counts
 from tasks.housekeeping import purge_idempotency_records
 from tasks.notify import sweep_outbox
+from tasks.privacy import apply_retention
 from tasks.stats import monthly_reports
 from tasks.suggestions import sweep_due as sweep_suggestions_due
 from tasks.volunteering import remind_upcoming
@@ -39,7 +40,7 @@ PERIODIC: list[Periodic] = [
     Periodic(auto_confirm_wishes, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(expire_wishes, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(purge_idempotency_records, QUEUE_DEFAULT, interval=60 * 60),
-    Periodic(anonymise_old_reporters, QUEUE_DEFAULT, cron="30 19 * * *"),  # 03:30 Beijing
+    Periodic(apply_retention, QUEUE_DEFAULT, cron="30 19 * * *"),  # 03:30 Beijing; requeues itself until done
     Periodic(monthly_reports, QUEUE_DEFAULT, cron="0 2 1 * *"),  # the 1st, 10:00 Beijing
 ]
 

@@ -50,9 +50,10 @@ class User(Model):
     phone_last4: Mapped[str | None] = mapped_column(String(4))
     # A keyed hash, so a resident of the web portal can be found by phone without decrypting every row.
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    # Kept only on the server, encrypted; never serialised.
-    wechat_session_key_encrypted: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 注销: the account is closed and its personal data erased; the row stays as the pseudonym that
+    # governance records (timelines, the ledger, proofs already issued) still point to (app/privacy/rights.py).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", lazy="selectin", cascade="all, delete-orphan"

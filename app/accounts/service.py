@@ -133,7 +133,7 @@ def actor_for(user: User | None) -> Actor:
 # -- WeChat login ---------------------------------------------------------------------------
 
 def login_with_wechat(code: str) -> User:
-    """jscode2session; the session_key is stored encrypted and never returned."""
+    """jscode2session. The session_key is neither stored nor returned: nothing here uses it."""
     try:
         wx_session = get_wechat().code_to_session(code)
     except WeChatError as exc:
@@ -149,7 +149,6 @@ def login_with_wechat(code: str) -> User:
         db.session.add(user)
     if wx_session.unionid:
         user.unionid = wx_session.unionid
-    user.wechat_session_key_encrypted = crypto.encrypt(wx_session.session_key)
     db.session.flush()
     return user
 
@@ -178,7 +177,7 @@ def portal_resident(phone: str, name: str = "") -> User:
     phone = normalise_phone(phone)
     name = name.strip()[:32]
     policy.screen("display_name", None, name, "name")  # the portal has no openid: the unchecked rule
-    user = db.session.scalar(select(User).where(User.phone_hash == crypto.lookup_hash(phone),
+    user = db.session.scalar(select(User).where(User.phone_hash.in_(crypto.lookup_hashes(phone)),
                                                 User.openid.is_(None), User.username.is_(None)))
     if user is None:
         user = User(display_name=name.strip()[:32])

@@ -41,7 +41,10 @@ _ACTS = "gongzhi.audit_acts"
 
 
 def act(name: str, **detail) -> None:
-    """Declare an act of this unit of work for the audit row (`accounts.create_staff`, `personal.read_phone`)."""
+    """Declare an act of this unit of work for the audit row (`accounts.create_staff`, `personal.read_phone`).
+
+    The first act declared names the row; a service declares its own act before the steps (timeline
+    events, which imply `<subject>.<action>`) that it is made of."""
     db.session.info.setdefault(_ACTS, []).append({"act": name, **detail})
 
 

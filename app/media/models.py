@@ -1,10 +1,12 @@
 """An uploaded image, owned by the user who uploaded it until a record claims it."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import AreaPath, Model
+from app.core.db import AreaPath, Model, UTCDateTime
 
 
 class Upload(Model):
@@ -25,6 +27,8 @@ class Upload(Model):
     trace_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The area of the record that uses the image (whose reviewers decide on it); set when claimed.
     area_path: Mapped[str | None] = mapped_column(AreaPath, nullable=True)
+    # When a record first took it (media.service.photo_refs); a photo no record took is deleted by retention.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def url(self) -> str:

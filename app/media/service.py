@@ -16,6 +16,7 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
+from app import jobs
 from app.accounts.models import User
 from app.core.errors import Forbidden, Invalid, NotFound, PayloadTooLarge
 from app.core.scoping import Actor
@@ -131,5 +132,32 @@ def resolve_photos(actor: Actor, photo_ids: list[int] | None, *, area_path: str)
 
 
 def photo_refs(uploads: list[Upload]) -> list[dict]:
-    """What a record keeps of its photos (timeline attachments, JSON columns)."""
+    """What a record keeps of its photos (timeline attachments, JSON columns); the uploads are claimed now."""
+    now = utcnow()
+    for upload in uploads:
+        upload.claimed_at = upload.claimed_at or now
     return [{"id": u.id, "url": u.url, "thumb_url": u.thumb_url} for u in uploads]
+
+
+def uploads_by_ids(ids: list[int]) -> list[Upload]:
+    return list(db.session.scalars(select(Upload).where(Upload.id.in_(ids)))) if ids else []
+
+
+def forget_uploads(uploads: list[Upload]) -> int:
+    """Delete these uploads; their files go once the deletion is committed (a rollback keeps both)."""
+    if not uploads:
+        return 0
+    paths = [p for u in uploads for p in (u.path, u.thumb_path)]
+    for upload in uploads:
+        db.session.delete(upload)
+    jobs.after_commit("tasks.media.remove_files", current_app.config["MEDIA_DIR"], paths)
+    return len(uploads)
+
+
+def remove_files(media_dir: str, paths: list[str]) -> None:
+    """Remove stored images (a job: takes the directory, needs no app). A file already gone is fine."""
+    root = Path(media_dir).resolve()
+    for path in paths:
+        target = (root / path).resolve()
+        if target.is_relative_to(root):
+            target.unlink(missing_ok=True)

@@ -61,6 +61,7 @@ NAV: list[dict] = [
     {"endpoint": "console.codes", "label": "二维码", "roles": CODE_ROLES},
     {"endpoint": "console.categories", "label": "类别时限", "roles": ADMIN_ROLES},
     {"endpoint": "console.users", "label": "人员角色", "roles": ADMIN_ROLES},
+    {"endpoint": "console.privacy_requests", "label": "个人信息申请", "roles": ADMIN_ROLES},
 ]
 
 

@@ -5,7 +5,6 @@ import io
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -29,6 +28,8 @@ from app.core.scoping import Actor
 from app.extensions import csrf
 from app.portal import web
 from app.praise import service as praises
+from app.privacy import notice, rights
+from app.privacy.models import REQUEST_KINDS
 from app.suggestions.service import public_board
 from app.volunteering import certificates
 from app.wishes import board as wish_board
@@ -52,9 +53,27 @@ def home():
     return render_template("portal/home.html")
 
 
+@bp.context_processor
+def _privacy_version():
+    return {"privacy_version": notice.VERSION}
+
+
 @bp.get("/privacy")
 def privacy():
-    return render_template("portal/privacy.html", retention_months=current_app.config["RETENTION_MONTHS"])
+    return render_template("portal/privacy.html", notice=notice.notice(), kinds=REQUEST_KINDS, form={})
+
+
+@bp.post("/privacy/requests")
+def privacy_request():
+    """查阅、更正、注销 for a resident without the mini-program: staff over their records handle it."""
+    ok, _ = web.attempt(lambda: rights.submit_request(accounts.normalise_phone(request.form.get("phone", "")),
+                                                      request.form.get("kind", ""),
+                                                      web.text("detail", 500, multiline=True)))
+    if ok:
+        flash(f"申请已提交。如该手机号在本平台有记录，社区工作人员将在 {rights.REQUEST_DAYS} 日内致电核实身份并办理。",
+              "success")
+        return redirect(url_for("portal.privacy"))
+    return render_template("portal/privacy.html", notice=notice.notice(), kinds=REQUEST_KINDS, form=request.form)
 
 
 # -- scanning a place ---------------------------------------------------------------------------
@@ -64,8 +83,11 @@ def _scan(scene: str):
 
 
 def _resident() -> Actor:
-    """The resident of a portal form, known by the phone number they typed (the portal has no WeChat)."""
+    """The resident of a portal form, known by the phone number they typed (the portal has no WeChat);
+    the version of the privacy notice they accepted is recorded with the submission."""
+    version = rights.required_version(request.form.get("privacy_version", ""))
     user = accounts.portal_resident(request.form.get("phone", ""), web.text("name", 32))
+    rights.record_consent(user, version, "portal")
     return accounts.actor_for(user)
 
 

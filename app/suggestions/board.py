@@ -1,28 +1,16 @@
 """The public side: published closed suggestions with personal data removed, and each representative's figures."""
 from __future__ import annotations
 
-import re
 from statistics import median
 
 from sqlalchemy import select
 
+from app.core.crypto import mask_personal
 from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.moderation import service as moderation
 from app.suggestions import states
 from app.suggestions.models import Suggestion
-
-# ID card numbers first, so the phone pattern never eats the middle of one.
-_ID_CARD = re.compile(r"(?<![0-9])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9])")
-_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?![0-9])")
-_LANDLINE = re.compile(r"(?<![0-9])(0\d{2,3})[- ]?\d{3,4}(\d{4})(?![0-9])")
-
-
-def mask_personal(text: str) -> str:
-    """Mask ID numbers and phone numbers a resident typed into free text."""
-    text = _ID_CARD.sub(lambda m: f"{m[1]}********{m[2]}", text or "")
-    text = _MOBILE.sub(lambda m: f"{m[1]}****{m[2]}", text)
-    return _LANDLINE.sub(lambda m: f"{m[1]}-****{m[2]}", text)
 
 
 def public_board(limit: int | None = None, cursor: str | None = None) -> Page:

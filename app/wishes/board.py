@@ -5,10 +5,10 @@ from sqlalchemy import func, select
 
 from app.areas.models import Area
 from app.areas.service import get_community
+from app.core.crypto import mask_personal
 from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.moderation import service as moderation
-from app.suggestions.board import mask_personal
 from app.volunteering import ledger
 from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, Wish
 

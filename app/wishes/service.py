@@ -185,7 +185,7 @@ def present(wish: Wish, actor: Actor, *, detail: bool = False, names: dict[int, 
     }
     if detail:
         data |= {
-            "contact": _contact(wish, actor) if privileged else None,
+            "contact": _contact(wish, actor) if _sees_contact(wish, actor) else None,
             "claimer": _claimer_info(wish) if privileged and wish.claimed_by else None,
             "fulfil_note": wish.fulfil_note or None, "fulfil_photos": wish.fulfil_photos or [],
             "rating_comment": (wish.rating_comment or None),
@@ -200,10 +200,19 @@ def _requester_name(wish: Wish, privileged: bool) -> str:
     return name if privileged else (crypto.mask_name(wish.contact_name) if wish.contact_name else "居民")
 
 
+def _sees_contact(wish: Wish, actor: Actor) -> bool:
+    """The requester and the community's admins; the claimer only while the wish is in their hands
+    (认领后、完成前): once it is fulfilled or over, the claimer no longer needs the phone or address."""
+    if requester(wish, actor) or community_admin(wish, actor):
+        return True
+    return bool(claimer(wish, actor)) and wish.status == CLAIMED
+
+
 def _contact(wish: Wish, actor: Actor) -> dict:
     """The requester's phone and address in clear: a read by anyone else is audited."""
     if actor.user_id != wish.requester_id:
-        audit.act("personal.read_contact", subject="wish", id=wish.id)
+        audit.act("personal.read_contact", subject="wish", id=wish.id, user_id=wish.requester_id,
+                  reason="办理微心愿（上门服务）")
     return {"name": wish.contact_name or None, "phone": crypto.decrypt(wish.phone_encrypted),
             "address": crypto.decrypt(wish.address_encrypted)}
 
@@ -466,6 +475,20 @@ def candidates(actor: Actor, wish_id: int, limit: int = 10) -> dict:
         raise Conflict(f"该心愿{wish.status_label}，无需派单。")
     pool = [m for m in members.approved_members(wish.area_path) if m.user_id != wish.requester_id]
     return {"wish_id": wish.id, "items": rank_candidates(wish, pool)[:max(1, min(limit, 50))]}
+
+
+def return_claims_of(user_id: int) -> int:
+    """A claimer whose account is cancelled: the wishes in their hands go back to the pool, and the
+    community is told (a release the claimer can no longer make themselves)."""
+    wishes = list(db.session.scalars(select(Wish).where(Wish.claimed_by == user_id, Wish.status == CLAIMED)))
+    for wish in wishes:
+        record("wish", wish.id, SYSTEM_ACTOR, SYSTEM, "release", CLAIMED, APPROVED, note="认领的党员已注销账号，心愿退回心愿池。")
+        wish.status, wish.claimed_by, wish.claimed_at = APPROVED, None, None
+        notify(members.community_admin_ids(wish.community_id), "wish_released", title="党员退回了一个微心愿",
+               body=f"心愿“{wish.public_title}”已退回心愿池，原因：认领的党员已注销账号", page=_page(wish),
+               data=_note(wish, "待认领"), subject=("wish", wish.id))
+    db.session.flush()
+    return len(wishes)
 
 
 # -- moderation ---------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/auth/logout"): USERS, ("GET", "/me"): USERS, ("PATCH", "/me"): USERS,
     ("POST", "/me/certificate-requests"): USERS, ("GET", "/me/certificate-requests"): USERS,
     ("GET", "/me/certificates"): USERS,
+    # the privacy notice is public; consents, export and cancellation are the caller's own (staff cannot cancel)
+    ("GET", "/privacy"): ALL, ("GET", "/me/consents"): USERS, ("POST", "/me/consents"): USERS,
+    ("GET", "/me/export"): USERS, ("POST", "/me/cancellation"): USERS - STAFF,
     ("GET", "/inbox"): USERS, ("POST", "/inbox/read-all"): USERS,
     ("POST", "/inbox/{notification_id}/read"): OWNER,
     ("GET", "/subscriptions"): USERS, ("POST", "/subscriptions"): USERS, ("POST", "/uploads"): USERS,
@@ -230,6 +233,7 @@ def _body(method, path, world):
         "/auth/phone": {"code": "not-a-real-code"},
         "/subscriptions": {"accepted": ["case_progress"]},
         "/me": {"display_name": "矩阵"},
+        "/me/consents": {"version": "2026-12-01"}, "/me/cancellation": {"confirm": True},
         "/cases": {"place_id": p["place_id"], "category_id": p["category_id"], "description": "矩阵测试"},
         "/cases/{case_id}/rating": {"score": 5},
         "/cases/{case_id}/transitions": {"action": "accept"},

@@ -74,12 +74,19 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/console/stats/export.<fmt>"): EAST,
     # moderation: a praise held in 东城 (see the API matrix's world)
     ("GET", "/console/moderation"): ADMINS, ("POST", "/console/moderation/<int:hold_id>/decision"): EAST,
+    # personal-data requests of portal residents: handled by the admins over the area of their records (东城)
+    ("GET", "/console/privacy-requests"): ADMINS,
+    ("GET", "/console/privacy-requests/<int:privacy_request_id>"): EAST,
+    ("POST", "/console/privacy-requests/<int:privacy_request_id>/phone"): EAST,
+    ("GET", "/console/privacy-requests/<int:privacy_request_id>/export.zip"): EAST,
+    ("POST", "/console/privacy-requests/<int:privacy_request_id>/handle"): EAST,
 }
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
 CONSOLE_DOWNLOADS = {("GET", "/console/codes/<int:code_id>/image"), ("POST", "/console/codes/sheet"),
                      ("GET", "/console/stats/chart/<name>.svg"), ("GET", "/console/stats/export.<fmt>"),
-                     ("GET", "/console/proofs/<string:code>.pdf")}
+                     ("GET", "/console/proofs/<string:code>.pdf"),
+                     ("GET", "/console/privacy-requests/<int:privacy_request_id>/export.zip")}
 # Served outside both blueprints: static assets, and uploaded images at unguessable names.
 OTHER_FILES = {"/portal-static/<path:filename>", "/static/<path:filename>", "/media/<path:filename>"}
 
@@ -127,9 +134,28 @@ def console_world(app, world, areas):  # noqa: F811 - the fixture imported above
 
     enrolled = db.session.scalar(select(Enrollment.user_id).where(Enrollment.activity_id == world["activity"].id))
     assert enrolled is not None, "the demo activity should have someone enrolled"
-    params = {**world["params"], "enrolled_id": enrolled, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
+    privacy_request = _privacy_request(world)
+    params = {**world["params"], "enrolled_id": enrolled, "privacy_request_id": privacy_request.id, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
               "name": "status", "fmt": "csv"}
     return {"clients": clients, "params": params, "east": areas["东城社区"], "grid": areas["东城社区第一网格"]}
+
+
+def _privacy_request(objects):
+    """A portal resident's request about their data, in 东城 (where the owner's case is)."""
+    from datetime import timedelta
+
+    from app.accounts.models import User
+    from app.cases.models import Case
+    from app.core.time import utcnow
+    from app.privacy.models import PrivacyRequest
+
+    owner = db.session.scalar(select(User).where(User.openid == "o_matrix_owner"))
+    case = db.session.get(Case, objects["params"]["case_id"])
+    found = PrivacyRequest(user_id=owner.id, kind="correction", detail="称呼写错了", area_path=case.area_path,
+                           due_at=utcnow() + timedelta(days=15))
+    db.session.add(found)
+    db.session.flush()
+    return found
 
 
 def _form(rule: str, cw) -> dict:
@@ -157,6 +183,7 @@ def _form(rule: str, cw) -> dict:
         "/console/users/<int:user_id>/grants": {"role": "grid_worker", "area_id": grid.id},
         "/console/login": {"username": "nobody", "password": "wrong"},
         "/console/moderation/<int:hold_id>/decision": {"action": "hide", "reason": "矩阵隐藏"},
+        "/console/privacy-requests/<int:privacy_request_id>/handle": {"outcome": "done", "answer": "已致电核实并更正"},
     }
     return forms.get(rule, {})
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import zipfile
 
 import pytest
 from openpyxl import load_workbook
@@ -17,7 +19,7 @@ from sqlalchemy import String, select
 
 from app.extensions import db
 
-FILE_TYPES = ("text/csv", "spreadsheetml", "application/pdf", "image/", "svg")
+FILE_TYPES = ("text/csv", "spreadsheetml", "application/pdf", "image/", "svg", "application/zip")
 # Free text a person typed, in every table the downloads read.
 FREE_TEXT = {"name", "display_name", "title", "public_title", "description", "detail", "public_detail", "body",
              "message", "org_name", "organiser_name", "evaluation", "address", "place_text", "holder_name",
@@ -43,6 +45,7 @@ API_CALLS = {
     "/admin/codes/{code_id}/image": ("east_admin", ["/admin/codes/{code_id}/image?kind=qrcode"]),
     "/admin/codes/sheet": ("east_admin", ["/admin/codes/sheet?ids={code_id}&kind=qrcode"]),
     "/representatives/{rep_id}/code": ("admin", ["/representatives/{rep_id}/code"]),
+    "/me/export": ("volunteer", ["/me/export"]),
 }
 CONSOLE_CALLS = {
     "/console/codes/<int:code_id>/image": ("GET", "/console/codes/{code_id}/image", None),
@@ -50,6 +53,8 @@ CONSOLE_CALLS = {
     "/console/stats/chart/<name>.svg": ("GET", "/console/stats/chart/status.svg", None),
     "/console/stats/export.<fmt>": ("GET", "/console/stats/export.csv", None),
     "/console/proofs/<string:code>.pdf": ("GET", "/console/proofs/{cert_code}.pdf", None),
+    "/console/privacy-requests/<int:privacy_request_id>/export.zip":
+        ("GET", "/console/privacy-requests/{privacy_request_id}/export.zip", None),
 }
 CONSOLE_FILE_RULE = re.compile(r"(\.\w+|\.<\w+>|/image|/sheet|/file)$")
 
@@ -134,8 +139,24 @@ def world(app, login, fake_wechat):
     issued = clients["admin"].post(f"/certificate-requests/{asked.get_json()[0]['id']}/issue")
     assert issued.status_code == 200, issued.get_json()
     params["cert_code"] = issued.get_json()["code"]
+    params["privacy_request_id"] = _privacy_request(volunteer)
     _poison()
     return {"params": params, "clients": clients}
+
+
+def _privacy_request(user) -> int:
+    """A request to export the volunteer's data, in 东城 (east_admin's area)."""
+    from datetime import timedelta
+
+    from app.areas.models import Area
+    from app.core.time import utcnow
+    from app.privacy.models import EXPORT, PrivacyRequest
+
+    east = db.session.scalar(select(Area).where(Area.name == "东城社区"))
+    found = PrivacyRequest(user_id=user.id, kind=EXPORT, area_path=east.path, due_at=utcnow() + timedelta(days=15))
+    db.session.add(found)
+    db.session.flush()
+    return found.id
 
 
 def _assert_safe_download(res, label):
@@ -158,6 +179,11 @@ def _assert_safe_download(res, label):
                         cells.append(cell.value)
     elif kind == "application/pdf":
         assert data.startswith(b"%PDF"), label
+    elif kind == "application/zip":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            held = json.loads(archive.read("data.json"))
+        assert held["account"]["id"], label
+        return []
     for value in cells:
         assert not value.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r", "\n")), (label, value[:60])
     return cells

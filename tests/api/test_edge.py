@@ -298,4 +298,7 @@ def test_reading_a_wish_contact_in_clear_is_audited(login, areas):
     assert detail["contact"]["phone"] == "13912345678"
     row = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
     assert row.action == "personal.read_contact" and row.method == "GET"
-    assert row.detail["acts"] == [{"act": "personal.read_contact", "subject": "wish", "id": wish_id}]
+    requester = resident.get("/me").get_json()["id"]
+    # who (the actor), whose, when (the row's time) and why
+    assert row.detail["acts"] == [{"act": "personal.read_contact", "subject": "wish", "id": wish_id,
+                                   "user_id": requester, "reason": "办理微心愿（上门服务）"}]

@@ -17,6 +17,7 @@ from app.codes.models import Code
 from app.extensions import db
 from app.media.models import Upload
 from app.moderation.models import Hold
+from app.privacy.notice import VERSION as PRIVACY_VERSION
 from tests.console_client import Console
 
 TOKEN = "push-token-for-tests"
@@ -131,7 +132,7 @@ def test_without_wechat_an_image_waits_for_the_reviewers(app, client, login, fak
     category = db.session.scalar(select(Category.id).where(Category.name == "环境卫生"))
     portal = Console(app.test_client())
     portal.token_from(f"/s/{scene}/report")
-    res = portal.post(f"/s/{scene}/report", data={
+    res = portal.post(f"/s/{scene}/report", data={"privacy_version": PRIVACY_VERSION,
         "phone": "13912345673", "category_id": category, "description": "路面塌陷",
         "photos": (io.BytesIO(_jpeg((200, 40, 40))), "road.jpg")}, content_type="multipart/form-data")
     assert res.status_code == 302, res.get_data(as_text=True)[:300]

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.moderation.models import Hold
 from app.notifications.models import Notification
 from app.praise.models import Praise
+from app.privacy.notice import VERSION as PRIVACY_VERSION
 from app.suggestions.models import Representative, Suggestion
 from tests.console_client import Console
 
@@ -138,7 +139,7 @@ def test_a_report_from_the_portal_is_held_and_its_reporter_reads_审核中(app, 
     scene = scene_of("东城小区1号楼")
     resident = Console(app.test_client())
     resident.token_from(f"/s/{scene}/report")
-    res = resident.post(f"/s/{scene}/report", data={"phone": "13912345670", "name": "陈女士",
+    res = resident.post(f"/s/{scene}/report", data={"privacy_version": PRIVACY_VERSION, "phone": "13912345670", "name": "陈女士",
                                                     "category_id": category_id(), "description": FLAGGED})
     assert res.status_code == 302, res.get_data(as_text=True)[:300]
     assert fake_wechat.state.sec_checks == []  # no openid: WeChat cannot be asked
@@ -182,7 +183,7 @@ def test_praise_from_the_portal_waits_for_review_and_a_hidden_one_never_shows(ap
     scene = scene_of("东城小区1号楼")
     resident = Console(app.test_client())
     resident.token_from(f"/s/{scene}/praise")
-    res = resident.post(f"/s/{scene}/praise", data={"phone": "13912345671", "name": "李先生",
+    res = resident.post(f"/s/{scene}/praise", data={"privacy_version": PRIVACY_VERSION, "phone": "13912345671", "name": "李先生",
                                                     "target": f"place:{place_id('东城小区1号楼')}",
                                                     "message": "楼道打扫得真干净"})
     assert res.status_code == 302
@@ -222,7 +223,7 @@ def test_messages_risky_refused_doubtful_delivered_portal_delivered(app, login, 
     portal = Console(app.test_client())
     portal.token_from(f"/s/{scene}/message")
     checks = len(fake_wechat.state.sec_checks)
-    res = portal.post(f"/s/{scene}/message", data={"phone": "13912345672", "name": "王女士",
+    res = portal.post(f"/s/{scene}/message", data={"privacy_version": PRIVACY_VERSION, "phone": "13912345672", "name": "王女士",
                                                    "to_role": "grid_worker", "body": "单元门坏了"})
     assert res.status_code == 302 and len(fake_wechat.state.sec_checks) == checks
 

@@ -10,6 +10,7 @@ from app.cases.models import Case, Category
 from app.codes.models import Code
 from app.core.time import travel
 from app.extensions import db
+from app.privacy.notice import VERSION
 from tests.console_client import Console
 
 PHONE = "13912345678"
@@ -22,7 +23,7 @@ def _report(app) -> str:
     resident = Console(app.test_client())
     resident.token_from(f"/s/{scene}/report")
     res = resident.post(f"/s/{scene}/report", data={"phone": PHONE, "name": "陈女士", "category_id": category.id,
-                                                    "description": "楼下垃圾桶满了"})
+                                                    "description": "楼下垃圾桶满了", "privacy_version": VERSION})
     assert res.status_code == 302, res.get_data(as_text=True)[:500]
     return db.session.scalar(select(Case.tracking_no).order_by(Case.id.desc()))
 

@@ -67,6 +67,7 @@ def test_report_dispatch_handle_verify_and_rate(page_factory, live_server):
     resident.fill("#description", "1号楼2单元楼道灯坏了一个星期，晚上上下楼很危险。")
     resident.set_input_files("#photos", [tiny_jpeg()])
     resident.fill("#phone", PHONE)
+    resident.check("input[name=privacy_version]")  # 同意隐私保护指引
     resident.fill("#name", "周阿姨")
     check_page(resident, shot, "loop-02-report-form", 375)
     resident.click("button[type=submit]")

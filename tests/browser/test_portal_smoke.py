@@ -11,8 +11,8 @@ def test_home_and_privacy_render_in_chinese(page_factory, width):
     assert "居民服务" in page.title() or "首页" in page.title()
     assert page.get_by_text("办理进度查询").is_visible()
     shot(f"home-{width}")
-    page.get_by_role("link", name="隐私说明").click()
-    assert page.get_by_role("heading", name="隐私说明").is_visible()
+    page.get_by_role("link", name="隐私保护指引").click()
+    assert page.get_by_role("heading", name="隐私保护指引").is_visible()
     assert "匿名化" in page.content()
     # nothing overflows sideways on a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -32,6 +32,7 @@ def test_praise_then_message(page_factory, live_server):
     page.get_by_label("赵网格员").check()
     page.fill("#message", "赵网格员帮我们协调了停车位，谢谢！")
     page.fill("#phone", "13800138000")
+    page.check("input[name=privacy_version]")  # 同意隐私保护指引
     page.fill("#name", "吴先生")
     page.get_by_role("button", name="点赞").click()
     page.wait_for_url("**/praise?community_id=*")
@@ -45,6 +46,7 @@ def test_praise_then_message(page_factory, live_server):
     page.get_by_label("赵网格员").check()
     page.fill("#message", "再赞一次")
     page.fill("#phone", "13800138000")
+    page.check("input[name=privacy_version]")  # 同意隐私保护指引
     page.get_by_role("button", name="点赞").click()
     assert page.get_by_text("今天已经为TA点过赞了").is_visible()
     assert page.input_value("#message") == "再赞一次"  # what was typed is kept
@@ -54,6 +56,7 @@ def test_praise_then_message(page_factory, live_server):
     page.select_option("#to_role", label="物业")
     page.fill("#body", "2单元门禁坏了，进出不方便。")
     page.fill("#phone", "13800138000")
+    page.check("input[name=privacy_version]")  # 同意隐私保护指引
     page.get_by_role("button", name="发送留言").click()
     page.wait_for_url(f"**/s/{scene}")
     assert page.get_by_text("留言已送达物业").is_visible()
@@ -62,6 +65,7 @@ def test_praise_then_message(page_factory, live_server):
     page.goto(f"{base}/s/{scene}/message")
     page.fill("#body", "测试")
     page.fill("#phone", "12345")
+    page.check("input[name=privacy_version]")  # 同意隐私保护指引
     page.get_by_role("button", name="发送留言").click()
     assert page.get_by_text("请填写正确的 11 位手机号码").is_visible()
 
