@@ -37,6 +37,7 @@ def _summary(report: Report) -> list[tuple[str, str]]:
 
 # One row per approved ledger entry: wishes and activities alike.
 HEADER = ("序号", "服务日期", "服务内容", "类别", "服务地点", "记录单位", "服务时长（小时）", "群众评分", "服务说明")
+PDF_HEADER = {"服务时长（小时）": "时长（小时）"}
 
 
 def _row_cells(index: int, row: dict) -> list[str]:
@@ -81,9 +82,10 @@ def to_pdf(report: Report) -> bytes:
     story = [Paragraph("在职党员服务纪实报告", title), Paragraph("（双报到、双报告）", ParagraphStyle("sub", parent=body, alignment=1)), Spacer(1, 4 * mm),
              summary, Paragraph("服务明细", heading)]
     if report.rows:
-        data = [[Paragraph(h, cell) for h in HEADER]]
+        # The PDF's narrow columns carry short headers, each wide enough not to break inside a phrase.
+        data = [[Paragraph(PDF_HEADER.get(h, h), cell) for h in HEADER]]
         data += [[Paragraph(exports.pdf_text(c), cell) for c in _row_cells(i, r)] for i, r in enumerate(report.rows, start=1)]
-        widths = [8, 20, 34, 16, 22, 22, 16, 12, 30]
+        widths = [11, 20, 28, 14, 20, 20, 23, 17, 27]  # mm, 180 in all; 8.5 pt CJK is 3 mm a character
         table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1, style=grid)
         table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#c0392b")),
                                    ("TEXTCOLOR", (0, 0), (-1, 0), colors.white)]))

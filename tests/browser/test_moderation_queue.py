@@ -39,6 +39,7 @@ def test_held_content_is_reviewed_in_the_console(page_factory, live_server):
     resident.fill("#message", PRAISE)
     resident.fill("#phone", "13800138011")
     resident.fill("#name", "孙阿姨")
+    resident.check("input[name=privacy_version]")  # 同意隐私保护指引
     resident.get_by_role("button", name="点赞").click()
     resident.wait_for_url("**/praise?community_id=*")
     assert resident.get_by_text("您的留言将在工作人员审核后展示在点赞墙上").is_visible()
@@ -50,6 +51,7 @@ def test_held_content_is_reviewed_in_the_console(page_factory, live_server):
     resident.select_option("#category_id", label="噪音扰民")
     resident.fill("#description", REPORT)
     resident.fill("#phone", "13800138011")
+    resident.check("input[name=privacy_version]")  # 同意隐私保护指引
     resident.click("button[type=submit]")
     resident.wait_for_url("**/track/GZ*")
     tracked = resident.url
