@@ -15,6 +15,7 @@ from app.core.pagination import Page, paginate
 from app.core.scoping import Actor
 from app.core.time import to_local, utcnow
 from app.extensions import db
+from app.points import sources as points
 from app.praise.models import TARGET_TYPES, USER_TARGETS, Praise
 
 MAX_MESSAGE = 200
@@ -79,6 +80,7 @@ def praise(actor: Actor, *, scene: str, target_type: str, target_id: int | None 
     except IntegrityError as exc:
         raise Conflict(ALREADY) from exc
     if target_type in USER_TARGETS:
+        points.praise_received(row)
         notify([target_id], "praise_received", title="您收到一个点赞", body=message,
                page=f"pages/praise/wall?place_id={place.id}",
                data={"thing1": place.name[:20], "thing2": message[:20]}, subject=("praise", row.id))

@@ -20,6 +20,7 @@ from app.core.time import SHANGHAI, local_display, to_local, utcnow
 from app.core.workflow import record
 from app.extensions import db
 from app.notifications.service import notify
+from app.points import sources as points
 from app.volunteering.models import Activity, Enrollment, LedgerCorrection, ServiceHours
 from app.volunteering.states import (
     ABSENT,
@@ -552,6 +553,7 @@ def _decide(entry: ServiceHours, action: str, actor: Actor, *, note: str) -> Non
     else:
         _tell_hours(entry, "approved", "已通过", body=f"{entry.hours} 小时已由{entry.organiser_name}审核通过。")
     db.session.flush()
+    points.service_hours_decided(entry)
 
 
 def _tell_hours(entry: ServiceHours, event: str, status: str, *, body: str) -> None:
@@ -639,6 +641,7 @@ def correct_entry(actor: Actor, entry_id: int, *, reason: str, request_id: int |
     revoke_covering(entry, reason=f"其中一条服务记录（{entry.description}）已更正：{reason}，请重新申请证明。")
     _tell_hours(entry, "corrected", "已更正", body=f"组织方更正了该服务记录。原因：{reason}")
     db.session.flush()
+    points.service_hours_decided(entry)
     return correction
 
 

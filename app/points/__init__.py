@@ -1,0 +1,1 @@
+"""积分制 (points): schemes, households, the points ledger, rankings and the points supermarket."""
