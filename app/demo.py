@@ -56,7 +56,7 @@ DEPARTMENTS = [("城管执法中队", "沁河镇"), ("住建物业办", "沁河�
 
 
 # In this order: later domains use what earlier ones created.
-DEMO_DOMAINS = ("codes", "cases", "members", "wishes", "volunteering", "suggestions", "praise")
+DEMO_DOMAINS = ("codes", "cases", "members", "wishes", "volunteering", "suggestions", "praise", "points")
 
 
 def _area(name: str, level: str, parent: Area | None) -> tuple[Area, bool]:

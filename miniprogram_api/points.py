@@ -1,0 +1,471 @@
+"""积分制: schemes, my points and household book, applications, rankings and the points supermarket."""
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.core.inputs import Text
+from app.points import service as points
+from app.points import shop
+from app.points.models import (
+    APPLICATION_LABELS,
+    APPROVER_ROLES,
+    ENTRY_LABELS,
+    ITEM_KINDS,
+    REDEMPTION_LABELS,
+    SCHEME_LABELS,
+    SOURCES,
+)
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+
+blp = Blueprint("points", __name__, description="积分制：积分方案、我的积分、家庭户、积分申请、排行与积分超市")
+PREFIX = "/points"
+
+
+# -- schemas ----------------------------------------------------------------------------------
+
+class ItemArgs(Schema):
+    code = Text(required=True, validate=validate.Length(min=1, max=16), metadata={"description": "项目编号，如 A01"})
+    name = Text(required=True, validate=validate.Length(min=1, max=64))
+    points = fields.Integer(required=True, validate=validate.Range(min=-1000, max=1000),
+                            metadata={"description": "分值；自动计分的志愿服务时长为每小时分值"})
+    kind = Text(required=True, validate=validate.OneOf(list(ITEM_KINDS)),
+                metadata={"description": "auto 自动计分 / applied 申请审核 / evaluated 月度评议"})
+    source = Text(load_default=None, validate=validate.OneOf(list(SOURCES)),
+                  metadata={"description": "自动计分的来源：service_hours / wish / case / praise"})
+    monthly_cap = fields.Integer(load_default=None, validate=validate.Range(min=0, max=100000),
+                                 metadata={"description": "每人每月最多可得的分数，空为不封顶"})
+    approver_role = Text(load_default="community_admin", validate=validate.OneOf(list(APPROVER_ROLES)),
+                         metadata={"description": "申请项目的审核人：community_admin / grid_worker"})
+
+
+class SchemeArgs(Schema):
+    community_id = fields.Integer(required=True)
+    title = Text(load_default="", validate=validate.Length(max=100))
+    items = fields.List(fields.Nested(ItemArgs), required=True, validate=validate.Length(min=1, max=points.MAX_ITEMS))
+
+
+class CommunityQuery(PageArgs):
+    community_id = fields.Integer(required=True)
+
+
+class ItemSchema(Schema):
+    id = fields.Integer()
+    code = Text()
+    name = Text()
+    points = fields.Integer()
+    kind = Text()
+    kind_label = fields.Function(lambda i: ITEM_KINDS[i.kind])
+    source = Text(allow_none=True)
+    monthly_cap = fields.Integer(allow_none=True)
+    approver_role = Text()
+
+
+class SchemeSchema(Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    version = fields.Integer()
+    title = Text()
+    status = Text()
+    status_label = fields.Function(lambda s: SCHEME_LABELS[s.status])
+    effective_from = fields.Date(allow_none=True, metadata={"description": "生效日期（北京时间）；新版本从次月1日起生效"})
+    published_at = LocalDateTime(allow_none=True)
+    items = fields.List(fields.Nested(ItemSchema))
+
+
+class EntrySchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    household_id = fields.Integer(allow_none=True)
+    points = fields.Integer(metadata={"description": "正数为增加，负数为扣减"})
+    kind = Text()
+    kind_label = fields.Function(lambda e: ENTRY_LABELS[e.kind])
+    source_type = Text()
+    source_id = fields.Integer()
+    scheme_id = fields.Integer(allow_none=True)
+    item_code = Text()
+    item_name = Text()
+    note = Text()
+    period = Text(metadata={"description": "计入的月份 YYYY-MM"})
+    created_at = LocalDateTime()
+
+
+class MyPointsSchema(Schema):
+    balance = fields.Integer(metadata={"description": "可用积分"})
+    earned_total = fields.Integer(metadata={"description": "累计获得"})
+    earned_this_month = fields.Integer()
+    household_id = fields.Integer(allow_none=True)
+
+
+class MemberSchema(Schema):
+    user_id = fields.Integer()
+    name = Text(metadata={"description": "成员姓名（脱敏），本人为“我”"})
+    is_head = fields.Boolean()
+    earned = fields.Integer()
+    balance = fields.Integer()
+
+
+class HouseholdSchema(Schema):
+    id = fields.Integer()
+    label = Text()
+    place_id = fields.Integer()
+    room = Text()
+    community_id = fields.Integer()
+    join_code = Text(allow_none=True, metadata={"description": "加入码，仅户主可见"})
+    members = fields.List(fields.Nested(MemberSchema))
+    earned = fields.Integer(metadata={"description": "全户累计获得"})
+    balance = fields.Integer(metadata={"description": "全户可用积分合计"})
+
+
+class NewHouseholdArgs(Schema):
+    place_id = fields.Integer(required=True, metadata={"description": "所在楼栋/单元（场所）"})
+    room = Text(required=True, validate=validate.Length(min=1, max=32), metadata={"description": "门牌号，如 2单元301"})
+
+
+class JoinArgs(Schema):
+    join_code = Text(required=True, validate=validate.Length(min=4, max=8))
+
+
+class ApplicationArgs(Schema):
+    item_id = fields.Integer(required=True)
+    note = Text(multiline=True, required=True, validate=validate.Length(min=1, max=1000))
+    photo_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=9))
+
+
+class ApplicationQuery(PageArgs):
+    mine = fields.Boolean(load_default=True, metadata={"description": "false：审核人查看管辖范围内的申请"})
+    status = Text(load_default=None, validate=validate.OneOf(list(APPLICATION_LABELS)))
+
+
+class DecisionArgs(Schema):
+    approve = fields.Boolean(required=True)
+    reason = Text(load_default="", validate=validate.Length(max=200))
+
+
+class ApplicationSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    item_id = fields.Integer()
+    item_name = fields.Function(lambda a: a.item.name)
+    item_points = fields.Function(lambda a: a.item.points)
+    community_id = fields.Integer()
+    note = Text()
+    photos = fields.List(fields.Dict())
+    status = Text()
+    status_label = fields.Function(lambda a: APPLICATION_LABELS[a.status])
+    reason = Text()
+    created_at = LocalDateTime()
+    decided_at = LocalDateTime(allow_none=True)
+
+
+class ReverseArgs(Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=150))
+
+
+class EntryQuery(PageArgs):
+    community_id = fields.Integer(required=True)
+    user_id = fields.Integer(load_default=None)
+
+
+class RankingQuery(PageArgs):
+    community_id = fields.Integer(required=True)
+    grid_id = fields.Integer(load_default=None)
+    period = Text(load_default="month", validate=validate.OneOf(list(points.PERIOD_KINDS)),
+                  metadata={"description": "month 月排名 / quarter 季汇总 / year 年度"})
+    at = Text(load_default=None, validate=validate.Length(max=7),
+              metadata={"description": "月度 YYYY-MM，季度 YYYY-Qn，年度 YYYY；默认当前"})
+    by = Text(load_default="person", validate=validate.OneOf(["person", "household"]))
+
+
+class RankItemSchema(Schema):
+    rank = fields.Integer()
+    id = fields.Integer(metadata={"description": "用户 id 或家庭户 id"})
+    name = Text(metadata={"description": "姓名脱敏（如 张*），家庭户为“张*户”"})
+    points = fields.Integer()
+
+
+class RankingSchema(Schema):
+    period = Text()
+    period_label = Text()
+    by = Text()
+    items = fields.List(fields.Nested(RankItemSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ShopItemArgs(Schema):
+    community_id = fields.Integer(required=True)
+    name = Text(required=True, validate=validate.Length(min=1, max=64))
+    description = Text(load_default="", validate=validate.Length(max=200))
+    price = fields.Integer(required=True, validate=validate.Range(min=1, max=1000000))
+    stock = fields.Integer(required=True, validate=validate.Range(min=0, max=100000))
+
+
+class RestockArgs(Schema):
+    add = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
+
+
+class ShopItemSchema(Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    name = Text()
+    description = Text()
+    price = fields.Integer()
+    stock = fields.Integer()
+
+
+class RedemptionSchema(Schema):
+    id = fields.Integer()
+    shop_item_id = fields.Integer()
+    item_name = fields.Function(lambda r: r.shop_item.name)
+    price = fields.Integer()
+    code = Text(metadata={"description": "领取码，凭码到社区领取"})
+    status = Text()
+    status_label = fields.Function(lambda r: REDEMPTION_LABELS[r.status])
+    expires_at = LocalDateTime()
+    picked_up_at = LocalDateTime(allow_none=True)
+    created_at = LocalDateTime()
+
+
+class RedemptionQuery(PageArgs):
+    mine = fields.Boolean(load_default=True, metadata={"description": "false：工作人员查看管辖范围内的兑换"})
+    status = Text(load_default=None, validate=validate.OneOf(list(REDEMPTION_LABELS)))
+
+
+class PickupArgs(Schema):
+    code = Text(required=True, validate=validate.Length(min=1, max=12))
+
+
+SchemePage = page_schema(SchemeSchema, "SchemePage")
+EntryPage = page_schema(EntrySchema, "PointEntryPage")
+ApplicationPage = page_schema(ApplicationSchema, "PointApplicationPage")
+ShopItemPage = page_schema(ShopItemSchema, "ShopItemPage")
+RedemptionPage = page_schema(RedemptionSchema, "RedemptionPage")
+
+
+# -- schemes ------------------------------------------------------------------------------------
+
+@blp.route("/schemes")
+class Schemes(View):
+    @blp.arguments(CommunityQuery, location="query")
+    @blp.response(200, SchemePage)
+    def get(self, args):
+        """某社区的积分方案各版本（公开已发布版本；社区管理员另见草稿）"""
+        return points.schemes_of(current_actor(required=False), **args)
+
+    @blp.arguments(SchemeArgs)
+    @blp.response(201, SchemeSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """新建积分方案草稿（社区及以上管理员）：积分项目、计分方式、每月上限、审核人"""
+        return points.create_scheme(current_actor(), **args)
+
+
+@blp.route("/schemes/current")
+class CurrentScheme(View):
+    @blp.arguments(Schema.from_dict({"community_id": fields.Integer(required=True)}, name="CurrentSchemeQuery"),
+                   location="query")
+    @blp.response(200, SchemeSchema)
+    def get(self, args):
+        """某社区现行的积分方案（向居民公开）"""
+        return points.current_scheme(args["community_id"])
+
+
+@blp.route("/schemes/<int:scheme_id>")
+class SchemeDetail(View):
+    @blp.response(200, SchemeSchema)
+    def get(self, scheme_id):
+        """积分方案详情（草稿仅社区管理员可见）"""
+        return points.get_scheme(current_actor(required=False), scheme_id)
+
+
+@blp.route("/schemes/<int:scheme_id>/publish")
+class PublishScheme(View):
+    @blp.response(200, SchemeSchema)
+    @blp.doc(security=BEARER)
+    def post(self, scheme_id):
+        """发布积分方案：社区首个方案即日生效，之后的版本从次月1日起生效，已得积分按原规则不变"""
+        return points.publish_scheme(current_actor(), scheme_id)
+
+
+# -- my points and households -----------------------------------------------------------------------
+
+@blp.route("/me")
+class MyPoints(View):
+    @blp.response(200, MyPointsSchema)
+    @blp.doc(security=BEARER)
+    def get(self):
+        """我的积分：可用余额、累计获得、本月获得"""
+        return points.my_points(current_actor())
+
+
+@blp.route("/me/entries")
+class MyEntries(View):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, EntryPage)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """我的积分明细（只增不改；冲正为一条反向记录）"""
+        return points.my_entries(current_actor(), **args)
+
+
+@blp.route("/household")
+class MyHousehold(View):
+    @blp.response(200, HouseholdSchema)
+    @blp.doc(security=BEARER)
+    def get(self):
+        """我的家庭户积分账本（一户一账）：各成员积分与全户合计"""
+        return points.household_book(current_actor())
+
+
+@blp.route("/households")
+class Households(View):
+    @blp.arguments(NewHouseholdArgs)
+    @blp.response(201, HouseholdSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """登记家庭户：在所住楼栋登记门牌，本人为户主，获得加入码"""
+        actor = current_actor()
+        points.create_household(actor, **args)
+        return points.household_book(actor)
+
+
+@blp.route("/households/join")
+class JoinHousehold(View):
+    @blp.arguments(JoinArgs)
+    @blp.response(200, HouseholdSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """凭户主的加入码加入家庭户"""
+        actor = current_actor()
+        points.join_household(actor, **args)
+        return points.household_book(actor)
+
+
+@blp.route("/household/leave")
+class LeaveHousehold(View):
+    @blp.response(204)
+    @blp.doc(security=BEARER)
+    def post(self):
+        """退出家庭户（户主须先无其他成员）；已得积分仍计入原户"""
+        points.leave_household(current_actor())
+
+
+# -- the ledger for staff ------------------------------------------------------------------------------
+
+@blp.route("/entries")
+class Entries(View):
+    @blp.arguments(EntryQuery, location="query")
+    @blp.response(200, EntryPage)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """社区积分台账（社区及以上管理员）"""
+        return points.community_entries(current_actor(), **args)
+
+
+@blp.route("/entries/<int:entry_id>/reverse")
+class ReverseEntry(View):
+    @blp.arguments(ReverseArgs)
+    @blp.response(201, EntrySchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, entry_id):
+        """冲正一条获得积分的记录：追加一条反向记录，余额不会为负"""
+        return points.reverse_entry(current_actor(), entry_id, **args)
+
+
+# -- applications -----------------------------------------------------------------------------------
+
+@blp.route("/applications")
+class Applications(View):
+    @blp.arguments(ApplicationQuery, location="query")
+    @blp.response(200, ApplicationPage)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """我的积分申请；mine=false 为审核人管辖范围内的申请"""
+        return points.list_applications(current_actor(), **args)
+
+    @blp.arguments(ApplicationArgs)
+    @blp.response(201, ApplicationSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """申请积分：选择现行方案中的申请类项目，说明事由并附照片"""
+        return points.apply(current_actor(), **args)
+
+
+@blp.route("/applications/<int:application_id>/decision")
+class Decision(View):
+    @blp.arguments(DecisionArgs)
+    @blp.response(200, ApplicationSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, application_id):
+        """审核积分申请（项目的审核人，不能审核本人的申请）；通过即记入积分，只记一次"""
+        return points.decide_application(current_actor(), application_id, **args)
+
+
+# -- rankings -----------------------------------------------------------------------------------------
+
+@blp.route("/rankings")
+class Rankings(View):
+    @blp.arguments(RankingQuery, location="query")
+    @blp.response(200, RankingSchema)
+    def get(self, args):
+        """积分排行（公开，姓名脱敏）：月排名、季汇总、年度；按人或按户；社区或网格"""
+        return points.ranking(current_actor(required=False), **args)
+
+
+# -- the points supermarket -------------------------------------------------------------------------
+
+@blp.route("/shop/items")
+class ShopItems(View):
+    @blp.arguments(CommunityQuery, location="query")
+    @blp.response(200, ShopItemPage)
+    def get(self, args):
+        """积分超市的商品（公开）"""
+        return shop.list_items(**args)
+
+    @blp.arguments(ShopItemArgs)
+    @blp.response(201, ShopItemSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """上架商品（社区及以上管理员）"""
+        return shop.create_item(current_actor(), **args)
+
+
+@blp.route("/shop/items/<int:shop_item_id>/restock")
+class Restock(View):
+    @blp.arguments(RestockArgs)
+    @blp.response(200, ShopItemSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, shop_item_id):
+        """补货（社区及以上管理员）"""
+        return shop.restock(current_actor(), shop_item_id, **args)
+
+
+@blp.route("/shop/items/<int:shop_item_id>/redemptions")
+class Redeem(View):
+    @blp.response(201, RedemptionSchema)
+    @blp.doc(security=BEARER)
+    def post(self, shop_item_id):
+        """兑换：预留积分与库存并给出领取码；兑完返回 409，余额不足返回 409；逾期未领取自动退回"""
+        return shop.redeem(current_actor(), shop_item_id)
+
+
+@blp.route("/redemptions")
+class Redemptions(View):
+    @blp.arguments(RedemptionQuery, location="query")
+    @blp.response(200, RedemptionPage)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """我的兑换；mine=false 为工作人员管辖范围内的兑换"""
+        actor = current_actor()
+        if args.pop("mine"):
+            args.pop("status")
+            return shop.my_redemptions(actor, **args)
+        return shop.staff_redemptions(actor, **args)
+
+
+@blp.route("/redemptions/pickup")
+class Pickup(View):
+    @blp.arguments(PickupArgs)
+    @blp.response(200, RedemptionSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """确认领取（社区工作人员凭领取码核销）"""
+        return shop.confirm_pickup(current_actor(), **args)
