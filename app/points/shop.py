@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.models import ADMIN_ROLES
+from app.accounts.models import ADMIN_ROLES, GRID_WORKER
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.core.pagination import Page, paginate
@@ -25,7 +25,7 @@ from app.points.models import EXPIRED, PICKED_UP, REFUND, RESERVED, SPEND, Redem
 from app.points.service import _community, _require_admin
 
 HOLD = timedelta(days=7)
-PICKUP_ROLES = (*ADMIN_ROLES, "grid_worker")
+PICKUP_ROLES = (*ADMIN_ROLES, GRID_WORKER)
 
 
 class SoldOut(Conflict):
@@ -121,11 +121,18 @@ def my_redemptions(actor: Actor, *, limit: int | None = None, cursor: str | None
                     limit=limit, cursor=cursor)
 
 
+def _pickup_scope(actor: Actor):
+    """The community's admins, and the grid workers of any of its grids, hand items over (the supermarket
+    belongs to the community, a grid worker's grant to one of its grids)."""
+    grid_communities = {"/".join(path.split("/")[:-2]) + "/" for path in actor.paths((GRID_WORKER,))}
+    return or_(scope_filter(actor, Redemption.area_path, ADMIN_ROLES), Redemption.area_path.in_(grid_communities))
+
+
 def staff_redemptions(actor: Actor, *, status: str | None = None, limit: int | None = None,
                       cursor: str | None = None) -> Page:
     if not actor.has_role(*PICKUP_ROLES):
         raise Forbidden("只有社区工作人员可以查看兑换记录。")
-    stmt = select(Redemption).where(scope_filter(actor, Redemption.area_path, PICKUP_ROLES))
+    stmt = select(Redemption).where(_pickup_scope(actor))
     if status is not None:
         stmt = stmt.where(Redemption.status == status)
     return paginate(stmt, Redemption.id, limit=limit, cursor=cursor)
@@ -136,7 +143,7 @@ def confirm_pickup(actor: Actor, *, code: str) -> Redemption:
     if not actor.has_role(*PICKUP_ROLES):
         raise Forbidden("只有社区工作人员可以确认领取。")
     redemption = db.session.scalar(select(Redemption).where(Redemption.code == (code or "").strip())
-                                   .where(scope_filter(actor, Redemption.area_path, PICKUP_ROLES))
+                                   .where(_pickup_scope(actor))
                                    .with_for_update().execution_options(populate_existing=True))
     if redemption is None:
         raise NotFound("领取码无效，或不属于您管辖的社区。")
