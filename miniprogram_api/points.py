@@ -360,14 +360,14 @@ class Entries(View):
         return points.community_entries(current_actor(), **args)
 
 
-@blp.route("/entries/<int:entry_id>/reverse")
+@blp.route("/entries/<int:point_entry_id>/reverse")
 class ReverseEntry(View):
     @blp.arguments(ReverseArgs)
     @blp.response(201, EntrySchema)
     @blp.doc(security=BEARER)
-    def post(self, args, entry_id):
+    def post(self, args, point_entry_id):
         """冲正一条获得积分的记录：追加一条反向记录，余额不会为负"""
-        return points.reverse_entry(current_actor(), entry_id, **args)
+        return points.reverse_entry(current_actor(), point_entry_id, **args)
 
 
 # -- applications -----------------------------------------------------------------------------------

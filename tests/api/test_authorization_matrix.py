@@ -114,6 +114,21 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/admin/stats"): EAST, ("GET", "/admin/stats/export.csv"): EAST, ("GET", "/admin/stats/export.xlsx"): EAST,
     ("GET", "/admin/stats/monthly.xlsx"): EAST, ("GET", "/admin/stats/monthly-reports"): STAFF - {"dept_wy"},
     ("GET", "/admin/stats/monthly-reports/{report_id}/file"): EAST,
+    # points (积分制): schemes, boards and the supermarket are public; the ledger and decisions are 东城's
+    ("GET", "/points/schemes"): ALL, ("GET", "/points/schemes/current"): ALL, ("POST", "/points/schemes"): EAST,
+    ("GET", "/points/schemes/{scheme_id}"): ALL, ("POST", "/points/schemes/{scheme_id}/publish"): EAST,
+    ("GET", "/points/me"): USERS, ("GET", "/points/me/entries"): USERS, ("GET", "/points/household"): USERS,
+    ("POST", "/points/households"): USERS, ("POST", "/points/households/join"): USERS,
+    ("POST", "/points/household/leave"): USERS,
+    ("GET", "/points/entries"): EAST, ("POST", "/points/entries/{point_entry_id}/reverse"): EAST,
+    ("GET", "/points/applications"): USERS, ("POST", "/points/applications"): USERS,
+    # the owner applied; an applicant never decides their own application
+    ("POST", "/points/applications/{application_id}/decision"): EAST,
+    ("GET", "/points/rankings"): ALL,
+    ("GET", "/points/shop/items"): ALL, ("POST", "/points/shop/items"): EAST,
+    ("POST", "/points/shop/items/{shop_item_id}/restock"): EAST,
+    ("POST", "/points/shop/items/{shop_item_id}/redemptions"): USERS,  # anyone signed in may redeem (or lack points)
+    ("GET", "/points/redemptions"): USERS, ("POST", "/points/redemptions/pickup"): EAST,
 }
 
 
@@ -160,6 +175,13 @@ def world(app, login, areas):
                                                          ServiceHours.status == "approved"))
     member = db.session.scalar(select(PartyMember).where(PartyMember.area_path.startswith(east.path)))
     report_id = generate_monthly_reports("2026-10")[0]
+    from app.points.models import PointEntry, PointScheme, ShopItem
+
+    scheme = db.session.scalar(select(PointScheme).where(PointScheme.community_id == east.id,
+                                                         PointScheme.status == "published"))
+    point_entry = db.session.scalar(select(PointEntry).where(PointEntry.community_id == east.id,
+                                                             PointEntry.kind == "earn"))
+    shop_item = db.session.scalar(select(ShopItem).where(ShopItem.community_id == east.id))
 
     owner = login.resident(openid="o_matrix_owner")
     case = owner.post("/cases", json={"place_id": place.id, "category_id": category.id,
@@ -176,7 +198,9 @@ def world(app, login, areas):
 
     notify([owner.get("/me").get_json()["id"]], "case_accepted", title="您的事件已受理")
     inbox = owner.get("/inbox").get_json()["items"]
-    for created in (case, wish, suggestion, thread):
+    application = owner.post("/points/applications", json={
+        "item_id": next(i.id for i in scheme.items if i.kind == "applied"), "note": "帮邻居老人买菜"}).get_json()
+    for created in (case, wish, suggestion, thread, application):
         assert "id" in created, created
     assert inbox, "the owner should have been notified of something"
 
@@ -202,6 +226,8 @@ def world(app, login, areas):
         "activity_id": activity.id, "entry_id": hours.id, "member_id": member.id, "report_id": report_id,
         "category_id": category.id, "reply_id": reply["id"], "code": cert_code, "fmt": "csv",
         "request_id": asked.get_json()["id"], "proof_request_id": proof_request_id,
+        "scheme_id": scheme.id, "point_entry_id": point_entry.id, "application_id": application["id"],
+        "shop_item_id": shop_item.id,
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
@@ -250,6 +276,16 @@ def _body(method, path, world):
         "/admin/places/{place_id}": {"address": "新地址"},
         "/admin/departments": {"name": "矩阵部门", "area_id": east.id},
         "/admin/codes": {"place_ids": [p["place_id"]]},
+        "/points/schemes": {"community_id": east.id, "items": [
+            {"code": "B01", "name": "矩阵项目", "points": 1, "kind": "applied"}]},
+        "/points/households": {"place_id": p["place_id"], "room": "矩阵101"},
+        "/points/households/join": {"join_code": "ZZZZZZ"},
+        "/points/entries/{point_entry_id}/reverse": {"reason": "矩阵冲正"},
+        "/points/applications": {"item_id": 1, "note": "矩阵申请"},
+        "/points/applications/{application_id}/decision": {"approve": True},
+        "/points/shop/items": {"community_id": east.id, "name": "矩阵商品", "price": 1, "stock": 1},
+        "/points/shop/items/{shop_item_id}/restock": {"add": 1},
+        "/points/redemptions/pickup": {"code": "00000000"},
     }
     return bodies.get(path, {}) if method in ("POST", "PATCH") else None
 
@@ -260,6 +296,9 @@ QUERIES = {
     "/admin/stats": "area_id={area_id}", "/admin/stats/export.csv": "area_id={area_id}",
     "/admin/stats/export.xlsx": "area_id={area_id}", "/admin/stats/monthly.xlsx": "area_id={area_id}&month=2026-10",
     "/party-members/ranking": "community_id={area_id}",
+    "/points/schemes": "community_id={area_id}", "/points/schemes/current": "community_id={area_id}",
+    "/points/entries": "community_id={area_id}", "/points/rankings": "community_id={area_id}",
+    "/points/shop/items": "community_id={area_id}",
 }
 
 
@@ -312,7 +351,7 @@ def test_object_operations_allow_exactly_the_table(world, op):
 LIST_OPS = {"/cases": "case_id", "/wishes": "wish_id", "/suggestions": "suggestion_id",
             "/messages": "thread_id", "/admin/places": "place_id", "/admin/codes": "code_id",
             "/admin/areas": "area_id", "/service-hours?mine=false&status=approved": "entry_id",
-            "/party-members?status=approved": "member_id"}
+            "/party-members?status=approved": "member_id", "/points/applications?mine=false": "application_id"}
 STREET_WIDE = ("/admin/places", "/admin/areas", "/admin/codes")  # departments cover the whole street
 
 
