@@ -64,6 +64,23 @@ def _require_admin(actor: Actor, area_path: str) -> None:
     require_scope(actor, area_path, ADMIN_ROLES)
 
 
+def communities_for(actor: Actor) -> list[Area]:
+    """The communities whose points the actor works on: those under their admin grants, and the community
+    of each grid they work in."""
+    grid_communities = {"/".join(p.split("/")[:-2]) + "/" for p in actor.paths(("grid_worker",))}
+    stmt = select(Area).where(Area.level == COMMUNITY,
+                              scope_filter(actor, Area.path, ADMIN_ROLES) | Area.path.in_(grid_communities))
+    return list(db.session.scalars(stmt.order_by(Area.path)))
+
+
+def scheme_versions(actor: Actor, community_id: int) -> list[PointScheme]:
+    """Every version of a community's scheme, newest first, for its admins (a handful a year)."""
+    community = _community(community_id)
+    _require_admin(actor, community.path)
+    return list(db.session.scalars(select(PointScheme).where(PointScheme.community_id == community.id)
+                                   .order_by(PointScheme.version.desc()).limit(50)))
+
+
 # -- schemes ----------------------------------------------------------------------------------
 
 def _check_items(items: list[dict]) -> list[PointItem]:
@@ -467,14 +484,14 @@ def ranking(actor: Actor, *, community_id: int, grid_id: int | None = None, peri
     rows = db.session.execute(stmt.offset(offset).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    names = _person_names(r.key for r in rows) if by == "person" else _household_names(r.key for r in rows)
+    names = person_names(r.key for r in rows) if by == "person" else _household_names(r.key for r in rows)
     items = [{"rank": r.rank, "id": r.key, "points": int(r.points),
               "name": _display(by, names.get(r.key, ""), full_names)} for r in rows]
     return {"period": period, "period_label": f"{PERIOD_KINDS[period]} {label}", "by": by, "items": items,
             "next_cursor": encode_cursor(offset + limit) if more else None}
 
 
-def _person_names(ids) -> dict[int, str]:
+def person_names(ids) -> dict[int, str]:
     ids = list(ids)
     if not ids:
         return {}

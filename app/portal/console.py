@@ -54,6 +54,7 @@ NAV: list[dict] = [
     {"endpoint": "console.members", "label": "党员报到", "roles": ADMIN_ROLES},
     {"endpoint": "console.activities", "label": "志愿服务", "roles": ADMIN_ROLES},
     {"endpoint": "console.suggestions", "label": "建议办理", "roles": SUGGESTION_ROLES},
+    {"endpoint": "console.points_applications", "label": "积分", "roles": (*ADMIN_ROLES, GRID_WORKER)},
     {"endpoint": "console.codes", "label": "二维码", "roles": CODE_ROLES},
     {"endpoint": "console.categories", "label": "类别时限", "roles": ADMIN_ROLES},
     {"endpoint": "console.users", "label": "人员角色", "roles": ADMIN_ROLES},
@@ -119,6 +120,7 @@ def dashboard():
 from app.portal import (  # noqa: E402, F401
     console_cases,
     console_people,
+    console_points,
     console_setup,
     console_stats,
     console_suggestions,

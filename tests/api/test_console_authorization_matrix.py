@@ -68,6 +68,15 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # statistics of 东城 (?area_id=)
     ("GET", "/console/stats"): EAST, ("GET", "/console/stats/chart/<name>.svg"): EAST,
     ("GET", "/console/stats/export.<fmt>"): EAST,
+    # points: each admin sees their own communities' pages; acting on 东城's objects is for 东城 (and above)
+    ("GET", "/console/points"): ADMINS, ("POST", "/console/points/schemes"): EAST,
+    ("POST", "/console/points/schemes/<int:scheme_id>/publish"): EAST,
+    ("GET", "/console/points/applications"): ADMINS | {"grid_west1"},
+    ("POST", "/console/points/applications/<int:application_id>/decision"): EAST,
+    ("GET", "/console/points/shop"): ADMINS | {"grid_west1"}, ("POST", "/console/points/shop/items"): EAST,
+    ("POST", "/console/points/shop/items/<int:shop_item_id>/restock"): EAST,
+    ("POST", "/console/points/pickup"): EAST,  # the code of a 东城 reservation
+    ("GET", "/console/points/rankings"): ADMINS,
 }
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
@@ -121,7 +130,11 @@ def console_world(app, world, areas):  # noqa: F811 - the fixture imported above
 
     enrolled = db.session.scalar(select(Enrollment.user_id).where(Enrollment.activity_id == world["activity"].id))
     assert enrolled is not None, "the demo activity should have someone enrolled"
-    params = {**world["params"], "enrolled_id": enrolled, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
+    from app.points.models import Redemption
+
+    pickup_code = db.session.scalar(select(Redemption.code).where(Redemption.area_path == areas["东城社区"].path))
+    assert pickup_code, "the demo should have a reservation in 东城's points supermarket"
+    params = {**world["params"], "pickup_code": pickup_code, "enrolled_id": enrolled, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
               "name": "status", "fmt": "csv"}
     return {"clients": clients, "params": params, "east": areas["东城社区"], "grid": areas["东城社区第一网格"]}
 
@@ -148,6 +161,13 @@ def _form(rule: str, cw) -> dict:
                            "role": "grid_worker", "area_id": grid.id},
         "/console/users/<int:user_id>/grants": {"role": "grid_worker", "area_id": grid.id},
         "/console/login": {"username": "nobody", "password": "wrong"},
+        "/console/points/schemes": {"community_id": east.id, "title": "矩阵方案", "code": "B01", "name": "矩阵项目",
+                                    "points": "1", "kind": "applied", "source": "", "monthly_cap": "",
+                                    "approver_role": "community_admin"},
+        "/console/points/applications/<int:application_id>/decision": {"approve": "1"},
+        "/console/points/shop/items": {"community_id": east.id, "name": "矩阵商品", "price": "1", "stock": "1"},
+        "/console/points/shop/items/<int:shop_item_id>/restock": {"add": "1"},
+        "/console/points/pickup": {"code": p["pickup_code"]},
     }
     return forms.get(rule, {})
 

@@ -1,0 +1,162 @@
+"""Console: 积分制 — a community's scheme and its versions, applications to decide, the points supermarket
+(goods, stock, pick-up by code) and the rankings with full names."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from app.accounts.models import ADMIN_ROLES, GRID_WORKER
+from app.core import inputs
+from app.core.errors import Invalid, NotFound
+from app.points import ledger, shop
+from app.points import service as points
+from app.points.models import (
+    APPLICATION_LABELS,
+    APPROVER_ROLES,
+    ITEM_KINDS,
+    REDEMPTION_LABELS,
+    SCHEME_LABELS,
+    SOURCES,
+)
+from app.portal import web
+from app.portal.auth import staff_actor
+from app.portal.console import bp, roles_required
+
+POINTS_ROLES = (*ADMIN_ROLES, GRID_WORKER)
+ITEM_FIELDS = ("code", "name", "points", "kind", "source", "monthly_cap", "approver_role")
+
+
+def _community_choice():
+    """The communities in the actor's scope and the one picked (?community_id=, else the first)."""
+    communities = points.communities_for(staff_actor())
+    if not communities:
+        raise NotFound("您的管辖范围内没有社区。")
+    wanted = web.query_int("community_id")
+    chosen = next((c for c in communities if c.id == wanted), communities[0])
+    return communities, chosen
+
+
+@bp.get("/points")
+@roles_required(*ADMIN_ROLES)
+def points_schemes():
+    communities, community = _community_choice()
+    actor = staff_actor()
+    versions = points.scheme_versions(actor, community.id)
+    current = ledger.scheme_in_effect(community.id, points.local_today())
+    return render_template("console/points_schemes.html", communities=communities, community=community,
+                           versions=versions, current=current, base=current or (versions[0] if versions else None),
+                           kinds=ITEM_KINDS, sources=SOURCES, approvers=APPROVER_ROLES, labels=SCHEME_LABELS)
+
+
+def _items_from_form() -> list[dict]:
+    """The item rows of the scheme form: one value per row in each column; blank rows are skipped."""
+    columns = {name: request.form.getlist(name) for name in ITEM_FIELDS}
+    rows = []
+    for n in range(len(columns["code"])):
+        row = {name: (values[n] if n < len(values) else "").strip() for name, values in columns.items()}
+        if not row["code"] and not row["name"]:
+            continue
+        for name in ("code", "name"):
+            problem = inputs.text_problem(row[name])
+            if problem:
+                raise Invalid(f"第 {n + 1} 行{problem}", errors={name: [problem]})
+        try:
+            row["points"] = int(row["points"])
+            row["monthly_cap"] = int(row["monthly_cap"]) if row["monthly_cap"] else None
+        except ValueError as exc:
+            raise Invalid(f"第 {n + 1} 行的分值或上限应为整数。", errors={"points": ["应为整数"]}) from exc
+        row["source"] = row["source"] or None
+        rows.append(row)
+    return rows
+
+
+@bp.post("/points/schemes")
+@roles_required(*ADMIN_ROLES)
+def points_scheme_create():
+    community_id = web.number("community_id")
+    web.attempt(lambda: points.create_scheme(staff_actor(), community_id=community_id or 0,
+                                             title=web.text("title", 100), items=_items_from_form()),
+                success="已保存为草稿，发布后从下月1日起生效。")
+    return redirect(url_for("console.points_schemes", community_id=community_id))
+
+
+@bp.post("/points/schemes/<int:scheme_id>/publish")
+@roles_required(*ADMIN_ROLES)
+def points_scheme_publish(scheme_id):
+    ok, scheme = web.attempt(points.publish_scheme, staff_actor(), scheme_id)
+    if ok:
+        flash(f"已发布，{scheme.effective_from.strftime('%Y年%m月%d日')}起生效。", "success")
+    return redirect(url_for("console.points_schemes", community_id=scheme.community_id if ok else None))
+
+
+@bp.get("/points/applications")
+@roles_required(*POINTS_ROLES)
+def points_applications():
+    status = request.args.get("status") or "pending"
+    status = status if status in APPLICATION_LABELS else "pending"
+    page = points.list_applications(staff_actor(), status=status, **web.page_args())
+    names = points.person_names({a.user_id for a in page.items})
+    return render_template("console/points_applications.html", page=page, names=names, status=status,
+                           labels=APPLICATION_LABELS)
+
+
+@bp.post("/points/applications/<int:application_id>/decision")
+@roles_required(*POINTS_ROLES)
+def points_application_decide(application_id):
+    approve = request.form.get("approve") == "1"
+    web.attempt(lambda: points.decide_application(staff_actor(), application_id, approve=approve,
+                                                  reason=web.text("reason", 200)),
+                success="已通过，积分已记入。" if approve else "已退回申请。")
+    return redirect(url_for("console.points_applications"))
+
+
+@bp.get("/points/shop")
+@roles_required(*POINTS_ROLES)
+def points_shop():
+    communities, community = _community_choice()
+    actor = staff_actor()
+    items = shop.list_items(community_id=community.id, limit=100)
+    reserved = shop.staff_redemptions(actor, status="reserved", **web.page_args())
+    names = points.person_names({r.user_id for r in reserved.items})
+    return render_template("console/points_shop.html", communities=communities, community=community, items=items,
+                           reserved=reserved, names=names, labels=REDEMPTION_LABELS,
+                           is_admin=actor.covers(community.path, ADMIN_ROLES))
+
+
+@bp.post("/points/shop/items")
+@roles_required(*ADMIN_ROLES)
+def points_shop_item_create():
+    community_id = web.number("community_id")
+    web.attempt(lambda: shop.create_item(staff_actor(), community_id=community_id or 0, name=web.text("name", 64),
+                                         description=web.text("description", 200), price=web.number("price") or 0,
+                                         stock=web.number("stock") or 0), success="已上架。")
+    return redirect(url_for("console.points_shop", community_id=community_id))
+
+
+@bp.post("/points/shop/items/<int:shop_item_id>/restock")
+@roles_required(*ADMIN_ROLES)
+def points_shop_restock(shop_item_id):
+    ok, item = web.attempt(lambda: shop.restock(staff_actor(), shop_item_id, add=web.number("add") or 0),
+                           success="已补货。")
+    return redirect(url_for("console.points_shop", community_id=item.community_id if ok else None))
+
+
+@bp.post("/points/pickup")
+@roles_required(*POINTS_ROLES)
+def points_pickup():
+    ok, redemption = web.attempt(lambda: shop.confirm_pickup(staff_actor(), code=web.text("code", 12)))
+    if ok:
+        flash(f"已核销：{redemption.shop_item.name}（领取码 {redemption.code}）。", "success")
+    return redirect(url_for("console.points_shop", community_id=redemption.shop_item.community_id if ok else None))
+
+
+@bp.get("/points/rankings")
+@roles_required(*ADMIN_ROLES)
+def points_rankings():
+    communities, community = _community_choice()
+    period = request.args.get("period") if request.args.get("period") in points.PERIOD_KINDS else "month"
+    by = "household" if request.args.get("by") == "household" else "person"
+    at = (request.args.get("at") or "").strip()[:7] or None
+    board = points.ranking(staff_actor(), community_id=community.id, period=period, at=at, by=by, full_names=True,
+                           limit=50, cursor=request.args.get("cursor") or None)
+    return render_template("console/points_rankings.html", communities=communities, community=community,
+                           board=board, period=period, by=by, at=at or "", periods=points.PERIOD_KINDS)
