@@ -3,13 +3,16 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.core.inputs import Text
+from app.points import evaluation as evaluations
 from app.points import service as points
 from app.points import shop
 from app.points.models import (
     APPLICATION_LABELS,
     APPROVER_ROLES,
     ENTRY_LABELS,
+    EVALUATION_LABELS,
     ITEM_KINDS,
+    OBJECTION_LABELS,
     REDEMPTION_LABELS,
     SCHEME_LABELS,
     SOURCES,
@@ -37,10 +40,26 @@ class ItemArgs(Schema):
                          metadata={"description": "申请项目的审核人：community_admin / grid_worker"})
 
 
+class IndicatorArgs(Schema):
+    code = Text(required=True, validate=validate.Length(min=1, max=16))
+    name = Text(required=True, validate=validate.Length(min=1, max=32), metadata={"description": "如 遵纪守法、孝老爱亲"})
+    weight = fields.Integer(required=True, validate=validate.Range(min=1, max=100),
+                            metadata={"description": "该指标在百分制中的分值；各指标合计 100"})
+
+
+class TierArgs(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=16), metadata={"description": "如 优秀"})
+    min = fields.Integer(required=True, validate=validate.Range(min=0, max=100), metadata={"description": "分数线"})
+
+
 class SchemeArgs(Schema):
     community_id = fields.Integer(required=True)
     title = Text(load_default="", validate=validate.Length(max=100))
     items = fields.List(fields.Nested(ItemArgs), required=True, validate=validate.Length(min=1, max=points.MAX_ITEMS))
+    indicators = fields.List(fields.Nested(IndicatorArgs), load_default=list, validate=validate.Length(max=20),
+                             metadata={"description": "月度评议指标（百分制），不评议可省略"})
+    tiers = fields.List(fields.Nested(TierArgs), load_default=list, validate=validate.Length(max=6),
+                        metadata={"description": "档次，从高到低，最低一档为 0 分；省略为 优秀90/良好80/合格60/不合格0"})
 
 
 class CommunityQuery(PageArgs):
@@ -69,6 +88,8 @@ class SchemeSchema(Schema):
     effective_from = fields.Date(allow_none=True, metadata={"description": "生效日期（北京时间）；新版本从次月1日起生效"})
     published_at = LocalDateTime(allow_none=True)
     items = fields.List(fields.Nested(ItemSchema))
+    indicators = fields.List(fields.Dict(), metadata={"description": "[{code, name, weight}]"})
+    tiers = fields.List(fields.Dict(), metadata={"description": "[{name, min}]"})
 
 
 class EntrySchema(Schema):
@@ -233,7 +254,73 @@ class PickupArgs(Schema):
     code = Text(required=True, validate=validate.Length(min=1, max=12))
 
 
+class ScoreArgs(Schema):
+    household_id = fields.Integer(required=True)
+    scores = fields.Dict(keys=Text(validate=validate.Length(max=16)), values=fields.Integer(), required=True,
+                         metadata={"description": "{指标编号: 得分}"})
+    note = Text(load_default="", validate=validate.Length(max=200))
+
+
+class EvaluationArgs(Schema):
+    community_id = fields.Integer(required=True)
+    period = Text(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"), metadata={"description": "YYYY-MM"})
+    scores = fields.List(fields.Nested(ScoreArgs), required=True, validate=validate.Length(min=1, max=2000))
+
+
+class EvaluationSchema(Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    period = Text()
+    status = Text()
+    status_label = fields.Function(lambda e: EVALUATION_LABELS[e["status"] if isinstance(e, dict) else e.status])
+    notice_until = LocalDateTime(allow_none=True)
+    published_at = LocalDateTime(allow_none=True)
+    finalised_at = LocalDateTime(allow_none=True)
+
+
+class ScoreSchema(Schema):
+    id = fields.Integer()
+    household_id = fields.Integer()
+    household = Text(metadata={"description": "公开时为“张*户”；本社区工作人员可见门牌和户主"})
+    total = fields.Integer()
+    tier = Text()
+    scores = fields.Dict()
+    note = Text()
+    mine = fields.Boolean(metadata={"description": "是否为我所在的家庭户"})
+
+
+class ObjectionSchema(Schema):
+    id = fields.Integer()
+    score_id = fields.Integer()
+    reason = Text()
+    status = Text()
+    status_label = fields.Function(lambda o: OBJECTION_LABELS[o.status])
+    answer = Text()
+    created_at = LocalDateTime()
+    answered_at = LocalDateTime(allow_none=True)
+
+
+class EvaluationDetailSchema(EvaluationSchema):
+    indicators = fields.List(fields.Dict())
+    tiers = fields.List(fields.Dict())
+    scores = fields.List(fields.Nested(ScoreSchema))
+    objections = fields.List(fields.Nested(ObjectionSchema))
+    made_by_me = fields.Boolean()
+
+
+class ObjectionArgs(Schema):
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=1000))
+
+
+class AnswerArgs(Schema):
+    uphold = fields.Boolean(required=True)
+    answer = Text(required=True, validate=validate.Length(min=1, max=500))
+    scores = fields.Dict(keys=Text(validate=validate.Length(max=16)), values=fields.Integer(), load_default=None,
+                         metadata={"description": "采纳时重新评定的各指标得分"})
+
+
 SchemePage = page_schema(SchemeSchema, "SchemePage")
+EvaluationPage = page_schema(EvaluationSchema, "EvaluationPage")
 EntryPage = page_schema(EntrySchema, "PointEntryPage")
 ApplicationPage = page_schema(ApplicationSchema, "PointApplicationPage")
 ShopItemPage = page_schema(ShopItemSchema, "ShopItemPage")
@@ -469,3 +556,73 @@ class Pickup(View):
     def post(self, args):
         """确认领取（社区工作人员凭领取码核销）"""
         return shop.confirm_pickup(current_actor(), **args)
+
+
+# -- monthly evaluation (月度评议) ---------------------------------------------------------------------
+
+@blp.route("/evaluations")
+class Evaluations(View):
+    @blp.arguments(CommunityQuery, location="query")
+    @blp.response(200, EvaluationPage)
+    def get(self, args):
+        """某社区的月度评议（公开公示中和已确认的；本社区工作人员另见评议中的）"""
+        return evaluations.list_evaluations(current_actor(required=False), **args)
+
+    @blp.arguments(EvaluationArgs)
+    @blp.response(201, EvaluationDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """评议小组为各户按指标打分（社区管理员或本社区网格员），得出总分和档次"""
+        actor = current_actor()
+        evaluation = evaluations.create_evaluation(actor, **args)
+        return evaluations.view(actor, evaluation.id)
+
+
+@blp.route("/evaluations/<int:evaluation_id>")
+class EvaluationDetail(View):
+    @blp.response(200, EvaluationDetailSchema)
+    def get(self, evaluation_id):
+        """评议结果（公开时户名脱敏）；居民可见自己提出的异议及答复"""
+        return evaluations.view(current_actor(required=False), evaluation_id)
+
+
+@blp.route("/evaluations/<int:evaluation_id>/publish")
+class PublishEvaluation(View):
+    @blp.response(200, EvaluationDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, evaluation_id):
+        """审核并公示（须由评分人以外的社区管理员操作），公示 5 天"""
+        actor = current_actor()
+        evaluations.publish(actor, evaluation_id)
+        return evaluations.view(actor, evaluation_id)
+
+
+@blp.route("/evaluations/<int:evaluation_id>/objections")
+class Objections(View):
+    @blp.arguments(ObjectionArgs)
+    @blp.response(201, ObjectionSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, evaluation_id):
+        """对本户的评议结果提出异议（仅公示期内）"""
+        return evaluations.object_to(current_actor(), evaluation_id, **args)
+
+
+@blp.route("/objections/<int:objection_id>/answer")
+class AnswerObjection(View):
+    @blp.arguments(AnswerArgs)
+    @blp.response(200, ObjectionSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, objection_id):
+        """答复异议（社区管理员）；采纳时按重新评定的得分更正"""
+        return evaluations.answer_objection(current_actor(), objection_id, **args)
+
+
+@blp.route("/evaluations/<int:evaluation_id>/finalise")
+class FinaliseEvaluation(View):
+    @blp.response(200, EvaluationDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, evaluation_id):
+        """公示期满且异议均已答复后确认（须由评分人以外的管理员操作）；各户按得分计入积分，只记一次"""
+        actor = current_actor()
+        evaluations.finalise(actor, evaluation_id)
+        return evaluations.view(actor, evaluation_id)

@@ -3,7 +3,7 @@ the earlier demo data earns (hours, a wish, a closed case, praise), an approved 
 a points supermarket."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -11,8 +11,8 @@ from app.accounts.models import User
 from app.accounts.service import actor_for
 from app.cases.models import Case
 from app.extensions import db
-from app.points import ledger, service, shop, sources
-from app.points.models import PointScheme, ShopItem
+from app.points import evaluation, ledger, service, shop, sources
+from app.points.models import Household, PointScheme, ShopItem
 from app.praise.models import USER_TARGETS, Praise
 from app.volunteering.models import ServiceHours
 from app.wishes.models import CONFIRMED, Wish
@@ -27,7 +27,18 @@ ITEMS = [
     {"code": "B02", "name": "孝老爱亲、邻里互助好人好事", "points": 5, "kind": "applied", "monthly_cap": 20},
     {"code": "B03", "name": "红白事简办（移风易俗）", "points": 10, "kind": "applied"},
     {"code": "B04", "name": "参加村（居）民代表会议、议事协商", "points": 2, "kind": "applied", "monthly_cap": 4},
+    {"code": "C01", "name": "月度评议（满分 100 分折合 10 积分）", "points": 10, "kind": "evaluated"},
 ]
+
+# 千阳's ten indicators of 一月一评, on a 100-point scale.
+INDICATORS = [
+    {"code": "I01", "name": "遵纪守法", "weight": 10}, {"code": "I02", "name": "诚实守信", "weight": 10},
+    {"code": "I03", "name": "孝老爱亲", "weight": 10}, {"code": "I04", "name": "移风易俗", "weight": 10},
+    {"code": "I05", "name": "环保卫生", "weight": 15}, {"code": "I06", "name": "邻里和睦", "weight": 10},
+    {"code": "I07", "name": "热心公益", "weight": 10}, {"code": "I08", "name": "勤劳致富", "weight": 10},
+    {"code": "I09", "name": "崇学重教", "weight": 5}, {"code": "I10", "name": "参与议事", "weight": 10},
+]
+TIERS = [{"name": "优秀", "min": 90}, {"name": "良好", "min": 80}, {"name": "合格", "min": 60}, {"name": "待改进", "min": 0}]
 
 # head openid or username, place, room, other members
 HOUSEHOLDS = [
@@ -52,7 +63,8 @@ def seed_demo(*, areas, places, users, **_context) -> list[str]:
     admins = {"东城社区": actor_for(users["east_admin"]), "西园社区": actor_for(users["west_admin"])}
     for community, admin in admins.items():
         scheme = service.create_scheme(admin, community_id=areas[community].id,
-                                       title=f"{community}“一户一账、一季一评”积分方案", items=ITEMS)
+                                       title=f"{community}“一户一账、一季一评”积分方案", items=ITEMS,
+                                       indicators=INDICATORS, tiers=TIERS)
         service.publish_scheme(admin, scheme.id)
         # Agreed at the representatives' meeting at the start of the year.
         scheme.effective_from = date(service.local_today().year, 1, 1)
@@ -87,6 +99,8 @@ def seed_demo(*, areas, places, users, **_context) -> list[str]:
         service.apply(actor_for(li), item_id=item["B02"].id,
                       note="连续三个月每天给对门独居的赵奶奶送饭，赵奶奶的女儿可以作证。")
 
+    _last_month_evaluation(areas, users)
+
     stocked = 0
     for community, goods in SHOP.items():
         for name, description, price, stock in goods:
@@ -97,3 +111,19 @@ def seed_demo(*, areas, places, users, **_context) -> list[str]:
     if ledger.balance_of(users["member_east"].id) >= lunch.price:
         shop.redeem(actor_for(users["member_east"]), lunch.id)
     return [f"积分制：方案 2 个（东城、西园，各 {len(ITEMS)} 项），家庭户 {len(HOUSEHOLDS)} 户，积分超市商品 {stocked} 件"]
+
+
+def _last_month_evaluation(areas, users) -> None:
+    """Last month's scores by the grid worker, checked and published for notice by the community's admin."""
+    today = service.local_today()
+    last = (today.replace(day=1) - timedelta(days=1))
+    if last.year != today.year:
+        return  # the demo scheme applies from 1 January
+    east = areas["东城社区"]
+    homes = list(db.session.scalars(select(Household).where(Household.community_id == east.id).order_by(Household.id)))
+    marks = [[10, 10, 10, 9, 14, 10, 10, 9, 5, 9], [9, 10, 8, 10, 12, 9, 7, 8, 4, 8]]
+    scores = [{"household_id": h.id, "scores": {i["code"]: m for i, m in zip(INDICATORS, mark, strict=True)}}
+              for h, mark in zip(homes, marks, strict=False)]
+    made = evaluation.create_evaluation(actor_for(users["grid_east1"]), community_id=east.id,
+                                        period=last.strftime("%Y-%m"), scores=scores)
+    evaluation.publish(actor_for(users["east_admin"]), made.id)

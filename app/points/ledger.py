@@ -24,6 +24,7 @@ from app.notifications.service import notify
 from app.points.models import (
     AUTO,
     EARN,
+    EVALUATED,
     PER_UNIT_SOURCES,
     PUBLISHED,
     REVERSE,
@@ -129,7 +130,8 @@ def entries_of_source(user_id: int, source_type: str, source_id: int) -> list[Po
 
 
 def _worth(item: PointItem, quantity) -> int:
-    value = Decimal(item.points) * Decimal(str(quantity)) if item.source in PER_UNIT_SOURCES else item.points
+    per_unit = item.source in PER_UNIT_SOURCES or item.kind == EVALUATED  # hours, or the share of 100 points
+    value = Decimal(item.points) * Decimal(str(quantity)) if per_unit else item.points
     return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 

@@ -34,6 +34,12 @@ RANKED_KINDS = (EARN, REVERSE)
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 APPLICATION_LABELS = {PENDING: "待审核", APPROVED: "已通过", REJECTED: "未通过"}
 
+# Monthly evaluations (月度评议): scored, published for notice (公示), final.
+EVAL_DRAFT, NOTICE, FINAL = "draft", "notice", "final"
+EVALUATION_LABELS = {EVAL_DRAFT: "评议中", NOTICE: "公示中", FINAL: "已确认"}
+OPEN, UPHELD, DISMISSED = "open", "upheld", "dismissed"
+OBJECTION_LABELS = {OPEN: "待答复", UPHELD: "已采纳", DISMISSED: "未采纳"}
+
 # Redemptions.
 RESERVED, PICKED_UP, EXPIRED = "reserved", "picked_up", "expired"
 REDEMPTION_LABELS = {RESERVED: "待领取", PICKED_UP: "已领取", EXPIRED: "已过期"}
@@ -55,6 +61,10 @@ class PointScheme(Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The monthly evaluation's indicators [{code, name, weight}] (weights add up to 100) and its tiers
+    # [{name, min}] from the highest down; empty when the community does not evaluate monthly.
+    indicators: Mapped[list] = mapped_column(JSON, default=list)
+    tiers: Mapped[list] = mapped_column(JSON, default=list)
 
     items: Mapped[list[PointItem]] = relationship(back_populates="scheme", lazy="selectin",
                                                   order_by="PointItem.code", cascade="all, delete-orphan")
@@ -206,3 +216,61 @@ class Redemption(Model):
     shop_item: Mapped[ShopItem] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (Index("ix_redemptions_status_expires_at", "status", "expires_at"),)
+
+
+class Evaluation(Model):
+    """The evaluation group's scores of a community's households for one month. Whoever scores (maker)
+    cannot publish or finalise it (checker); it is shown for a notice period in which residents may object."""
+
+    __tablename__ = "point_evaluations"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("point_schemes.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    status: Mapped[str] = mapped_column(String(16), default=EVAL_DRAFT)
+    made_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    checked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notice_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    scores: Mapped[list[EvaluationScore]] = relationship(back_populates="evaluation", lazy="selectin",
+                                                         order_by="EvaluationScore.total.desc()",
+                                                         cascade="all, delete-orphan")
+
+    __table_args__ = (UniqueConstraint("community_id", "period"),)
+
+
+class EvaluationScore(Model):
+    """One household's scores on the indicators, its total on the 100-point scale and its tier."""
+
+    __tablename__ = "point_evaluation_scores"
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("point_evaluations.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(Integer)
+    tier: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="scores")
+
+    __table_args__ = (UniqueConstraint("evaluation_id", "household_id"),)
+
+
+class Objection(Model):
+    """A household member's objection during the notice period, answered by the community."""
+
+    __tablename__ = "point_objections"
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("point_evaluations.id"), index=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("point_evaluation_scores.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=OPEN)
+    answer: Mapped[str] = mapped_column(String(500), default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    score: Mapped[EvaluationScore] = relationship(lazy="joined", innerjoin=True)

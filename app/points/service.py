@@ -115,15 +115,46 @@ def _check_items(items: list[dict]) -> list[PointItem]:
     return built
 
 
-def create_scheme(actor: Actor, *, community_id: int, title: str, items: list[dict]) -> PointScheme:
+DEFAULT_TIERS = [{"name": "优秀", "min": 90}, {"name": "良好", "min": 80}, {"name": "合格", "min": 60},
+                 {"name": "不合格", "min": 0}]
+
+
+def _check_indicators(indicators: list[dict] | None, tiers: list[dict] | None) -> tuple[list, list]:
+    """The monthly indicators add up to 100; tiers run from the highest bar down to 0."""
+    if not indicators:
+        return [], []
+    codes = [str(i.get("code") or "").strip() for i in indicators]
+    if any(not c for c in codes) or len(set(codes)) != len(codes):
+        raise Invalid("评议指标的编号为空或重复。", errors={"indicators": ["编号为空或重复"]})
+    weights = [int(i.get("weight") or 0) for i in indicators]
+    if any(w <= 0 for w in weights) or sum(weights) != 100:
+        raise Invalid(f"评议指标的分值须为正数且合计 100 分（现为 {sum(weights)} 分）。",
+                      errors={"indicators": ["分值合计须为 100"]})
+    checked = [{"code": c, "name": str(i.get("name") or c).strip()[:32], "weight": w}
+               for c, i, w in zip(codes, indicators, weights, strict=True)]
+    tiers = tiers or DEFAULT_TIERS
+    bars = [int(t.get("min", -1)) for t in tiers]
+    if bars != sorted(set(bars), reverse=True) or bars[-1] != 0 or bars[0] > 100 or \
+            any(not str(t.get("name") or "").strip() for t in tiers):
+        raise Invalid("档次须有名称，分数线从高到低排列且最低一档为 0 分。", errors={"tiers": ["档次设置有误"]})
+    return checked, [{"name": str(t["name"]).strip()[:16], "min": b} for t, b in zip(tiers, bars, strict=True)]
+
+
+def tier_of(scheme: PointScheme, total: int) -> str:
+    return next((t["name"] for t in scheme.tiers if total >= t["min"]), "")
+
+
+def create_scheme(actor: Actor, *, community_id: int, title: str, items: list[dict],
+                  indicators: list[dict] | None = None, tiers: list[dict] | None = None) -> PointScheme:
     """A new draft version of a community's scheme; published, it applies from the next month."""
     community = _community(community_id)
     _require_admin(actor, community.path)
+    indicators, tiers = _check_indicators(indicators, tiers)
     version = (db.session.scalar(select(func.max(PointScheme.version))
                                  .where(PointScheme.community_id == community.id)) or 0) + 1
     scheme = PointScheme(community_id=community.id, area_path=community.path, version=version,
                          title=(title or "").strip()[:100] or f"{community.name}积分方案", status=DRAFT,
-                         created_by=actor.user_id, items=_check_items(items))
+                         created_by=actor.user_id, items=_check_items(items), indicators=indicators, tiers=tiers)
     db.session.add(scheme)
     db.session.flush()
     audit.act("points.create_scheme", scheme_id=scheme.id, version=version)

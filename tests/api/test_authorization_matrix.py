@@ -129,6 +129,14 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/points/shop/items/{shop_item_id}/restock"): EAST,
     ("POST", "/points/shop/items/{shop_item_id}/redemptions"): USERS,  # anyone signed in may redeem (or lack points)
     ("GET", "/points/redemptions"): USERS, ("POST", "/points/redemptions/pickup"): EAST,
+    # monthly evaluation: the demo's is scored by grid_east1 and published by east_admin; only members of a
+    # scored household object (none of the roles here is one: member_east objected in the fixture)
+    ("GET", "/points/evaluations"): ALL, ("POST", "/points/evaluations"): EAST,
+    ("GET", "/points/evaluations/{evaluation_id}"): ALL,
+    ("POST", "/points/evaluations/{evaluation_id}/publish"): EAST,
+    ("POST", "/points/evaluations/{evaluation_id}/objections"): set(),
+    ("POST", "/points/objections/{objection_id}/answer"): EAST,
+    ("POST", "/points/evaluations/{evaluation_id}/finalise"): EAST,
 }
 
 
@@ -175,13 +183,14 @@ def world(app, login, areas):
                                                          ServiceHours.status == "approved"))
     member = db.session.scalar(select(PartyMember).where(PartyMember.area_path.startswith(east.path)))
     report_id = generate_monthly_reports("2026-10")[0]
-    from app.points.models import PointEntry, PointScheme, ShopItem
+    from app.points.models import Evaluation, PointEntry, PointScheme, ShopItem
 
     scheme = db.session.scalar(select(PointScheme).where(PointScheme.community_id == east.id,
                                                          PointScheme.status == "published"))
     point_entry = db.session.scalar(select(PointEntry).where(PointEntry.community_id == east.id,
                                                              PointEntry.kind == "earn"))
     shop_item = db.session.scalar(select(ShopItem).where(ShopItem.community_id == east.id))
+    evaluation = db.session.scalar(select(Evaluation).where(Evaluation.community_id == east.id))
 
     owner = login.resident(openid="o_matrix_owner")
     case = owner.post("/cases", json={"place_id": place.id, "category_id": category.id,
@@ -213,6 +222,9 @@ def world(app, login, areas):
     cert_code = issued.get_json()["code"]
     asked = member_api.post(f"/service-hours/{hours.id}/correction-requests", json={"reason": "服务日期记错了"})
     assert asked.status_code == 201, asked.get_json()
+    objection = member_api.post(f"/points/evaluations/{evaluation.id}/objections",
+                                json={"reason": "我家环保卫生一项分数偏低"})
+    assert objection.status_code == 201, objection.get_json()
     clients = {name: login(name) for name in ("east_admin", "west_admin", "grid_west1", "dept_wy")}
     clients["owner"] = owner
     clients["stranger"] = login.resident(openid="o_matrix_stranger")
@@ -227,7 +239,7 @@ def world(app, login, areas):
         "category_id": category.id, "reply_id": reply["id"], "code": cert_code, "fmt": "csv",
         "request_id": asked.get_json()["id"], "proof_request_id": proof_request_id,
         "scheme_id": scheme.id, "point_entry_id": point_entry.id, "application_id": application["id"],
-        "shop_item_id": shop_item.id,
+        "shop_item_id": shop_item.id, "evaluation_id": evaluation.id, "objection_id": objection.get_json()["id"],
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
@@ -286,6 +298,10 @@ def _body(method, path, world):
         "/points/shop/items": {"community_id": east.id, "name": "矩阵商品", "price": 1, "stock": 1},
         "/points/shop/items/{shop_item_id}/restock": {"add": 1},
         "/points/redemptions/pickup": {"code": "00000000"},
+        "/points/evaluations": {"community_id": east.id, "period": "2026-01", "scores": [{"household_id": 1,
+                                                                                           "scores": {}}]},
+        "/points/evaluations/{evaluation_id}/objections": {"reason": "矩阵异议"},
+        "/points/objections/{objection_id}/answer": {"uphold": False, "answer": "矩阵答复"},
     }
     return bodies.get(path, {}) if method in ("POST", "PATCH") else None
 
@@ -298,7 +314,7 @@ QUERIES = {
     "/party-members/ranking": "community_id={area_id}",
     "/points/schemes": "community_id={area_id}", "/points/schemes/current": "community_id={area_id}",
     "/points/entries": "community_id={area_id}", "/points/rankings": "community_id={area_id}",
-    "/points/shop/items": "community_id={area_id}",
+    "/points/shop/items": "community_id={area_id}", "/points/evaluations": "community_id={area_id}",
 }
 
 

@@ -276,3 +276,88 @@ def test_the_supermarket_reserves_gives_a_code_and_returns_what_is_not_picked_up
     shop_items = login.anonymous().get(f"/points/shop/items?community_id={areas['东城社区'].id}").get_json()["items"]
     assert next(i for i in shop_items if i["id"] == item_id)["stock"] == 1
     assert unclaimed["status"] == "reserved"
+
+
+def _marks(total_of_each: int) -> dict:
+    """Scores on the demo's ten indicators (weights 10,10,10,10,15,10,10,10,5,10), each at most its weight."""
+    weights = {"I01": 10, "I02": 10, "I03": 10, "I04": 10, "I05": 15, "I06": 10, "I07": 10, "I08": 10, "I09": 5,
+               "I10": 10}
+    return {code: min(weight, total_of_each) for code, weight in weights.items()}
+
+
+def test_indicators_must_add_up_to_a_hundred(login, areas):
+    bad = login("east_admin").post("/points/schemes", json={
+        "community_id": areas["东城社区"].id, "items": [{"code": "C01", "name": "评议", "points": 10, "kind": "evaluated"}],
+        "indicators": [{"code": "I01", "name": "遵纪守法", "weight": 50}, {"code": "I02", "name": "环保卫生", "weight": 40}]})
+    assert bad.status_code == 422 and "合计 100" in bad.get_json()["message"]
+
+
+def test_a_monthly_evaluation_goes_through_notice_an_objection_and_finalisation(login, areas):
+    head, other_head = named(login, "卫东海"), named(login, "蒋红梅")
+    mine = head.post("/points/households", json={"place_id": _place("东城小区1号楼"), "room": "4单元202"}).get_json()
+    theirs = other_head.post("/points/households", json={"place_id": _place("东城小区2号楼"), "room": "1单元102"}
+                             ).get_json()
+    member = named(login, "卫小兰")
+    member.post("/points/households/join", json={"join_code": mine["join_code"]})
+    east, street = login("east_admin"), login("street_admin")
+    period = to_local(utcnow()).strftime("%Y-%m")
+    body = {"community_id": areas["东城社区"].id, "period": period, "scores": [
+        {"household_id": mine["id"], "scores": _marks(7)},        # 7×9 + 5 = 68
+        {"household_id": theirs["id"], "scores": _marks(10)}]}    # 95
+    assert login("west_admin").post("/points/evaluations", json=body).status_code == 403
+    assert head.post("/points/evaluations", json=body).status_code == 403
+    too_high = east.post("/points/evaluations", json=body | {"scores": [
+        {"household_id": mine["id"], "scores": _marks(10) | {"I09": 6}}]})
+    assert too_high.status_code == 422 and "崇学重教" in too_high.get_json()["message"]
+    made = east.post("/points/evaluations", json=body)
+    assert made.status_code == 201, made.get_json()
+    made = made.get_json()
+    assert [(s["total"], s["tier"]) for s in made["scores"]] == [(95, "优秀"), (68, "合格")]
+    assert east.post("/points/evaluations", json=body).status_code == 409
+    eid = made["id"]
+    # Not public while it is being scored; the maker cannot publish their own scores.
+    assert login.anonymous().get(f"/points/evaluations/{eid}").status_code == 404
+    refused = east.post(f"/points/evaluations/{eid}/publish")
+    assert refused.status_code == 403 and "评分人" in refused.get_json()["message"]
+    published = street.post(f"/points/evaluations/{eid}/publish")
+    assert published.status_code == 200 and published.get_json()["status"] == "notice"
+    public = login.anonymous().get(f"/points/evaluations/{eid}").get_json()
+    assert [s["household"] for s in public["scores"]] == ["蒋*梅户", "卫*海户"]
+    informed = db.session.scalars(select(Notification.user_id).where(
+        Notification.kind == "points.evaluation_published")).all()
+    assert {me(head)["id"], me(member)["id"], me(other_head)["id"]} <= set(informed)
+
+    assert named(login, "路人甲").post(f"/points/evaluations/{eid}/objections", json={"reason": "不服"}
+                                       ).status_code == 404
+    objected = member.post(f"/points/evaluations/{eid}/objections",
+                           json={"reason": "我家这个月参加了两次议事会，参与议事不应只得 7 分。"})
+    assert objected.status_code == 201, objected.get_json()
+    objection = objected.get_json()
+    early = street.post(f"/points/evaluations/{eid}/finalise")
+    assert early.status_code == 409 and "公示期" in early.get_json()["message"]
+
+    travel(timedelta(days=5, minutes=1))
+    east, street, member = login("east_admin"), login("street_admin"), None  # sign-ins expire over the week
+    late = named(login, "卫小兰二").post(f"/points/evaluations/{eid}/objections", json={"reason": "晚了"})
+    assert late.status_code == 404
+    pending = street.post(f"/points/evaluations/{eid}/finalise")
+    assert pending.status_code == 409 and "异议" in pending.get_json()["message"]
+    answered = east.post(f"/points/objections/{objection['id']}/answer", json={
+        "uphold": True, "answer": "经核实，参加议事会两次，参与议事改为 10 分。", "scores": _marks(7) | {"I10": 10}})
+    assert answered.status_code == 200 and answered.get_json()["status"] == "upheld"
+    assert east.post(f"/points/evaluations/{eid}/finalise").status_code == 403  # the maker
+    final = street.post(f"/points/evaluations/{eid}/finalise")
+    assert final.status_code == 200, final.get_json()
+    final = final.get_json()
+    assert final["status"] == "final"
+    assert sorted((s["total"], s["tier"]) for s in final["scores"]) == [(71, "合格"), (95, "优秀")]
+    assert street.post(f"/points/evaluations/{eid}/finalise").status_code == 409
+    # The heads are paid once: 10 points for a full 100, in the evaluated month.
+    paid = dict(db.session.execute(select(PointEntry.user_id, PointEntry.points).where(
+        PointEntry.source_type == "evaluation_score")).all())
+    head_id, other_id = (db.session.scalar(select(User.id).where(User.real_name == name)) for name in ("卫东海", "蒋红梅"))
+    assert paid == {head_id: 7, other_id: 10}
+    assert set(db.session.scalars(select(PointEntry.period).where(PointEntry.source_type == "evaluation_score"))) == \
+        {period}
+    told = db.session.scalars(select(Notification.kind).where(Notification.kind == "points.objection_answered"))
+    assert len(told.all()) == 1

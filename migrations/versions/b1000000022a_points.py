@@ -1,8 +1,8 @@
-"""积分制 (#22): point schemes and items, households, the points ledger and balances, applications, the points supermarket.
+"""积分制 (#22): point schemes, items and monthly indicators, households, the points ledger and balances, applications, monthly evaluations with objections, the points supermarket.
 
 Revision ID: b1000000022a
 Revises: a1b2c3d4e503
-Create Date: 2026-12-01 19:35:57.567462
+Create Date: 2026-12-01 19:43:30.210286
 
 """
 from alembic import op
@@ -40,6 +40,8 @@ def upgrade():
     sa.Column('published_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('published_by', sa.Integer(), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('indicators', sa.JSON(), nullable=False),
+    sa.Column('tiers', sa.JSON(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['areas.id'], name=op.f('fk_point_schemes_community_id_areas')),
@@ -87,6 +89,29 @@ def upgrade():
     )
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_households_area_path'), ['area_path'], unique=False)
+
+    op.create_table('point_evaluations',
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('scheme_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('made_by', sa.Integer(), nullable=False),
+    sa.Column('checked_by', sa.Integer(), nullable=True),
+    sa.Column('notice_until', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finalised_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['checked_by'], ['users.id'], name=op.f('fk_point_evaluations_checked_by_users')),
+    sa.ForeignKeyConstraint(['community_id'], ['areas.id'], name=op.f('fk_point_evaluations_community_id_areas')),
+    sa.ForeignKeyConstraint(['made_by'], ['users.id'], name=op.f('fk_point_evaluations_made_by_users')),
+    sa.ForeignKeyConstraint(['scheme_id'], ['point_schemes.id'], name=op.f('fk_point_evaluations_scheme_id_point_schemes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_point_evaluations')),
+    sa.UniqueConstraint('community_id', 'period', name=op.f('uq_point_evaluations_community_id_period'))
+    )
+    with op.batch_alter_table('point_evaluations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_point_evaluations_area_path'), ['area_path'], unique=False)
 
     op.create_table('point_items',
     sa.Column('scheme_id', sa.Integer(), nullable=False),
@@ -194,11 +219,56 @@ def upgrade():
         batch_op.create_index('ix_point_entries_period_path', ['period', 'area_path'], unique=False)
         batch_op.create_index('ix_point_entries_user_id_id', ['user_id', 'id'], unique=False)
 
+    op.create_table('point_evaluation_scores',
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('scores', sa.JSON(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('tier', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['evaluation_id'], ['point_evaluations.id'], name=op.f('fk_point_evaluation_scores_evaluation_id_point_evaluations')),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_point_evaluation_scores_household_id_households')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_point_evaluation_scores')),
+    sa.UniqueConstraint('evaluation_id', 'household_id', name=op.f('uq_point_evaluation_scores_evaluation_id_household_id'))
+    )
+    with op.batch_alter_table('point_evaluation_scores', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_point_evaluation_scores_household_id'), ['household_id'], unique=False)
+
+    op.create_table('point_objections',
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('score_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('answer', sa.String(length=500), nullable=False),
+    sa.Column('answered_by', sa.Integer(), nullable=True),
+    sa.Column('answered_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['answered_by'], ['users.id'], name=op.f('fk_point_objections_answered_by_users')),
+    sa.ForeignKeyConstraint(['evaluation_id'], ['point_evaluations.id'], name=op.f('fk_point_objections_evaluation_id_point_evaluations')),
+    sa.ForeignKeyConstraint(['score_id'], ['point_evaluation_scores.id'], name=op.f('fk_point_objections_score_id_point_evaluation_scores')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_point_objections_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_point_objections'))
+    )
+    with op.batch_alter_table('point_objections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_point_objections_evaluation_id'), ['evaluation_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('point_objections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_point_objections_evaluation_id'))
+
+    op.drop_table('point_objections')
+    with op.batch_alter_table('point_evaluation_scores', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_point_evaluation_scores_household_id'))
+
+    op.drop_table('point_evaluation_scores')
     with op.batch_alter_table('point_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_point_entries_user_id_id')
         batch_op.drop_index('ix_point_entries_period_path')
@@ -222,6 +292,10 @@ def downgrade():
 
     op.drop_table('redemptions')
     op.drop_table('point_items')
+    with op.batch_alter_table('point_evaluations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_point_evaluations_area_path'))
+
+    op.drop_table('point_evaluations')
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_households_area_path'))
 
