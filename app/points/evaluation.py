@@ -226,11 +226,12 @@ def list_evaluations(actor: Actor, *, community_id: int, limit: int | None = Non
     return paginate(stmt, Evaluation.id, limit=limit, cursor=cursor)
 
 
-def view(actor: Actor, evaluation_id: int) -> dict:
-    """A result as the public board shows it (households masked), or in full for the community's staff."""
+def view(actor: Actor, evaluation_id: int, *, staff_only: bool = False) -> dict:
+    """A result as the public board shows it (households masked), or in full for the community's staff
+    (`staff_only`: the console's page, for them alone)."""
     evaluation = _load(evaluation_id)
     staff = actor.covers(evaluation.area_path, ADMIN_ROLES) or _works_in(actor, evaluation.area_path)
-    if evaluation.status == EVAL_DRAFT and not staff:
+    if (evaluation.status == EVAL_DRAFT or staff_only) and not staff:
         raise NotFound("月度评议不存在。")
     scheme = db.session.get(PointScheme, evaluation.scheme_id)
     households = {h.id: h for h in db.session.scalars(select(Household).where(
@@ -256,6 +257,7 @@ def view(actor: Actor, evaluation_id: int) -> dict:
             Objection.evaluation_id == evaluation.id, Objection.user_id == actor.user_id).order_by(Objection.id)))
     return {"id": evaluation.id, "community_id": evaluation.community_id, "period": evaluation.period,
             "status": evaluation.status, "notice_until": evaluation.notice_until,
+            "notice_over": evaluation.notice_until is not None and evaluation.notice_until <= utcnow(),
             "published_at": evaluation.published_at, "finalised_at": evaluation.finalised_at,
             "indicators": scheme.indicators, "tiers": scheme.tiers, "scores": rows, "objections": objections,
             "made_by_me": actor.user_id == evaluation.made_by}

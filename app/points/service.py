@@ -275,6 +275,19 @@ def _name(user_id: int) -> str:
     return user.person_name if user else ""
 
 
+def households_in(actor: Actor, community_id: int, *, limit: int = 500) -> list[dict]:
+    """The community's households for its staff (the evaluation group's scoring sheet), by place and door."""
+    community = _community(community_id)
+    if not (actor.covers(community.path, ADMIN_ROLES)
+            or any(p.startswith(community.path) for p in actor.paths(("grid_worker",)))):
+        raise Forbidden("只有本社区的工作人员可以查看家庭户。")
+    rows = db.session.execute(
+        select(Household.id, Household.room, Place.name, User.real_name, User.display_name)
+        .join(Place, Place.id == Household.place_id).join(User, User.id == Household.head_id)
+        .where(Household.community_id == community.id).order_by(Place.name, Household.room).limit(limit)).all()
+    return [{"id": r.id, "label": f"{r.name}{r.room}", "head": r.real_name or r.display_name or "居民"} for r in rows]
+
+
 def _household_label(household: Household, place_name: str) -> str:
     return f"{place_name}{household.room}"
 

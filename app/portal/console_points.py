@@ -7,12 +7,15 @@ from flask import flash, redirect, render_template, request, url_for
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER
 from app.core import inputs
 from app.core.errors import Invalid, NotFound
+from app.points import evaluation as evaluations
 from app.points import ledger, shop
 from app.points import service as points
 from app.points.models import (
     APPLICATION_LABELS,
     APPROVER_ROLES,
+    EVALUATION_LABELS,
     ITEM_KINDS,
+    OBJECTION_LABELS,
     REDEMPTION_LABELS,
     SCHEME_LABELS,
     SOURCES,
@@ -160,3 +163,82 @@ def points_rankings():
                            limit=50, cursor=request.args.get("cursor") or None)
     return render_template("console/points_rankings.html", communities=communities, community=community,
                            board=board, period=period, by=by, at=at or "", periods=points.PERIOD_KINDS)
+
+
+# -- monthly evaluation (月度评议) ---------------------------------------------------------------------
+
+@bp.get("/points/evaluations")
+@roles_required(*POINTS_ROLES)
+def points_evaluations():
+    communities, community = _community_choice()
+    actor = staff_actor()
+    page = evaluations.list_evaluations(actor, community_id=community.id, **web.page_args())
+    scheme = ledger.scheme_in_effect(community.id, points.local_today())
+    return render_template("console/points_evaluations.html", communities=communities, community=community,
+                           page=page, labels=EVALUATION_LABELS, scheme=scheme,
+                           households=points.households_in(actor, community.id),
+                           period=points.local_today().strftime("%Y-%m"))
+
+
+@bp.post("/points/evaluations")
+@roles_required(*POINTS_ROLES)
+def points_evaluation_create():
+    community_id = web.number("community_id") or 0
+
+    def create():
+        household_ids = [int(x) for x in request.form.getlist("household_id") if x.isdigit()]
+        scores = []
+        for hid in household_ids:
+            marks = {key.rpartition("-")[2]: value for key, value in request.form.items()
+                     if key.startswith(f"s-{hid}-") and value.strip()}
+            if not marks:
+                continue  # a household left blank is not scored this month
+            try:
+                scores.append({"household_id": hid, "scores": {k: int(v) for k, v in marks.items()}})
+            except ValueError as exc:
+                raise Invalid("得分应为整数。", errors={"scores": ["应为整数"]}) from exc
+        return evaluations.create_evaluation(staff_actor(), community_id=community_id,
+                                             period=web.text("period", 7), scores=scores)
+
+    ok, made = web.attempt(create, success="评分已保存，请由另一位管理员审核后公示。")
+    if ok:
+        return redirect(url_for("console.points_evaluation_detail", evaluation_id=made.id))
+    return redirect(url_for("console.points_evaluations", community_id=community_id))
+
+
+@bp.get("/points/evaluations/<int:evaluation_id>")
+@roles_required(*POINTS_ROLES)
+def points_evaluation_detail(evaluation_id):
+    result = evaluations.view(staff_actor(), evaluation_id, staff_only=True)
+    return render_template("console/points_evaluation_detail.html", e=result, labels=EVALUATION_LABELS,
+                           objection_labels=OBJECTION_LABELS, names=points.person_names(
+                               {o.user_id for o in result["objections"]}))
+
+
+@bp.post("/points/evaluations/<int:evaluation_id>/<any(publish, finalise):step>")
+@roles_required(*ADMIN_ROLES)
+def points_evaluation_action(evaluation_id, step):
+    verb = evaluations.publish if step == "publish" else evaluations.finalise
+    web.attempt(verb, staff_actor(), evaluation_id,
+                success="已公示，公示期 5 天。" if step == "publish" else "已确认，各户积分已记入。")
+    return redirect(url_for("console.points_evaluation_detail", evaluation_id=evaluation_id))
+
+
+@bp.post("/points/objections/<int:objection_id>/answer")
+@roles_required(*ADMIN_ROLES)
+def points_objection_answer(objection_id):
+    uphold = request.form.get("uphold") == "1"
+
+    def answer():
+        marks = {key.removeprefix("s-"): value for key, value in request.form.items()
+                 if key.startswith("s-") and value.strip()}
+        try:
+            scores = {k: int(v) for k, v in marks.items()} if uphold else None
+        except ValueError as exc:
+            raise Invalid("得分应为整数。", errors={"scores": ["应为整数"]}) from exc
+        return evaluations.answer_objection(staff_actor(), objection_id, uphold=uphold,
+                                            answer=web.text("answer", 500), scores=scores)
+
+    ok, objection = web.attempt(answer, success="已答复。")
+    return redirect(url_for("console.points_evaluation_detail", evaluation_id=objection.evaluation_id) if ok
+                    else url_for("console.points_evaluations"))

@@ -77,6 +77,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/points/shop/items/<int:shop_item_id>/restock"): EAST,
     ("POST", "/console/points/pickup"): EAST,  # the code of a 东城 reservation
     ("GET", "/console/points/rankings"): ADMINS,
+    ("GET", "/console/points/evaluations"): ADMINS | {"grid_west1"}, ("POST", "/console/points/evaluations"): EAST,
+    ("GET", "/console/points/evaluations/<int:evaluation_id>"): EAST,
+    ("POST", "/console/points/evaluations/<int:evaluation_id>/<any(publish, finalise):step>"): EAST,
+    ("POST", "/console/points/objections/<int:objection_id>/answer"): EAST,
 }
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
@@ -134,7 +138,7 @@ def console_world(app, world, areas):  # noqa: F811 - the fixture imported above
 
     pickup_code = db.session.scalar(select(Redemption.code).where(Redemption.area_path == areas["东城社区"].path))
     assert pickup_code, "the demo should have a reservation in 东城's points supermarket"
-    params = {**world["params"], "pickup_code": pickup_code, "enrolled_id": enrolled, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
+    params = {**world["params"], "pickup_code": pickup_code, "step": "publish", "enrolled_id": enrolled, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
               "name": "status", "fmt": "csv"}
     return {"clients": clients, "params": params, "east": areas["东城社区"], "grid": areas["东城社区第一网格"]}
 
@@ -168,6 +172,8 @@ def _form(rule: str, cw) -> dict:
         "/console/points/shop/items": {"community_id": east.id, "name": "矩阵商品", "price": "1", "stock": "1"},
         "/console/points/shop/items/<int:shop_item_id>/restock": {"add": "1"},
         "/console/points/pickup": {"code": p["pickup_code"]},
+        "/console/points/evaluations": {"community_id": east.id, "period": "2026-01"},
+        "/console/points/objections/<int:objection_id>/answer": {"uphold": "0", "answer": "矩阵答复"},
     }
     return forms.get(rule, {})
 

@@ -88,3 +88,32 @@ def test_a_community_admin_runs_the_points_pages(page_factory, live_server, widt
         page.wait_for_load_state("load")
         assert page.get_by_text("起生效。").first.is_visible()
         check_page(page, shot, "points-schemes-published", width)
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_monthly_evaluation_in_the_console(page_factory, live_server, width):
+    page, base, shot = page_factory(width, mobile=width == 375)
+    console_login(page, base, "east_admin")
+    page.goto(base + "/console/points/evaluations")
+    assert page.get_by_text("公示中").first.is_visible()
+    check_page(page, shot, "points-evaluations", width)
+    page.click("text=查看")
+    page.wait_for_load_state("load")
+    # The demo's scores by the grid worker, with the households in full for the community's staff.
+    assert "户主 刘建军" in page.locator("table").first.inner_text()
+    assert page.get_by_text("暂无异议").is_visible()
+    check_page(page, shot, "points-evaluation-notice", width)
+    if width == 1280:
+        page.goto(base + "/console/points/evaluations")
+        page.click("summary:has-text('新建评议')")
+        rows = page.locator("details.dialog tbody tr")
+        first = rows.first
+        for n, cell in enumerate(first.locator("input[type=number]").all()):
+            cell.fill(str(5 if n == 8 else 9))
+        check_page(page, shot, "points-evaluation-sheet", width)
+        page.click("button:has-text('保存评分')")
+        page.wait_for_load_state("load")
+        assert page.get_by_text("评分已保存").is_visible()
+        assert page.get_by_text("您是评分人").is_visible()
+        assert "86" in page.locator("table").first.inner_text()
+        check_page(page, shot, "points-evaluation-draft", width)
