@@ -2,7 +2,9 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.core.exports import FILE_SCHEMA, XLSX_MIMETYPE
 from app.core.inputs import Text
+from app.points import cashout as cashouts
 from app.points import evaluation as evaluations
 from app.points import service as points
 from app.points import shop
@@ -17,7 +19,7 @@ from app.points.models import (
     SCHEME_LABELS,
     SOURCES,
 )
-from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, page_schema
+from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("points", __name__, description="积分制：积分方案、我的积分、家庭户、积分申请、排行与积分超市")
 PREFIX = "/points"
@@ -319,7 +321,42 @@ class AnswerArgs(Schema):
                          metadata={"description": "采纳时重新评定的各指标得分"})
 
 
+class CashoutArgs(Schema):
+    community_id = fields.Integer(required=True)
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    income = fields.Decimal(required=True, places=2, as_string=True, validate=validate.Range(min=0.01),
+                            metadata={"description": "该年集体经济收益（元）；分红池 = 收益 × 方案的分红比例（默认 20%）"})
+
+
+class CashoutSchema(Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    year = fields.Integer()
+    income = fields.Function(lambda c: str(c["income"] if isinstance(c, dict) else c.income))
+    percent = fields.Integer()
+    pool = fields.Function(lambda c: str(c["pool"] if isinstance(c, dict) else c.pool),
+                           metadata={"description": "分红池（元）"})
+    total_points = fields.Integer()
+    notice_until = LocalDateTime()
+    created_at = LocalDateTime()
+
+
+class CashoutRowSchema(Schema):
+    rank = fields.Integer()
+    household_id = fields.Integer()
+    household = Text(metadata={"description": "公开时为“张*户”；社区管理员可见门牌和户主"})
+    points = fields.Integer(metadata={"description": "全年积分"})
+    share = Text(metadata={"description": "分红金额（元）"})
+
+
+class CashoutDetailSchema(CashoutSchema):
+    rows = fields.List(fields.Nested(CashoutRowSchema))
+    reproduced = fields.Boolean(metadata={"description": "按当前台账重算，结果是否与公示一致"})
+    formula = Text()
+
+
 SchemePage = page_schema(SchemeSchema, "SchemePage")
+CashoutPage = page_schema(CashoutSchema, "CashoutPage")
 EvaluationPage = page_schema(EvaluationSchema, "EvaluationPage")
 EntryPage = page_schema(EntrySchema, "PointEntryPage")
 ApplicationPage = page_schema(ApplicationSchema, "PointApplicationPage")
@@ -626,3 +663,41 @@ class FinaliseEvaluation(View):
         actor = current_actor()
         evaluations.finalise(actor, evaluation_id)
         return evaluations.view(actor, evaluation_id)
+
+
+# -- the yearly cash-out (年兑现) ---------------------------------------------------------------------
+
+@blp.route("/cashouts")
+class Cashouts(View):
+    @blp.arguments(CommunityQuery, location="query")
+    @blp.response(200, CashoutPage)
+    def get(self, args):
+        """某社区的积分年兑现（公开公示）"""
+        return cashouts.list_cashouts(**args)
+
+    @blp.arguments(CashoutArgs)
+    @blp.response(201, CashoutDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """计算年兑现（社区及以上管理员）：按各户全年积分分配分红池，公示 7 天"""
+        actor = current_actor()
+        made = cashouts.compute(actor, **args)
+        return cashouts.view(actor, made.id)
+
+
+@blp.route("/cashouts/<int:cashout_id>")
+class CashoutDetail(View):
+    @blp.response(200, CashoutDetailSchema)
+    def get(self, cashout_id):
+        """年兑现结果（公开时户主姓名脱敏），并按当前台账重算核对"""
+        return cashouts.view(current_actor(required=False), cashout_id)
+
+
+@blp.route("/cashouts/<int:cashout_id>/export.xlsx")
+class CashoutExport(View):
+    @blp.response(200, FILE_SCHEMA, content_type=XLSX_MIMETYPE)
+    @blp.doc(security=BEARER)
+    def get(self, cashout_id):
+        """导出年兑现发放表（Excel，社区及以上管理员）"""
+        data, filename = cashouts.to_xlsx(current_actor(), cashout_id)
+        return download(data, XLSX_MIMETYPE, filename)

@@ -1,9 +1,21 @@
-"""积分制: schemes and their items, households, the append-only points ledger, balances, the points supermarket."""
+"""积分制: schemes and items, households, the append-only points ledger and balances, applications, monthly evaluations, the points supermarket and the yearly cash-out."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import AreaPath, Model, UTCDateTime
@@ -65,6 +77,8 @@ class PointScheme(Model):
     # [{name, min}] from the highest down; empty when the community does not evaluate monthly.
     indicators: Mapped[list] = mapped_column(JSON, default=list)
     tiers: Mapped[list] = mapped_column(JSON, default=list)
+    # 年兑现: the share of the collective's yearly income paid out by points ("4321": 20 %).
+    dividend_percent: Mapped[int] = mapped_column(Integer, default=20)
 
     items: Mapped[list[PointItem]] = relationship(back_populates="scheme", lazy="selectin",
                                                   order_by="PointItem.code", cascade="all, delete-orphan")
@@ -274,3 +288,27 @@ class Objection(Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     score: Mapped[EvaluationScore] = relationship(lazy="joined", innerjoin=True)
+
+
+class Cashout(Model):
+    """年兑现: a year's dividend pool shared among the community's households by their points that year.
+
+    The inputs and the result are kept; the result is recomputed from the ledger whenever it is shown, so
+    anyone can check that it still follows from the entries."""
+
+    __tablename__ = "point_cashouts"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("point_schemes.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    income: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    percent: Mapped[int] = mapped_column(Integer)
+    pool: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    total_points: Mapped[int] = mapped_column(Integer)
+    # [{household_id, points, share}] with share in yuan as a string ("1234.56").
+    rows: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    notice_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("community_id", "year"),)

@@ -1,8 +1,9 @@
-"""积分制 (#22): point schemes, items and monthly indicators, households, the points ledger and balances, applications, monthly evaluations with objections, the points supermarket.
+"""积分制 (#22): schemes, items and monthly indicators, households, the points ledger and balances, applications,
+monthly evaluations with objections, the points supermarket and the yearly cash-out.
 
 Revision ID: b1000000022a
 Revises: a1b2c3d4e503
-Create Date: 2026-12-01 19:43:30.210286
+Create Date: 2026-12-01 19:48:53.393463
 
 """
 from alembic import op
@@ -42,6 +43,7 @@ def upgrade():
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('indicators', sa.JSON(), nullable=False),
     sa.Column('tiers', sa.JSON(), nullable=False),
+    sa.Column('dividend_percent', sa.Integer(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['areas.id'], name=op.f('fk_point_schemes_community_id_areas')),
@@ -89,6 +91,29 @@ def upgrade():
     )
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_households_area_path'), ['area_path'], unique=False)
+
+    op.create_table('point_cashouts',
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.Column('area_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('scheme_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('income', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('percent', sa.Integer(), nullable=False),
+    sa.Column('pool', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('total_points', sa.Integer(), nullable=False),
+    sa.Column('rows', sa.JSON(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('notice_until', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['areas.id'], name=op.f('fk_point_cashouts_community_id_areas')),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_point_cashouts_created_by_users')),
+    sa.ForeignKeyConstraint(['scheme_id'], ['point_schemes.id'], name=op.f('fk_point_cashouts_scheme_id_point_schemes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_point_cashouts')),
+    sa.UniqueConstraint('community_id', 'year', name=op.f('uq_point_cashouts_community_id_year'))
+    )
+    with op.batch_alter_table('point_cashouts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_point_cashouts_area_path'), ['area_path'], unique=False)
 
     op.create_table('point_evaluations',
     sa.Column('community_id', sa.Integer(), nullable=False),
@@ -296,6 +321,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_point_evaluations_area_path'))
 
     op.drop_table('point_evaluations')
+    with op.batch_alter_table('point_cashouts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_point_cashouts_area_path'))
+
+    op.drop_table('point_cashouts')
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_households_area_path'))
 

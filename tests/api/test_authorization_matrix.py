@@ -137,6 +137,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/points/evaluations/{evaluation_id}/objections"): set(),
     ("POST", "/points/objections/{objection_id}/answer"): EAST,
     ("POST", "/points/evaluations/{evaluation_id}/finalise"): EAST,
+    ("GET", "/points/cashouts"): ALL, ("POST", "/points/cashouts"): EAST,
+    ("GET", "/points/cashouts/{cashout_id}"): ALL, ("GET", "/points/cashouts/{cashout_id}/export.xlsx"): EAST,
 }
 
 
@@ -222,6 +224,9 @@ def world(app, login, areas):
     cert_code = issued.get_json()["code"]
     asked = member_api.post(f"/service-hours/{hours.id}/correction-requests", json={"reason": "服务日期记错了"})
     assert asked.status_code == 201, asked.get_json()
+    cashout = login("east_admin").post("/points/cashouts", json={
+        "community_id": east.id, "year": to_local(utcnow()).year, "income": "50000"})
+    assert cashout.status_code == 201, cashout.get_json()
     objection = member_api.post(f"/points/evaluations/{evaluation.id}/objections",
                                 json={"reason": "我家环保卫生一项分数偏低"})
     assert objection.status_code == 201, objection.get_json()
@@ -240,6 +245,7 @@ def world(app, login, areas):
         "request_id": asked.get_json()["id"], "proof_request_id": proof_request_id,
         "scheme_id": scheme.id, "point_entry_id": point_entry.id, "application_id": application["id"],
         "shop_item_id": shop_item.id, "evaluation_id": evaluation.id, "objection_id": objection.get_json()["id"],
+        "cashout_id": cashout.get_json()["id"],
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
@@ -302,6 +308,7 @@ def _body(method, path, world):
                                                                                            "scores": {}}]},
         "/points/evaluations/{evaluation_id}/objections": {"reason": "矩阵异议"},
         "/points/objections/{objection_id}/answer": {"uphold": False, "answer": "矩阵答复"},
+        "/points/cashouts": {"community_id": east.id, "year": 2026, "income": "1000"},
     }
     return bodies.get(path, {}) if method in ("POST", "PATCH") else None
 
@@ -315,6 +322,7 @@ QUERIES = {
     "/points/schemes": "community_id={area_id}", "/points/schemes/current": "community_id={area_id}",
     "/points/entries": "community_id={area_id}", "/points/rankings": "community_id={area_id}",
     "/points/shop/items": "community_id={area_id}", "/points/evaluations": "community_id={area_id}",
+    "/points/cashouts": "community_id={area_id}",
 }
 
 

@@ -43,6 +43,7 @@ API_CALLS = {
     "/admin/codes/{code_id}/image": ("east_admin", ["/admin/codes/{code_id}/image?kind=qrcode"]),
     "/admin/codes/sheet": ("east_admin", ["/admin/codes/sheet?ids={code_id}&kind=qrcode"]),
     "/representatives/{rep_id}/code": ("admin", ["/representatives/{rep_id}/code"]),
+    "/points/cashouts/{cashout_id}/export.xlsx": ("east_admin", ["/points/cashouts/{cashout_id}/export.xlsx"]),
 }
 CONSOLE_CALLS = {
     "/console/codes/<int:code_id>/image": ("GET", "/console/codes/{code_id}/image", None),
@@ -134,6 +135,12 @@ def world(app, login, fake_wechat):
     issued = clients["admin"].post(f"/certificate-requests/{asked.get_json()[0]['id']}/issue")
     assert issued.status_code == 200, issued.get_json()
     params["cert_code"] = issued.get_json()["code"]
+    from app.areas.models import Area
+
+    east_id = db.session.scalar(select(Area.id).where(Area.name == "东城社区"))
+    cashout = east.post("/points/cashouts", json={"community_id": east_id, "year": int(month[:4]), "income": "10000"})
+    assert cashout.status_code == 201, cashout.get_json()
+    params["cashout_id"] = cashout.get_json()["id"]
     _poison()
     return {"params": params, "clients": clients}
 

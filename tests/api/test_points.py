@@ -3,6 +3,7 @@ households, rankings, corrections and the points supermarket."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -361,3 +362,53 @@ def test_a_monthly_evaluation_goes_through_notice_an_objection_and_finalisation(
         {period}
     told = db.session.scalars(select(Notification.kind).where(Notification.kind == "points.objection_answered"))
     assert len(told.all()) == 1
+
+
+def test_a_yearly_cash_out_shares_the_pool_exactly_by_household_points_and_exports(login, areas):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from app.points.cashout import shares
+
+    # Pure and exact: 100.00 yuan over 1 : 1 : 1 is 33.34 + 33.33 + 33.33, the odd fen to the lower id.
+    assert [r["share"] for r in shares(Decimal("100.00"), {7: 1, 5: 1, 9: 1})] == ["33.34", "33.33", "33.33"]
+    assert [r["share"] for r in shares(Decimal("10"), {1: 0, 2: -3})] == ["0.00", "0.00"]
+
+    items = east_items(login, areas)
+    head = named(login, "褚建平")
+    home = head.post("/points/households", json={"place_id": _place("幸福里3号楼2单元"), "room": "101"}).get_json()
+    made = head.post("/points/applications", json={"item_id": items["B03"]["id"], "note": "婚事新办"}).get_json()
+    east = login("east_admin")
+    east.post(f"/points/applications/{made['id']}/decision", json={"approve": True})
+    year = to_local(utcnow()).year
+    east_id = areas["东城社区"].id
+    assert login("west_admin").post("/points/cashouts", json={"community_id": east_id, "year": year,
+                                                              "income": "100000"}).status_code == 403
+    computed = east.post("/points/cashouts", json={"community_id": east_id, "year": year, "income": "100000.00"})
+    assert computed.status_code == 201, computed.get_json()
+    result = computed.get_json()
+    assert result["pool"] == "20000.00" and result["percent"] == 20 and result["reproduced"] is True
+    shares_by_home = {r["household_id"]: (r["points"], r["share"]) for r in result["rows"]}
+    assert sum(Decimal(share) for _, share in shares_by_home.values()) == Decimal("20000.00")
+    assert shares_by_home[home["id"]][0] == 10
+    total = result["total_points"]
+    assert abs(Decimal(shares_by_home[home["id"]][1]) - Decimal(20000) * 10 / total) < Decimal("0.01")
+    assert east.post("/points/cashouts", json={"community_id": east_id, "year": year, "income": "1"}
+                     ).status_code == 409
+    public = login.anonymous().get(f"/points/cashouts/{result['id']}").get_json()
+    assert "褚*平户" in [r["household"] for r in public["rows"]] and "幸福里" not in str(public["rows"])
+
+    exported = east.get(f"/points/cashouts/{result['id']}/export.xlsx")
+    assert exported.status_code == 200 and "spreadsheetml" in exported.mimetype
+    sheet = load_workbook(BytesIO(exported.get_data())).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[1][:2] == ["集体经济收益（元）", "100000.00"] and values[4] == ["序号", "家庭户", "全年积分", "分红金额（元）"]
+    assert any(row[1] == "幸福里3号楼2单元101（户主 褚建平）" and row[2] == 10 for row in values[5:])
+    assert round(sum(row[3] for row in values[5:]), 2) == 20000
+    assert login("west_admin").get(f"/points/cashouts/{result['id']}/export.xlsx").status_code == 403
+
+    # A later reversal in that year shows: the kept result no longer follows from the ledger.
+    entry = next(e for e in entries(head) if e["item_code"] == "B03")
+    assert east.post(f"/points/entries/{entry['id']}/reverse", json={"reason": "重复申报"}).status_code == 201
+    assert login.anonymous().get(f"/points/cashouts/{result['id']}").get_json()["reproduced"] is False
