@@ -66,6 +66,18 @@ def balance_of(user_id: int) -> int:
     return db.session.scalar(select(PointAccount.balance).where(PointAccount.user_id == user_id)) or 0
 
 
+def points_summary(user_id: int, date_from: date | None = None, date_to: date | None = None) -> dict:
+    """双积分: what a person earned (in the months of the range, earnings less reversals) and holds now,
+    for their service record and their employer's report."""
+    stmt = select(func.coalesce(func.sum(PointEntry.points), 0)).where(
+        PointEntry.user_id == user_id, PointEntry.kind.in_((EARN, REVERSE)))
+    if date_from is not None:
+        stmt = stmt.where(PointEntry.period >= date_from.strftime("%Y-%m"))
+    if date_to is not None:
+        stmt = stmt.where(PointEntry.period <= date_to.strftime("%Y-%m"))
+    return {"earned": int(db.session.scalar(stmt) or 0), "balance": balance_of(user_id)}
+
+
 def _ensure_account(user_id: int) -> None:
     if db.session.scalar(select(PointAccount.id).where(PointAccount.user_id == user_id)) is not None:
         return

@@ -412,3 +412,25 @@ def test_a_yearly_cash_out_shares_the_pool_exactly_by_household_points_and_expor
     entry = next(e for e in entries(head) if e["item_code"] == "B03")
     assert east.post(f"/points/entries/{entry['id']}/reverse", json={"reason": "重复申报"}).status_code == 201
     assert login.anonymous().get(f"/points/cashouts/{result['id']}").get_json()["reproduced"] is False
+
+
+def test_a_party_members_points_show_on_the_record_and_in_the_employer_report(login, areas):
+    """双积分: the member's community points beside the service record, and in the report to the employer."""
+    import csv
+    import io
+
+    from app.members.models import PartyMember
+
+    member = db.session.scalar(select(PartyMember).where(PartyMember.status == "approved",
+                                                         PartyMember.area_path.startswith(areas["东城社区"].path)))
+    east = login("east_admin")
+    record = east.get(f"/party-members/{member.id}/record").get_json()
+    earned = db.session.scalar(select(func.sum(PointEntry.points)).where(
+        PointEntry.user_id == member.user_id, PointEntry.kind.in_(("earn", "reverse"))))
+    assert record["points"]["earned"] == earned > 0
+    assert record["points"]["balance"] == db.session.scalar(
+        select(PointAccount.balance).where(PointAccount.user_id == member.user_id))
+    report = east.get(f"/party-members/{member.id}/report.csv")
+    rows = list(csv.reader(io.StringIO(report.get_data().decode("utf-8-sig"))))
+    line = next(r for r in rows if r and r[0] == "社区积分（双积分）")
+    assert line[1].startswith(f"期间获得 {earned} 分")
