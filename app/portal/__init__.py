@@ -24,7 +24,7 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = app.config.get("PORTAL_SECURE_COOKIES", app.config["PRODUCTION"])
     csrf.init_app(app)
 
-    from app.portal import console, filters, resident
+    from app.portal import console, filters, resident, resident_points  # noqa: F401 - its routes join resident.bp
 
     filters.register(app)
     app.register_blueprint(resident.bp)
