@@ -463,6 +463,19 @@ class JoinHousehold(View):
         return points.household_book(actor)
 
 
+@blp.route("/household/head")
+class HouseholdHead(View):
+    @blp.arguments(Schema.from_dict({"user_id": fields.Integer(required=True, metadata={
+        "description": "本户另一位成员的用户 id"})}, name="HouseholdHeadArgs"))
+    @blp.response(200, HouseholdSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args):
+        """户主转给本户另一位成员"""
+        actor = current_actor()
+        points.transfer_head(actor, **args)
+        return points.household_book(actor)
+
+
 @blp.route("/household/leave")
 class LeaveHousehold(View):
     @blp.response(204)

@@ -16,7 +16,7 @@ TOP = 10
 
 
 def public_board(community_id: int) -> dict:
-    community = points._community(community_id)
+    community = points.get_community(community_id)
     anonymous = Actor.anonymous()
     scheme = ledger.scheme_in_effect(community.id, points.local_today())
     latest_evaluation = db.session.scalar(

@@ -22,7 +22,7 @@ from app.core.time import utcnow
 from app.extensions import db
 from app.points import ledger
 from app.points.models import RANKED_KINDS, Cashout, Household, PointEntry
-from app.points.service import _community, _require_admin, months_of, person_names
+from app.points.service import get_community, months_of, person_names, require_admin
 
 NOTICE_DAYS = 7
 FEN = Decimal("0.01")
@@ -67,8 +67,8 @@ def _money(value) -> Decimal:
 
 def compute(actor: Actor, *, community_id: int, year: int, income) -> Cashout:
     """Compute and keep a year's cash-out from the community's income, for a notice period."""
-    community = _community(community_id)
-    _require_admin(actor, community.path)
+    community = get_community(community_id)
+    require_admin(actor, community.path)
     income = _money(income)
     scheme = ledger.scheme_in_effect(community.id, date(year, 12, 31))
     if scheme is None:
@@ -96,7 +96,7 @@ def _load(cashout_id: int) -> Cashout:
 
 
 def list_cashouts(*, community_id: int, limit: int | None = None, cursor: str | None = None) -> Page:
-    community = _community(community_id)
+    community = get_community(community_id)
     return paginate(select(Cashout).where(Cashout.community_id == community.id), Cashout.id, limit=limit,
                     cursor=cursor)
 
@@ -133,7 +133,7 @@ COLUMNS = ["序号", "家庭户", "全年积分", "分红金额（元）"]
 def to_xlsx(actor: Actor, cashout_id: int) -> tuple[bytes, str]:
     """The payment list for the community's admins."""
     cashout = _load(cashout_id)
-    _require_admin(actor, cashout.area_path)
+    require_admin(actor, cashout.area_path)
     result = view(actor, cashout_id)
     book, sheet = exports.workbook(f"{cashout.year}年积分兑现")
     exports.append(sheet, [f"{cashout.year} 年积分兑现（年兑现）", "", "", ""])

@@ -33,7 +33,7 @@ from app.points.models import (
     Objection,
     PointScheme,
 )
-from app.points.service import _community, _require_admin, months_of, person_names, tier_of
+from app.points.service import get_community, months_of, person_names, require_admin, tier_of
 
 NOTICE_DAYS = 5
 MAKER_ROLES = (*ADMIN_ROLES, GRID_WORKER)
@@ -57,7 +57,7 @@ def _score(scheme: PointScheme, raw: dict) -> tuple[dict, int]:
 
 def create_evaluation(actor: Actor, *, community_id: int, period: str, scores: list[dict]) -> Evaluation:
     """The evaluation group (an admin or grid worker of the community) scores households for a past month."""
-    community = _community(community_id)
+    community = get_community(community_id)
     if not actor.is_authenticated:
         raise Unauthorized()
     if not actor.covers(community.path, ADMIN_ROLES) and not _works_in(actor, community.path):
@@ -103,7 +103,7 @@ def _load(evaluation_id: int, *, lock: bool = False) -> Evaluation:
 
 
 def _checker(actor: Actor, evaluation: Evaluation, what: str) -> None:
-    _require_admin(actor, evaluation.area_path)
+    require_admin(actor, evaluation.area_path)
     if actor.user_id == evaluation.made_by:
         raise Forbidden(f"评分人不能{what}自己的评议结果，请由另一位管理员审核。")
 
@@ -163,7 +163,7 @@ def answer_objection(actor: Actor, objection_id: int, *, uphold: bool, answer: s
     if objection is None:
         raise NotFound("异议不存在。")
     evaluation = _load(objection.evaluation_id)
-    _require_admin(actor, evaluation.area_path)
+    require_admin(actor, evaluation.area_path)
     if objection.status != OPEN:
         raise Conflict("该异议已答复。")
     if evaluation.status != NOTICE:
@@ -219,7 +219,7 @@ def finalise(actor: Actor, evaluation_id: int) -> Evaluation:
 def list_evaluations(actor: Actor, *, community_id: int, limit: int | None = None,
                      cursor: str | None = None) -> Page:
     """Published and final results for everyone; drafts too for the community's staff."""
-    community = _community(community_id)
+    community = get_community(community_id)
     stmt = select(Evaluation).where(Evaluation.community_id == community.id)
     if not (actor.covers(community.path, ADMIN_ROLES) or _works_in(actor, community.path)):
         stmt = stmt.where(Evaluation.status != EVAL_DRAFT)

@@ -203,18 +203,18 @@ def settle(source_type: str, source_id: int, *, user_id: int | None, area_path: 
             delta = -min(-delta, balance_of(user_id))
         if delta == 0:
             return None
-        entry = post(user_id=user_id, points=delta, kind=EARN if delta > 0 and not lines else
-                     (EARN if delta > 0 else REVERSE), source_type=source_type, source_id=source_id,
+        entry = post(user_id=user_id, points=delta, kind=EARN if delta > 0 else REVERSE,
+                     source_type=source_type, source_id=source_id,
                      community_id=community_id, area_path=area_path,
                      rule=Rule(item.scheme_id, item.code, item.name), note=note or item.name,
                      approved_by=approved_by, period=period, revision=len(lines))
         if entry is not None:
-            _tell(entry)
+            tell(entry)
             return entry
     return None
 
 
-def _tell(entry: PointEntry) -> None:
+def tell(entry: PointEntry) -> None:
     verb = "获得" if entry.points > 0 else "冲正"
     notify([entry.user_id], "points.received", title=f"积分{verb} {abs(entry.points)} 分：{entry.item_name}"[:100],
            body=entry.note, page="pages/points/index",

@@ -49,14 +49,14 @@ def local_today() -> date:
     return to_local(utcnow()).date()
 
 
-def _community(community_id: int) -> Area:
+def get_community(community_id: int) -> Area:
     area = get_area(community_id)
     if area.level != COMMUNITY:
         raise NotFound("社区不存在。")
     return area
 
 
-def _require_admin(actor: Actor, area_path: str) -> None:
+def require_admin(actor: Actor, area_path: str) -> None:
     if not actor.is_authenticated:
         raise Unauthorized()
     if not actor.has_role(*ADMIN_ROLES):
@@ -75,8 +75,8 @@ def communities_for(actor: Actor) -> list[Area]:
 
 def scheme_versions(actor: Actor, community_id: int) -> list[PointScheme]:
     """Every version of a community's scheme, newest first, for its admins (a handful a year)."""
-    community = _community(community_id)
-    _require_admin(actor, community.path)
+    community = get_community(community_id)
+    require_admin(actor, community.path)
     return list(db.session.scalars(select(PointScheme).where(PointScheme.community_id == community.id)
                                    .order_by(PointScheme.version.desc()).limit(50)))
 
@@ -147,8 +147,8 @@ def tier_of(scheme: PointScheme, total: int) -> str:
 def create_scheme(actor: Actor, *, community_id: int, title: str, items: list[dict],
                   indicators: list[dict] | None = None, tiers: list[dict] | None = None) -> PointScheme:
     """A new draft version of a community's scheme; published, it applies from the next month."""
-    community = _community(community_id)
-    _require_admin(actor, community.path)
+    community = get_community(community_id)
+    require_admin(actor, community.path)
     indicators, tiers = _check_indicators(indicators, tiers)
     version = (db.session.scalar(select(func.max(PointScheme.version))
                                  .where(PointScheme.community_id == community.id)) or 0) + 1
@@ -171,7 +171,7 @@ def publish_scheme(actor: Actor, scheme_id: int) -> PointScheme:
     scheme = db.session.scalar(select(PointScheme).where(PointScheme.id == scheme_id).with_for_update())
     if scheme is None:
         raise NotFound("积分方案不存在。")
-    _require_admin(actor, scheme.area_path)
+    require_admin(actor, scheme.area_path)
     if scheme.status != DRAFT:
         raise Conflict("该方案已发布；如需调整，请新建一个版本。")
     today = local_today()
@@ -193,7 +193,7 @@ def get_scheme(actor: Actor, scheme_id: int) -> PointScheme:
 
 def schemes_of(actor: Actor, community_id: int, *, limit: int | None = None, cursor: str | None = None) -> Page:
     """Published versions for everyone; drafts too for the community's admins."""
-    community = _community(community_id)
+    community = get_community(community_id)
     stmt = select(PointScheme).where(PointScheme.community_id == community.id)
     if not actor.covers(community.path, ADMIN_ROLES):
         stmt = stmt.where(PointScheme.status == PUBLISHED)
@@ -201,7 +201,7 @@ def schemes_of(actor: Actor, community_id: int, *, limit: int | None = None, cur
 
 
 def current_scheme(community_id: int) -> PointScheme:
-    community = _community(community_id)
+    community = get_community(community_id)
     scheme = ledger.scheme_in_effect(community.id, local_today())
     if scheme is None:
         raise NotFound("该社区尚未发布积分方案。")
@@ -255,6 +255,27 @@ def join_household(actor: Actor, *, join_code: str) -> Household:
     return household
 
 
+def transfer_head(actor: Actor, *, user_id: int) -> Household:
+    """The head hands the household over to another of its members."""
+    if not actor.is_authenticated:
+        raise Unauthorized()
+    household = ledger.household_of(actor.user_id)
+    if household is None:
+        raise NotFound("您还没有加入家庭户。")
+    if household.head_id != actor.user_id:
+        raise Forbidden("只有户主可以变更户主。")
+    member = db.session.scalar(select(HouseholdMember.id).where(HouseholdMember.household_id == household.id,
+                                                                HouseholdMember.user_id == user_id))
+    if member is None or user_id == actor.user_id:
+        raise Invalid("新户主须是本户的其他成员。", errors={"user_id": ["不是本户其他成员"]})
+    household.head_id = user_id
+    db.session.flush()
+    notify([user_id], "points.household_head", title="您已成为家庭户户主", body="原户主已将户主转给您。",
+           page="pages/points/household", data={"subject": "家庭户户主", "status": "已变更"},
+           subject=("household", household.id))
+    return household
+
+
 def leave_household(actor: Actor) -> None:
     if not actor.is_authenticated:
         raise Unauthorized()
@@ -265,7 +286,7 @@ def leave_household(actor: Actor) -> None:
     others = db.session.scalar(select(func.count(HouseholdMember.id)).where(
         HouseholdMember.household_id == household.id, HouseholdMember.user_id != actor.user_id))
     if household.head_id == actor.user_id and others:
-        raise Conflict("户主须先将户主转给其他成员，才能退出。")
+        raise Conflict("户主须先将户主转给本户其他成员，才能退出。")
     db.session.delete(member)
     db.session.flush()
 
@@ -277,7 +298,7 @@ def _name(user_id: int) -> str:
 
 def households_in(actor: Actor, community_id: int, *, limit: int = 500) -> list[dict]:
     """The community's households for its staff (the evaluation group's scoring sheet), by place and door."""
-    community = _community(community_id)
+    community = get_community(community_id)
     if not (actor.covers(community.path, ADMIN_ROLES)
             or any(p.startswith(community.path) for p in actor.paths(("grid_worker",)))):
         raise Forbidden("只有本社区的工作人员可以查看家庭户。")
@@ -342,8 +363,8 @@ def my_entries(actor: Actor, *, limit: int | None = None, cursor: str | None = N
 def community_entries(actor: Actor, *, community_id: int, user_id: int | None = None,
                       limit: int | None = None, cursor: str | None = None) -> Page:
     """The ledger of a community, for its staff."""
-    community = _community(community_id)
-    _require_admin(actor, community.path)
+    community = get_community(community_id)
+    require_admin(actor, community.path)
     stmt = select(PointEntry).where(PointEntry.community_id == community.id)
     if user_id is not None:
         stmt = stmt.where(PointEntry.user_id == user_id)
@@ -356,7 +377,7 @@ def reverse_entry(actor: Actor, entry_id: int, *, reason: str) -> PointEntry:
     if entry is None:
         raise NotFound("积分记录不存在。")
     community = db.session.get(Area, entry.community_id)
-    _require_admin(actor, community.path)
+    require_admin(actor, community.path)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("请填写冲正原因。", errors={"reason": ["必填"]})
@@ -373,7 +394,7 @@ def reverse_entry(actor: Actor, entry_id: int, *, reason: str) -> PointEntry:
     if reversal is None:
         raise Conflict("该记录刚被其他人处理过，请刷新后重试。")
     audit.act("points.reverse", entry_id=entry.id, points=-amount)
-    ledger._tell(reversal)
+    ledger.tell(reversal)
     return reversal
 
 
@@ -494,7 +515,7 @@ class RankRow:
 
 
 def _scope_path(community_id: int, grid_id: int | None) -> str:
-    community = _community(community_id)
+    community = get_community(community_id)
     if grid_id is None:
         return community.path
     grid = get_area(grid_id)
@@ -511,7 +532,7 @@ def ranking(actor: Actor, *, community_id: int, grid_id: int | None = None, peri
     Public boards mask the names; `full_names` is for the community's staff only (checked here)."""
     path = _scope_path(community_id, grid_id)
     if full_names:
-        _require_admin(actor, path)
+        require_admin(actor, path)
     label, months = months_of(period, at)
     if by not in ("person", "household"):
         raise Invalid("排行对象应为 person 或 household。", errors={"by": ["无效"]})

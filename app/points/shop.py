@@ -22,7 +22,7 @@ from app.extensions import db
 from app.notifications.service import notify
 from app.points import ledger
 from app.points.models import EXPIRED, PICKED_UP, REFUND, RESERVED, SPEND, Redemption, ShopItem
-from app.points.service import _community, _require_admin
+from app.points.service import get_community, require_admin
 
 HOLD = timedelta(days=7)
 PICKUP_ROLES = (*ADMIN_ROLES, GRID_WORKER)
@@ -34,8 +34,8 @@ class SoldOut(Conflict):
 
 def create_item(actor: Actor, *, community_id: int, name: str, price: int, stock: int,
                 description: str = "") -> ShopItem:
-    community = _community(community_id)
-    _require_admin(actor, community.path)
+    community = get_community(community_id)
+    require_admin(actor, community.path)
     name = (name or "").strip()
     if not name:
         raise Invalid("请填写商品名称。", errors={"name": ["必填"]})
@@ -51,7 +51,7 @@ def create_item(actor: Actor, *, community_id: int, name: str, price: int, stock
 
 def restock(actor: Actor, item_id: int, *, add: int) -> ShopItem:
     item = _item(item_id)
-    _require_admin(actor, item.area_path)
+    require_admin(actor, item.area_path)
     if add <= 0:
         raise Invalid("补货数量须大于 0。", errors={"add": ["须大于 0"]})
     db.session.execute(update(ShopItem).where(ShopItem.id == item.id).values(stock=ShopItem.stock + add))
@@ -68,7 +68,7 @@ def _item(item_id: int) -> ShopItem:
 
 
 def list_items(*, community_id: int, limit: int | None = None, cursor: str | None = None) -> Page:
-    community = _community(community_id)
+    community = get_community(community_id)
     return paginate(select(ShopItem).where(ShopItem.community_id == community.id, ShopItem.active.is_(True)),
                     ShopItem.id, limit=limit, cursor=cursor)
 
@@ -91,16 +91,20 @@ def redeem(actor: Actor, item_id: int) -> Redemption:
                                .values(stock=ShopItem.stock - 1).execution_options(synchronize_session=False))
     if taken.rowcount != 1:
         raise SoldOut()
-    redemption = Redemption(user_id=actor.user_id, shop_item_id=item.id, shop_item=item, area_path=item.area_path,
-                            price=item.price, code=_new_code(), status=RESERVED, expires_at=utcnow() + HOLD)
-    try:
-        with db.session.begin_nested():
-            db.session.add(redemption)
-            db.session.flush()
-    except IntegrityError:  # the one-in-a-hundred-million code clash: draw again
-        redemption.code = _new_code()
-        db.session.add(redemption)
-        db.session.flush()
+    redemption = None
+    for _attempt in range(3):  # an 8-digit code clashes once in a hundred million: draw again
+        candidate = Redemption(user_id=actor.user_id, shop_item_id=item.id, shop_item=item, area_path=item.area_path,
+                               price=item.price, code=_new_code(), status=RESERVED, expires_at=utcnow() + HOLD)
+        try:
+            with db.session.begin_nested():
+                db.session.add(candidate)
+                db.session.flush()
+        except IntegrityError:
+            continue
+        redemption = candidate
+        break
+    if redemption is None:
+        raise Conflict("兑换暂时失败，请重试。")
     entry = ledger.post(user_id=actor.user_id, points=-item.price, kind=SPEND, source_type="redemption",
                         source_id=redemption.id, community_id=item.community_id, area_path=item.area_path,
                         note=f"兑换：{item.name}", revision=0)

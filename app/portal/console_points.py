@@ -7,6 +7,8 @@ from flask import flash, redirect, render_template, request, url_for
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER
 from app.core import inputs
 from app.core.errors import Invalid, NotFound
+from app.core.exports import XLSX_MIMETYPE, attachment
+from app.points import cashout as cashouts
 from app.points import evaluation as evaluations
 from app.points import ledger, shop
 from app.points import service as points
@@ -242,3 +244,36 @@ def points_objection_answer(objection_id):
     ok, objection = web.attempt(answer, success="已答复。")
     return redirect(url_for("console.points_evaluation_detail", evaluation_id=objection.evaluation_id) if ok
                     else url_for("console.points_evaluations"))
+
+
+# -- the yearly cash-out (年兑现) ---------------------------------------------------------------------
+
+@bp.get("/points/cashouts")
+@roles_required(*ADMIN_ROLES)
+def points_cashouts():
+    communities, community = _community_choice()
+    actor = staff_actor()
+    page = cashouts.list_cashouts(community_id=community.id, **web.page_args())
+    shown = web.query_int("id") or (page.items[0].id if page.items else None)
+    result = cashouts.view(actor, shown) if shown else None
+    if result is not None and result["community_id"] != community.id:
+        raise NotFound("积分兑现记录不存在。")
+    return render_template("console/points_cashouts.html", communities=communities, community=community,
+                           page=page, result=result, year=points.local_today().year - 1)
+
+
+@bp.post("/points/cashouts")
+@roles_required(*ADMIN_ROLES)
+def points_cashout_compute():
+    community_id = web.number("community_id") or 0
+    ok, made = web.attempt(lambda: cashouts.compute(staff_actor(), community_id=community_id,
+                                                    year=web.number("year") or 0, income=web.text("income", 20)),
+                           success="已计算，公示 7 天后按发放表发放。")
+    return redirect(url_for("console.points_cashouts", community_id=community_id, id=made.id if ok else None))
+
+
+@bp.get("/points/cashouts/<int:cashout_id>.xlsx")
+@roles_required(*ADMIN_ROLES)
+def points_cashout_export(cashout_id):
+    data, filename = cashouts.to_xlsx(staff_actor(), cashout_id)
+    return attachment(data, XLSX_MIMETYPE, filename)

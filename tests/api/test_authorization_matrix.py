@@ -119,7 +119,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/points/schemes/{scheme_id}"): ALL, ("POST", "/points/schemes/{scheme_id}/publish"): EAST,
     ("GET", "/points/me"): USERS, ("GET", "/points/me/entries"): USERS, ("GET", "/points/household"): USERS,
     ("POST", "/points/households"): USERS, ("POST", "/points/households/join"): USERS,
-    ("POST", "/points/household/leave"): USERS,
+    ("POST", "/points/household/leave"): USERS, ("POST", "/points/household/head"): USERS,
     ("GET", "/points/entries"): EAST, ("POST", "/points/entries/{point_entry_id}/reverse"): EAST,
     ("GET", "/points/applications"): USERS, ("POST", "/points/applications"): USERS,
     # the owner applied; an applicant never decides their own application
@@ -298,6 +298,7 @@ def _body(method, path, world):
             {"code": "B01", "name": "矩阵项目", "points": 1, "kind": "applied"}]},
         "/points/households": {"place_id": p["place_id"], "room": "矩阵101"},
         "/points/households/join": {"join_code": "ZZZZZZ"},
+        "/points/household/head": {"user_id": 1},
         "/points/entries/{point_entry_id}/reverse": {"reason": "矩阵冲正"},
         "/points/applications": {"item_id": 1, "note": "矩阵申请"},
         "/points/applications/{application_id}/decision": {"approve": True},

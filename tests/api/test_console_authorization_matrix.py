@@ -81,10 +81,13 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/console/points/evaluations/<int:evaluation_id>"): EAST,
     ("POST", "/console/points/evaluations/<int:evaluation_id>/<any(publish, finalise):step>"): EAST,
     ("POST", "/console/points/objections/<int:objection_id>/answer"): EAST,
+    ("GET", "/console/points/cashouts"): ADMINS, ("POST", "/console/points/cashouts"): EAST,
+    ("GET", "/console/points/cashouts/<int:cashout_id>.xlsx"): EAST,
 }
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
 CONSOLE_DOWNLOADS = {("GET", "/console/codes/<int:code_id>/image"), ("POST", "/console/codes/sheet"),
+                     ("GET", "/console/points/cashouts/<int:cashout_id>.xlsx"),
                      ("GET", "/console/stats/chart/<name>.svg"), ("GET", "/console/stats/export.<fmt>"),
                      ("GET", "/console/proofs/<string:code>.pdf")}
 # Served outside both blueprints: static assets, and uploaded images at unguessable names.
@@ -174,6 +177,7 @@ def _form(rule: str, cw) -> dict:
         "/console/points/pickup": {"code": p["pickup_code"]},
         "/console/points/evaluations": {"community_id": east.id, "period": "2026-01"},
         "/console/points/objections/<int:objection_id>/answer": {"uphold": "0", "answer": "矩阵答复"},
+        "/console/points/cashouts": {"community_id": east.id, "year": "2025", "income": "1000"},
     }
     return forms.get(rule, {})
 

@@ -51,6 +51,7 @@ CONSOLE_CALLS = {
     "/console/stats/chart/<name>.svg": ("GET", "/console/stats/chart/status.svg", None),
     "/console/stats/export.<fmt>": ("GET", "/console/stats/export.csv", None),
     "/console/proofs/<string:code>.pdf": ("GET", "/console/proofs/{cert_code}.pdf", None),
+    "/console/points/cashouts/<int:cashout_id>.xlsx": ("GET", "/console/points/cashouts/{cashout_id}.xlsx", None),
 }
 CONSOLE_FILE_RULE = re.compile(r"(\.\w+|\.<\w+>|/image|/sheet|/file)$")
 

@@ -176,6 +176,12 @@ def test_a_household_book_adds_up_its_members_and_the_boards_mask_names(login, a
     assert joined["join_code"] is None and len(joined["members"]) == 2
     assert head.post("/points/households", json={"place_id": _place("幸福里3号楼2单元"), "room": "602"}
                      ).status_code == 409
+    assert head.post("/points/household/leave").status_code == 409  # a head with members hands over first
+    spouse_id = me(spouse)["id"]
+    assert spouse.post("/points/household/head", json={"user_id": me(head)["id"]}).status_code == 403
+    handed = head.post("/points/household/head", json={"user_id": spouse_id}).get_json()
+    assert [m["is_head"] for m in handed["members"] if m["user_id"] == spouse_id] == [True]
+    assert spouse.post("/points/household/head", json={"user_id": me(head)["id"]}).status_code == 200
     approver = login("east_admin")
     for api, code_, times in ((head, "B02", 2), (spouse, "B03", 1)):
         for _ in range(times):

@@ -117,3 +117,29 @@ def test_the_monthly_evaluation_in_the_console(page_factory, live_server, width)
         assert page.get_by_text("您是评分人").is_visible()
         assert "86" in page.locator("table").first.inner_text()
         check_page(page, shot, "points-evaluation-draft", width)
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_yearly_cash_out_in_the_console(page_factory, live_server, width):
+    page, base, shot = page_factory(width, mobile=width == 375)
+    console_login(page, base, "east_admin")
+    page.goto(base + "/console/points/cashouts")
+    if width == 375:
+        assert page.get_by_text("还没有计算过年兑现").is_visible()
+        check_page(page, shot, "points-cashouts-empty", width)
+        page.click("summary:has-text('计算年兑现')")
+        from app.core.time import to_local, utcnow
+
+        page.fill("#year", str(to_local(utcnow()).year))
+        page.fill("#income", "500000")
+        page.click("button:has-text('计算')")
+        page.wait_for_load_state("load")
+        assert page.get_by_text("已计算，公示 7 天后按发放表发放。").is_visible()
+    assert page.get_by_text("分红池 100000.00 元").is_visible()
+    assert page.get_by_text("与台账一致").is_visible()
+    table = page.locator("table").inner_text()
+    assert "户主 刘建军" in table
+    check_page(page, shot, "points-cashouts", width)
+    with page.expect_download() as download:
+        page.click("text=导出发放表（电子表格）")
+    assert download.value.suggested_filename.endswith("积分兑现.xlsx")
