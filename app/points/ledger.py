@@ -203,7 +203,8 @@ def settle(source_type: str, source_id: int, *, user_id: int | None, area_path: 
             delta = -min(-delta, balance_of(user_id))
         if delta == 0:
             return None
-        entry = post(user_id=user_id, points=delta, kind=EARN if delta > 0 else REVERSE,
+        # The first line earns (a deduction item earns negative points); a later one corrects it.
+        entry = post(user_id=user_id, points=delta, kind=EARN if delta > 0 or not lines else REVERSE,
                      source_type=source_type, source_id=source_id,
                      community_id=community_id, area_path=area_path,
                      rule=Rule(item.scheme_id, item.code, item.name), note=note or item.name,
