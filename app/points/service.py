@@ -490,16 +490,20 @@ def months_of(period: str, at: str | None) -> tuple[str, list[str]]:
         if period == "month":
             label = at or today.strftime("%Y-%m")
             year, month = (int(x) for x in label.split("-"))
-            return f"{year:04d}-{month:02d}", [f"{year:04d}-{month:02d}"] if 1 <= month <= 12 else []
+            if not (1 <= month <= 12 and 1 <= year <= 9999):
+                raise ValueError
+            return f"{year:04d}-{month:02d}", [f"{year:04d}-{month:02d}"]
         if period == "quarter":
             label = at or f"{today.year}-Q{(today.month - 1) // 3 + 1}"
             year, quarter = label.split("-Q")
             q = int(quarter)
-            if not 1 <= q <= 4:
+            if not (1 <= q <= 4 and 1 <= int(year) <= 9999):
                 raise ValueError
             return label, [f"{int(year):04d}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
         if period == "year":
             year = int(at or today.year)
+            if not 1 <= year <= 9999:
+                raise ValueError
             return str(year), [f"{year:04d}-{m:02d}" for m in range(1, 13)]
     except ValueError as exc:
         raise Invalid("期间格式有误：月度为 YYYY-MM，季度为 YYYY-Qn，年度为 YYYY。", errors={"at": ["格式有误"]}) from exc

@@ -440,3 +440,14 @@ def test_a_party_members_points_show_on_the_record_and_in_the_employer_report(lo
     rows = list(csv.reader(io.StringIO(report.get_data().decode("utf-8-sig"))))
     line = next(r for r in rows if r and r[0] == "社区积分（双积分）")
     assert line[1].startswith(f"期间获得 {earned} 分")
+
+
+def test_periods_that_do_not_exist_are_a_chinese_422(login, areas):
+    east = areas["东城社区"].id
+    for query in ("period=month&at=2026-13", "period=month&at=2026-00", "period=quarter&at=2026-Q5",
+                  "period=year&at=abcd", "period=quarter&at=2026"):
+        res = login.anonymous().get(f"/points/rankings?community_id={east}&{query}")
+        assert res.status_code == 422 and "期间格式" in res.get_json()["message"], query
+    bad_month = login("east_admin").post("/points/evaluations", json={
+        "community_id": east, "period": "2026-00", "scores": [{"household_id": 1, "scores": {}}]})
+    assert bad_month.status_code == 422
