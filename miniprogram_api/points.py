@@ -324,7 +324,7 @@ class AnswerArgs(Schema):
 class CashoutArgs(Schema):
     community_id = fields.Integer(required=True)
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
-    income = fields.Decimal(required=True, places=2, as_string=True, validate=validate.Range(min=0.01),
+    income = fields.Decimal(required=True, places=2, as_string=True,
                             metadata={"description": "该年集体经济收益（元）；分红池 = 收益 × 方案的分红比例（默认 20%）"})
 
 
