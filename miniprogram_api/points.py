@@ -580,7 +580,7 @@ class Redeem(View):
     @blp.response(201, RedemptionSchema)
     @blp.doc(security=BEARER)
     def post(self, shop_item_id):
-        """兑换：预留积分与库存并给出领取码；兑完返回 409，余额不足返回 409；逾期未领取自动退回"""
+        """兑换：预留积分与库存并给出领取码；兑完或余额不足返回 409；逾期未领取自动退回。带 Idempotency-Key 可安全重试"""
         return shop.redeem(current_actor(), shop_item_id)
 
 

@@ -148,7 +148,7 @@ def confirm_pickup(actor: Actor, *, code: str) -> Redemption:
         raise Forbidden("只有社区工作人员可以确认领取。")
     redemption = db.session.scalar(select(Redemption).where(Redemption.code == (code or "").strip())
                                    .where(_pickup_scope(actor))
-                                   .with_for_update().execution_options(populate_existing=True))
+                                   .with_for_update(of=Redemption).execution_options(populate_existing=True))
     if redemption is None:
         raise NotFound("领取码无效，或不属于您管辖的社区。")
     if redemption.status != RESERVED:
@@ -163,7 +163,7 @@ def expire_due(limit: int = 500) -> int:
     """Reservations not picked up in time: the stock and the points go back."""
     due = list(db.session.scalars(
         select(Redemption).where(Redemption.status == RESERVED, Redemption.expires_at <= utcnow())
-        .order_by(Redemption.id).limit(limit).with_for_update(skip_locked=True)))
+        .order_by(Redemption.id).limit(limit).with_for_update(skip_locked=True, of=Redemption)))
     for redemption in due:
         redemption.status = EXPIRED
         db.session.execute(update(ShopItem).where(ShopItem.id == redemption.shop_item_id)
