@@ -33,7 +33,7 @@ from app.points.models import (
     Objection,
     PointScheme,
 )
-from app.points.service import get_community, months_of, person_names, require_admin, tier_of
+from app.points.service import get_community, months_of, person_names, require_admin, tier_of, works_in
 
 NOTICE_DAYS = 5
 MAKER_ROLES = (*ADMIN_ROLES, GRID_WORKER)
@@ -60,7 +60,7 @@ def create_evaluation(actor: Actor, *, community_id: int, period: str, scores: l
     community = get_community(community_id)
     if not actor.is_authenticated:
         raise Unauthorized()
-    if not actor.covers(community.path, ADMIN_ROLES) and not _works_in(actor, community.path):
+    if not actor.covers(community.path, ADMIN_ROLES) and not works_in(actor, community.path):
         raise Forbidden("只有本社区的工作人员可以评议。")
     label, _months = months_of("month", period)
     scheme = ledger.scheme_in_effect(community.id, _month_start(label))
@@ -86,10 +86,6 @@ def create_evaluation(actor: Actor, *, community_id: int, period: str, scores: l
     db.session.flush()
     audit.act("points.create_evaluation", evaluation_id=evaluation.id, period=label)
     return evaluation
-
-
-def _works_in(actor: Actor, community_path: str) -> bool:
-    return any(p.startswith(community_path) for p in actor.paths((GRID_WORKER,)))
 
 
 def _load(evaluation_id: int, *, lock: bool = False) -> Evaluation:
@@ -221,7 +217,7 @@ def list_evaluations(actor: Actor, *, community_id: int, limit: int | None = Non
     """Published and final results for everyone; drafts too for the community's staff."""
     community = get_community(community_id)
     stmt = select(Evaluation).where(Evaluation.community_id == community.id)
-    if not (actor.covers(community.path, ADMIN_ROLES) or _works_in(actor, community.path)):
+    if not (actor.covers(community.path, ADMIN_ROLES) or works_in(actor, community.path)):
         stmt = stmt.where(Evaluation.status != EVAL_DRAFT)
     return paginate(stmt, Evaluation.id, limit=limit, cursor=cursor)
 
@@ -230,7 +226,7 @@ def view(actor: Actor, evaluation_id: int, *, staff_only: bool = False) -> dict:
     """A result as the public board shows it (households masked), or in full for the community's staff
     (`staff_only`: the console's page, for them alone)."""
     evaluation = _load(evaluation_id)
-    staff = actor.covers(evaluation.area_path, ADMIN_ROLES) or _works_in(actor, evaluation.area_path)
+    staff = actor.covers(evaluation.area_path, ADMIN_ROLES) or works_in(actor, evaluation.area_path)
     if (evaluation.status == EVAL_DRAFT or staff_only) and not staff:
         raise NotFound("月度评议不存在。")
     scheme = db.session.get(PointScheme, evaluation.scheme_id)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
 
-from app.accounts.models import ADMIN_ROLES, User
+from app.accounts.models import ADMIN_ROLES, GRID_WORKER, User
 from app.areas.models import COMMUNITY, GRID, Area, Place
 from app.areas.service import get_area
 from app.core import audit, crypto
@@ -64,12 +63,22 @@ def require_admin(actor: Actor, area_path: str) -> None:
     require_scope(actor, area_path, ADMIN_ROLES)
 
 
+def grid_communities(actor: Actor) -> set[str]:
+    """The paths of the communities the actor's grids lie in ("/1/2/3/4/" → "/1/2/3/"): a grid worker works
+    on their community's points (the supermarket's pick-ups, the evaluation group's scoring)."""
+    return {"/".join(p.split("/")[:-2]) + "/" for p in actor.paths((GRID_WORKER,))}
+
+
+def works_in(actor: Actor, community_path: str) -> bool:
+    """A grid worker of one of the community's grids."""
+    return community_path in grid_communities(actor)
+
+
 def communities_for(actor: Actor) -> list[Area]:
     """The communities whose points the actor works on: those under their admin grants, and the community
     of each grid they work in."""
-    grid_communities = {"/".join(p.split("/")[:-2]) + "/" for p in actor.paths(("grid_worker",))}
     stmt = select(Area).where(Area.level == COMMUNITY,
-                              scope_filter(actor, Area.path, ADMIN_ROLES) | Area.path.in_(grid_communities))
+                              scope_filter(actor, Area.path, ADMIN_ROLES) | Area.path.in_(grid_communities(actor)))
     return list(db.session.scalars(stmt.order_by(Area.path)))
 
 
@@ -300,7 +309,7 @@ def households_in(actor: Actor, community_id: int, *, limit: int = 500) -> list[
     """The community's households for its staff (the evaluation group's scoring sheet), by place and door."""
     community = get_community(community_id)
     if not (actor.covers(community.path, ADMIN_ROLES)
-            or any(p.startswith(community.path) for p in actor.paths(("grid_worker",)))):
+            or works_in(actor, community.path)):
         raise Forbidden("只有本社区的工作人员可以查看家庭户。")
     rows = db.session.execute(
         select(Household.id, Household.room, Place.name, User.real_name, User.display_name)
@@ -508,14 +517,6 @@ def months_of(period: str, at: str | None) -> tuple[str, list[str]]:
     except ValueError as exc:
         raise Invalid("期间格式有误：月度为 YYYY-MM，季度为 YYYY-Qn，年度为 YYYY。", errors={"at": ["格式有误"]}) from exc
     raise Invalid("排行期间应为 month、quarter 或 year。", errors={"period": ["无效"]})
-
-
-@dataclass
-class RankRow:
-    rank: int
-    key: int
-    name: str
-    points: int
 
 
 def _scope_path(community_id: int, grid_id: int | None) -> str:

@@ -22,7 +22,7 @@ from app.extensions import db
 from app.notifications.service import notify
 from app.points import ledger
 from app.points.models import EXPIRED, PICKED_UP, REFUND, RESERVED, SPEND, Redemption, ShopItem
-from app.points.service import get_community, require_admin
+from app.points.service import get_community, grid_communities, require_admin
 
 HOLD = timedelta(days=7)
 PICKUP_ROLES = (*ADMIN_ROLES, GRID_WORKER)
@@ -128,8 +128,8 @@ def my_redemptions(actor: Actor, *, limit: int | None = None, cursor: str | None
 def _pickup_scope(actor: Actor):
     """The community's admins, and the grid workers of any of its grids, hand items over (the supermarket
     belongs to the community, a grid worker's grant to one of its grids)."""
-    grid_communities = {"/".join(path.split("/")[:-2]) + "/" for path in actor.paths((GRID_WORKER,))}
-    return or_(scope_filter(actor, Redemption.area_path, ADMIN_ROLES), Redemption.area_path.in_(grid_communities))
+    return or_(scope_filter(actor, Redemption.area_path, ADMIN_ROLES),
+               Redemption.area_path.in_(grid_communities(actor)))
 
 
 def staff_redemptions(actor: Actor, *, status: str | None = None, limit: int | None = None,
