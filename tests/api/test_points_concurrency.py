@@ -134,3 +134,33 @@ def test_one_resident_racing_themself_never_overspends(app, login):
         assert db.session.scalar(select(PointAccount.balance).where(PointAccount.user_id == uid)) == 5
         assert db.session.scalar(select(func.sum(PointEntry.points)).where(PointEntry.user_id == uid)) == 5
         db.session.remove()
+
+
+def test_two_approvers_deciding_one_application_at_once_pay_it_once(app, login):
+    """grid_east1 (the item's approver) and east_admin approve the same application at the same instant."""
+    from app.extensions import db
+    from app.points.models import PointEntry
+
+    resident = login.resident()
+    uid = resident.get("/me").get_json()["id"]
+    east = login("east_admin")
+    east_id = next(a["id"] for a in east.get("/admin/areas?level=community&limit=100").get_json()["items"]
+                   if a["name"] == "东城社区")
+    item = next(i for i in login.anonymous().get(f"/points/schemes/current?community_id={east_id}").get_json()["items"]
+                if i["code"] == "B01")
+    # A household in 东城's first grid, so that its grid worker approves the item (B01: 网格员审核).
+    place_id = next(p["id"] for p in east.get("/admin/places?limit=100").get_json()["items"] if p["name"] == "东城小区1号楼")
+    assert resident.post("/points/households", json={"place_id": place_id, "room": "9单元909"}).status_code == 201
+    made = resident.post("/points/applications", json={"item_id": item["id"], "note": "门前打扫干净了"}).get_json()
+    approvers = [east, login("grid_east1")] * 5
+
+    def decide(i: int) -> int:
+        return app.test_client().post(f"/mp/v1/points/applications/{made['id']}/decision", json={"approve": True},
+                                      headers={"Authorization": f"Bearer {approvers[i].token}"}).status_code
+
+    codes = Counter(_rush(len(approvers), decide))
+    assert codes == {200: 1, 409: len(approvers) - 1}, codes
+    with app.app_context():
+        lines = db.session.scalars(select(PointEntry.points).where(PointEntry.user_id == uid)).all()
+        assert lines == [item["points"]]
+        db.session.remove()
