@@ -6,6 +6,7 @@ from app.core.exports import FILE_SCHEMA, XLSX_MIMETYPE
 from app.core.inputs import Text
 from app.points import cashout as cashouts
 from app.points import evaluation as evaluations
+from app.points import exports as points_exports
 from app.points import service as points
 from app.points import shop
 from app.points.models import (
@@ -495,6 +496,20 @@ class Entries(View):
     def get(self, args):
         """社区积分台账（社区及以上管理员）"""
         return points.community_entries(current_actor(), **args)
+
+
+@blp.route("/entries/export.xlsx")
+class EntriesExport(View):
+    @blp.arguments(Schema.from_dict({
+        "community_id": fields.Integer(required=True),
+        "year": fields.Integer(required=True, validate=validate.Range(min=2000, max=2100)),
+    }, name="PointBookQuery"), location="query")
+    @blp.response(200, FILE_SCHEMA, content_type=XLSX_MIMETYPE)
+    @blp.doc(security=BEARER)
+    def get(self, args):
+        """导出社区某年的积分台账（Excel，社区及以上管理员）：每条记录的人、户、项目、分值、来源和审核人"""
+        data, filename = points_exports.book_xlsx(current_actor(), **args)
+        return download(data, XLSX_MIMETYPE, filename)
 
 
 @blp.route("/entries/<int:point_entry_id>/reverse")

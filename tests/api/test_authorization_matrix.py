@@ -120,7 +120,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/points/me"): USERS, ("GET", "/points/me/entries"): USERS, ("GET", "/points/household"): USERS,
     ("POST", "/points/households"): USERS, ("POST", "/points/households/join"): USERS,
     ("POST", "/points/household/leave"): USERS, ("POST", "/points/household/head"): USERS,
-    ("GET", "/points/entries"): EAST, ("POST", "/points/entries/{point_entry_id}/reverse"): EAST,
+    ("GET", "/points/entries"): EAST, ("GET", "/points/entries/export.xlsx"): EAST, ("POST", "/points/entries/{point_entry_id}/reverse"): EAST,
     ("GET", "/points/applications"): USERS, ("POST", "/points/applications"): USERS,
     # the owner applied; an applicant never decides their own application
     ("POST", "/points/applications/{application_id}/decision"): EAST,
@@ -321,7 +321,8 @@ QUERIES = {
     "/admin/stats/export.xlsx": "area_id={area_id}", "/admin/stats/monthly.xlsx": "area_id={area_id}&month=2026-10",
     "/party-members/ranking": "community_id={area_id}",
     "/points/schemes": "community_id={area_id}", "/points/schemes/current": "community_id={area_id}",
-    "/points/entries": "community_id={area_id}", "/points/rankings": "community_id={area_id}",
+    "/points/entries": "community_id={area_id}", "/points/entries/export.xlsx": "community_id={area_id}&year=2026",
+    "/points/rankings": "community_id={area_id}",
     "/points/shop/items": "community_id={area_id}", "/points/evaluations": "community_id={area_id}",
     "/points/cashouts": "community_id={area_id}",
 }

@@ -44,6 +44,7 @@ API_CALLS = {
     "/admin/codes/sheet": ("east_admin", ["/admin/codes/sheet?ids={code_id}&kind=qrcode"]),
     "/representatives/{rep_id}/code": ("admin", ["/representatives/{rep_id}/code"]),
     "/points/cashouts/{cashout_id}/export.xlsx": ("east_admin", ["/points/cashouts/{cashout_id}/export.xlsx"]),
+    "/points/entries/export.xlsx": ("east_admin", ["/points/entries/export.xlsx?community_id={east_id}&year={year}"]),
 }
 CONSOLE_CALLS = {
     "/console/codes/<int:code_id>/image": ("GET", "/console/codes/{code_id}/image", None),
@@ -142,6 +143,7 @@ def world(app, login, fake_wechat):
     cashout = east.post("/points/cashouts", json={"community_id": east_id, "year": int(month[:4]), "income": "10000"})
     assert cashout.status_code == 201, cashout.get_json()
     params["cashout_id"] = cashout.get_json()["id"]
+    params["east_id"], params["year"] = east_id, int(month[:4])
     _poison()
     return {"params": params, "clients": clients}
 

@@ -451,3 +451,26 @@ def test_periods_that_do_not_exist_are_a_chinese_422(login, areas):
     bad_month = login("east_admin").post("/points/evaluations", json={
         "community_id": east, "period": "2026-00", "scores": [{"household_id": 1, "scores": {}}]})
     assert bad_month.status_code == 422
+
+
+def test_the_points_book_export_adds_up_to_the_balances(login, areas):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    east = login("east_admin")
+    year = to_local(utcnow()).year
+    res = east.get(f"/points/entries/export.xlsx?community_id={areas['东城社区'].id}&year={year}")
+    assert res.status_code == 200 and "spreadsheetml" in res.mimetype
+    rows = [[c.value for c in row] for row in load_workbook(BytesIO(res.get_data())).active.iter_rows()]
+    assert rows[0][:7] == ["记录号", "月份", "姓名", "家庭户", "积分项目", "类别", "积分"]
+    by_person: dict[str, int] = {}
+    for row in rows[1:]:
+        by_person[row[2]] = by_person.get(row[2], 0) + row[6]
+    # Every line of the ledger moves a balance: per person, the lines add up to what they hold.
+    balances = dict(db.session.execute(select(User.real_name, PointAccount.balance)
+                                       .join(PointAccount, PointAccount.user_id == User.id)
+                                       .where(User.real_name.in_(list(by_person)))).all())
+    assert balances and all(by_person[name] == balance for name, balance in balances.items()), (by_person, balances)
+    assert login("west_admin").get(f"/points/entries/export.xlsx?community_id={areas['东城社区'].id}&year={year}"
+                                   ).status_code == 403
