@@ -63,6 +63,8 @@ class SchemeArgs(Schema):
                              metadata={"description": "月度评议指标（百分制），不评议可省略"})
     tiers = fields.List(fields.Nested(TierArgs), load_default=list, validate=validate.Length(max=6),
                         metadata={"description": "档次，从高到低，最低一档为 0 分；省略为 优秀90/良好80/合格60/不合格0"})
+    dividend_percent = fields.Integer(load_default=20, validate=validate.Range(min=0, max=100), metadata={
+        "description": "年兑现：集体经济收益中用于积分分红的比例（%），“4321”机制为 20"})
 
 
 class CommunityQuery(PageArgs):
@@ -92,6 +94,7 @@ class SchemeSchema(Schema):
     published_at = LocalDateTime(allow_none=True)
     items = fields.List(fields.Nested(ItemSchema))
     indicators = fields.List(fields.Dict(), metadata={"description": "[{code, name, weight}]"})
+    dividend_percent = fields.Integer(metadata={"description": "年兑现的分红比例（%）"})
     tiers = fields.List(fields.Dict(), metadata={"description": "[{name, min}]"})
 
 

@@ -154,16 +154,20 @@ def tier_of(scheme: PointScheme, total: int) -> str:
 
 
 def create_scheme(actor: Actor, *, community_id: int, title: str, items: list[dict],
-                  indicators: list[dict] | None = None, tiers: list[dict] | None = None) -> PointScheme:
+                  indicators: list[dict] | None = None, tiers: list[dict] | None = None,
+                  dividend_percent: int = 20) -> PointScheme:
     """A new draft version of a community's scheme; published, it applies from the next month."""
     community = get_community(community_id)
     require_admin(actor, community.path)
     indicators, tiers = _check_indicators(indicators, tiers)
+    if not 0 <= dividend_percent <= 100:
+        raise Invalid("积分分红比例应在 0 到 100 之间。", errors={"dividend_percent": ["0 到 100"]})
     version = (db.session.scalar(select(func.max(PointScheme.version))
                                  .where(PointScheme.community_id == community.id)) or 0) + 1
     scheme = PointScheme(community_id=community.id, area_path=community.path, version=version,
                          title=(title or "").strip()[:100] or f"{community.name}积分方案", status=DRAFT,
-                         created_by=actor.user_id, items=_check_items(items), indicators=indicators, tiers=tiers)
+                         created_by=actor.user_id, items=_check_items(items), indicators=indicators, tiers=tiers,
+                         dividend_percent=dividend_percent)
     db.session.add(scheme)
     db.session.flush()
     audit.act("points.create_scheme", scheme_id=scheme.id, version=version)

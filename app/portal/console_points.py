@@ -78,8 +78,12 @@ def _items_from_form() -> list[dict]:
 @roles_required(*ADMIN_ROLES)
 def points_scheme_create():
     community_id = web.number("community_id")
-    web.attempt(lambda: points.create_scheme(staff_actor(), community_id=community_id or 0,
-                                             title=web.text("title", 100), items=_items_from_form()),
+    base = ledger.scheme_in_effect(community_id or 0, points.local_today())
+    web.attempt(lambda: points.create_scheme(
+        staff_actor(), community_id=community_id or 0, title=web.text("title", 100), items=_items_from_form(),
+        # The monthly indicators and tiers carry over from the scheme in effect; the console edits items.
+        indicators=base.indicators if base else None, tiers=base.tiers if base else None,
+        dividend_percent=web.number("dividend_percent") if web.number("dividend_percent") is not None else 20),
                 success="已保存为草稿，发布后从下月1日起生效。")
     return redirect(url_for("console.points_schemes", community_id=community_id))
 

@@ -53,10 +53,10 @@ def test_a_community_publishes_a_scheme_and_a_new_version_waits_for_the_next_mon
     bad = east.post("/points/schemes", json=body | {"items": [{"code": "A01", "name": "自动", "points": 1,
                                                                  "kind": "auto"}]})
     assert bad.status_code == 422 and "来源" in bad.get_json()["message"]
-    draft = east.post("/points/schemes", json=body)
+    draft = east.post("/points/schemes", json=body | {"dividend_percent": 25})
     assert draft.status_code == 201, draft.get_json()
     draft = draft.get_json()
-    assert draft["status"] == "draft" and draft["version"] == 2
+    assert draft["status"] == "draft" and draft["version"] == 2 and draft["dividend_percent"] == 25
     # Residents see published versions only.
     public = login.anonymous().get(f"/points/schemes?community_id={areas['东城社区'].id}").get_json()["items"]
     assert [s["version"] for s in public] == [1]

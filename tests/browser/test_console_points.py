@@ -88,6 +88,18 @@ def test_a_community_admin_runs_the_points_pages(page_factory, live_server, widt
         page.wait_for_load_state("load")
         assert page.get_by_text("起生效。").first.is_visible()
         check_page(page, shot, "points-schemes-published", width)
+        from app.extensions import db
+        from app.points.models import PointScheme
+
+        app, _ = live_server
+        with app.app_context():
+            try:
+                newest = db.session.scalar(select(PointScheme).order_by(PointScheme.version.desc()).limit(1))
+                # The form edits items; the monthly indicators, tiers and dividend share carry over.
+                assert len(newest.indicators) == 10 and newest.tiers and newest.dividend_percent == 20
+                assert next(i.points for i in newest.items if i.code == "A01") == 3
+            finally:
+                db.session.remove()
 
 
 @pytest.mark.parametrize("width", [375, 1280])
