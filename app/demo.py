@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app import demo_points as points_demo
 from app.accounts import service as accounts
 from app.accounts.models import User
 from app.areas.models import COMMUNITY, DISTRICT, GRID, STREET, Area, Department, Place
@@ -66,7 +67,7 @@ DEPARTMENTS = [("城管执法中队", "沁河镇"), ("住建物业办", "沁河�
 # In this order: later domains use what earlier ones created.
 # Each domain with demo data has `seed_demo(**context) -> list[str]` in its demo module, run in this order.
 DEMO_DOMAINS = (codes_demo, contact_demo, cases_demo, members_demo, wishes_demo, volunteering_demo,
-                suggestions_demo, praise_demo)
+                suggestions_demo, praise_demo, points_demo)
 
 
 def _area(name: str, level: str, parent: Area | None) -> tuple[Area, bool]:

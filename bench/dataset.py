@@ -36,6 +36,10 @@ EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=700)  # cases are spread over this period, ids ascending with time
 
 
+REDEMPTION_STOCK = 10
+POINTS_PRICE = 30
+
+
 @dataclass
 class Sizes:
     streets: int = 10
@@ -74,6 +78,8 @@ class World:
     departments: dict[str, int] = field(default_factory=dict)              # street path -> department id
     rush_wish: int = 0
     rush_members: list[int] = field(default_factory=list)
+    # 积分超市: an item with REDEMPTION_STOCK left, wanted by every rush member (each holds enough points).
+    rush_item: int = 0
     multi_claims: list[tuple[int, list[int]]] = field(default_factory=list)  # (wish id, claimer user ids)
     token_users: list[int] = field(default_factory=list)
     cases_loaded: int = 0
@@ -309,10 +315,28 @@ class Loader:
                     claimers = [pool[(k * 2 + j) % pool_size] for j in range(s.claimers_per_wish)]
                     w.multi_claims.append((wid, claimers))
             self.writer("wishes").copy(conn, wishes)
+            w.rush_item = self._points_supermarket(conn, rush_community, w.rush_members, now)
             conn.commit()
         w.next_ids = {"cases": 1, "timeline_events": 1}
         self.timings["base"] = time.monotonic() - started
         return w
+
+    def _points_supermarket(self, conn, community: tuple[int, str], members: list[int], now: datetime) -> int:
+        """One scarce item in the rush community's points supermarket, and points for every rush member
+        (an earned line in the ledger and the balance beside it, as the app keeps them)."""
+        cid, cpath = community
+        self.writer("shop_items").copy(conn, [{"id": 1, "community_id": cid, "area_path": cpath, "name": "节日礼包",
+                                               "price": POINTS_PRICE, "stock": REDEMPTION_STOCK, "active": True,
+                                               "created_at": now}])
+        period = now.strftime("%Y-%m")
+        self.writer("point_entries").copy(conn, [
+            {"id": n, "user_id": uid, "community_id": cid, "area_path": cpath, "points": 2 * POINTS_PRICE,
+             "kind": "earn", "source_type": "application", "source_id": n, "revision": 0, "period": period,
+             "note": "基准测试：已得积分", "created_at": now} for n, uid in enumerate(members, start=1)])
+        self.writer("point_accounts").copy(conn, [
+            {"id": n, "user_id": uid, "balance": 2 * POINTS_PRICE, "created_at": now}
+            for n, uid in enumerate(members, start=1)])
+        return 1
 
     @staticmethod
     def _wish(wid, cid, cpath, requester, status, created, claimed_by, desired: date | None = None) -> dict:

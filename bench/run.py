@@ -292,6 +292,40 @@ def claim_rush(port: int, wish_id: int, tokens: list[str]) -> dict:
             "conflicts": counts.get(409, 0), "server_errors": sum(v for k, v in counts.items() if k >= 500)}
 
 
+def redemption_rush(port: int, item_id: int, tokens: list[str]) -> dict:
+    """Every rush member redeems the scarce item of the points supermarket at once."""
+    barrier = threading.Barrier(len(tokens))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def redeem(token: str) -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=120)
+        try:
+            conn.connect()
+            barrier.wait(timeout=60)
+            conn.request("POST", f"/mp/v1/points/shop/items/{item_id}/redemptions", body="",
+                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+        except Exception:  # a dropped connection counts as a failure, not a crash of the harness
+            status = 599
+        finally:
+            conn.close()
+        with lock:
+            statuses.append(status)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=redeem, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    counts = Counter(statuses)
+    return {"seconds": time.monotonic() - started, "counts": dict(counts), "redeemed": counts.get(201, 0),
+            "conflicts": counts.get(409, 0), "server_errors": sum(v for k, v in counts.items() if k >= 500)}
+
+
 def multi_claims(port: int, claims: list[tuple[int, list[str]]], workers: int) -> dict:
     """Each wish's claimers are submitted together, so they race each other."""
     jobs = [(wish_id, token) for wish_id, tokens in claims for token in tokens]
@@ -565,6 +599,8 @@ def main() -> int:
 
         results["rush"] = claim_rush(args.port, world.rush_wish, [tokens[u] for u in world.rush_members])
         log(f"claim rush: {results['rush']}")
+        results["redemption"] = redemption_rush(args.port, world.rush_item, [tokens[u] for u in world.rush_members])
+        log(f"redemption rush: {results['redemption']}")
         claims = [(w, [tokens[u] for u in us]) for w, us in world.multi_claims]
         results["multi"] = multi_claims(args.port, claims, workers=args.connections)
         log(f"{len(claims)} wishes × {sizes.claimers_per_wish}: {results['multi']}")
@@ -691,6 +727,18 @@ def machine() -> dict:
             "python": platform.python_version(), "postgres": pg, "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"}
 
 
+def _redemption_line(r: dict, sizes) -> list[str]:
+    red = r.get("redemption")
+    if red is None:
+        return []
+    stock = dataset.REDEMPTION_STOCK
+    ok = red["redeemed"] == stock and red["conflicts"] == sizes.rush_members - stock and not red["server_errors"]
+    return [f"- Redemption rush (积分超市): {sizes.rush_members} members, each with enough points, redeem one item "
+            f"with {stock} in stock at once: {red['redeemed']} redeemed, {red['conflicts']} × 409, "
+            f"{red['server_errors']} × 5xx (all statuses: {red['counts']}) in {red['seconds']:.2f} s — "
+            f"**{_ok(ok)}** (target {stock} redeemed, {sizes.rush_members - stock} × 409, 0 × 5xx)."]
+
+
 def _ok(flag: bool) -> str:
     return "PASS" if flag else "FAIL"
 
@@ -792,6 +840,7 @@ def write_results(path: Path, r: dict, sizes) -> None:
               f"party members, released together from a barrier: {rush['winners']} winner, {rush['conflicts']} × "
               f"409, {rush['server_errors']} × 5xx (all statuses: {rush['counts']}) in {rush['seconds']:.2f} s — "
               f"**{_ok(rush_ok)}** (target 1 winner, {sizes.rush_members - 1} × 409, 0 × 5xx).",
+              *_redemption_line(r, sizes),
               f"- {multi['wishes']:,} wishes × {sizes.claimers_per_wish} claimers ({multi['claims']:,} claims, "
               f"{r['connections']} client threads, each wish's claimers submitted together): {multi['seconds']:.1f} s "
               f"in total ({multi['rps']:.0f} claims/s); wishes with exactly one winner: {multi['one_winner']:,} of "

@@ -96,6 +96,7 @@ class MemberRecordSchema(Schema):
     rating_average = fields.Float(allow_none=True)
     rating_count = fields.Integer()
     praise_count = fields.Integer()
+    points = fields.Dict(metadata={"description": "双积分：{earned 累计获得, balance 现有可用}"})
     open_claims = fields.Integer()
     recent_services = fields.List(fields.Nested(MemberServiceSchema))
 

@@ -12,6 +12,7 @@ from tasks.cases import sweep_deadlines
 from tasks.codes import flush_scan_counts
 from tasks.housekeeping import purge_idempotency_records
 from tasks.notify import sweep_outbox
+from tasks.points import expire_redemptions
 from tasks.privacy import apply_retention
 from tasks.stats import monthly_reports
 from tasks.suggestions import sweep_due as sweep_suggestions_due
@@ -39,6 +40,7 @@ PERIODIC: list[Periodic] = [
     Periodic(remind_upcoming, QUEUE_DEFAULT, interval=15 * 60),    # activity reminders
     Periodic(auto_confirm_wishes, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(expire_wishes, QUEUE_DEFAULT, interval=60 * 60),
+    Periodic(expire_redemptions, QUEUE_DEFAULT, interval=60 * 60),  # 积分超市: unclaimed reservations
     Periodic(purge_idempotency_records, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(apply_retention, QUEUE_DEFAULT, cron="30 19 * * *"),  # 03:30 Beijing; requeues itself until done
     Periodic(monthly_reports, QUEUE_DEFAULT, cron="0 2 1 * *"),  # the 1st, 10:00 Beijing

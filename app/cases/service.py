@@ -46,6 +46,7 @@ from app.core.workflow import event_values, record
 from app.extensions import db
 from app.media.service import photo_refs, resolve_photos
 from app.moderation import service as moderation
+from app.points import sources as points
 
 log = logging.getLogger("gongzhi.cases")
 
@@ -412,6 +413,7 @@ def _verify(case: Case, actor: Actor, args: dict) -> None:
         case.closed_at = now
         _clear_deadline(case)
         notices.to_watchers(case, "case_closed", "您上报的问题已办结", body="欢迎对处理结果进行评价。")
+        points.case_verified(case)
         return
     reason = _required_text(args, "reason", "核查未通过须说明原因。")
     CASE_FLOW.apply(case, "verify", actor, note=reason, data={"passed": False, "reason": reason},

@@ -67,6 +67,8 @@ RULES: dict[str, Rule] = {
     "suggestion": Rule("群众建议", FORUM, public=True, review=HOLD, risky=HOLD, unchecked=HOLD),
     # The party member's registration (双报到): read by the community that reviews it.
     "enrollment": Rule("报到信息", PROFILE, public=False, review=PUBLISH, risky=REFUSE, unchecked=PUBLISH),
+    # An application for points with its evidence: read by the staff who decide it.
+    "point_application": Rule("积分申请", COMMENT, public=False, review=PUBLISH, risky=REFUSE, unchecked=PUBLISH),
     # A display name is shown (masked) to others; a real name only to staff.
     "display_name": Rule("昵称", PROFILE, public=True, review=REFUSE, risky=REFUSE, unchecked=PUBLISH),
     "real_name": Rule("姓名", PROFILE, public=False, review=PUBLISH, risky=REFUSE, unchecked=PUBLISH),

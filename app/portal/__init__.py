@@ -16,19 +16,22 @@ from app.portal import (
     console_cases,
     console_moderation,
     console_people,
+    console_points,
     console_privacy,
     console_setup,
     console_stats,
     console_suggestions,
     filters,
     resident,
+    resident_points,
 )
 from app.portal.web import error_page
 
-# The console's work queues and setup pages: each registers its routes (and its menu entry) on
-# `console.bp` as it loads, so loading them here, before the blueprint is mounted, is what mounts them.
-CONSOLE_PAGES = (console_cases, console_moderation, console_people, console_privacy, console_setup, console_stats,
-                 console_suggestions)
+# The console's work queues and setup pages, and the residents' points pages: each registers its routes
+# (and its menu entry) on `console.bp` or `resident.bp` as it loads, so loading them here, before the
+# blueprints are mounted, is what mounts them.
+PAGES = (console_cases, console_moderation, console_people, console_points, console_privacy, console_setup,
+         console_stats, console_suggestions, resident_points)
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")

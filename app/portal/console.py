@@ -58,6 +58,7 @@ NAV: list[dict] = [
     {"endpoint": "console.activities", "label": "志愿服务", "roles": ADMIN_ROLES},
     {"endpoint": "console.suggestions", "label": "建议办理", "roles": SUGGESTION_ROLES},
     {"endpoint": "console.moderation_queue", "label": "内容审核", "roles": MODERATION_ROLES},
+    {"endpoint": "console.points_applications", "label": "积分", "roles": (*ADMIN_ROLES, GRID_WORKER)},
     {"endpoint": "console.codes", "label": "二维码", "roles": CODE_ROLES},
     {"endpoint": "console.categories", "label": "类别时限", "roles": ADMIN_ROLES},
     {"endpoint": "console.users", "label": "人员角色", "roles": ADMIN_ROLES},

@@ -19,6 +19,7 @@ from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.moderation import service as moderation
 from app.notifications.service import notify
+from app.points import sources as points
 from app.praise.models import TARGET_TYPES, USER_TARGETS, Praise
 
 MAX_MESSAGE = 200
@@ -87,7 +88,9 @@ def praise(actor: Actor, *, scene: str, target_type: str, target_id: int | None 
 
 
 def _tell_target(row: Praise, place_name: str) -> None:
+    """The person praised hears of it, and earns its points, once it is public: at once, or on its release."""
     if row.target_type in USER_TARGETS:
+        points.praise_received(row)
         notify([row.target_id], "praise_received", title="您收到一个点赞", body=row.message,
                page=f"pages/praise/wall?place_id={row.place_id}",
                data={"thing1": place_name[:20], "thing2": row.message[:20]}, subject=("praise", row.id))

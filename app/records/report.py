@@ -32,6 +32,8 @@ def _summary(report: Report) -> list[tuple[str, str]]:
         ("待审核服务时长（小时）", f"{t['pending_hours']:g}"),
         ("群众评分", f"{t['rating_average']:g} 分（{t['rating_count']} 次评价）" if t["rating_average"] else "暂无评价"),
         ("获得点赞（次）", str(report.praise_count)),
+        *([("社区积分（双积分）", f"期间获得 {report.points['earned']} 分，现有 {report.points['balance']} 分")]
+          if report.points else []),
     ]
 
 

@@ -17,6 +17,7 @@ from app.core.time import SHANGHAI, to_local, utcnow
 from app.extensions import db
 from app.members.models import APPROVED, PartyMember
 from app.members.service import REPORT_MAX_ROWS, area_names, present, visible_member
+from app.points.ledger import points_summary
 from app.praise.models import Praise
 from app.volunteering.models import ServiceHours
 from app.volunteering.states import APPROVED as HOURS_APPROVED
@@ -105,6 +106,7 @@ def service_record(actor: Actor, member_id: int, recent: int = 10) -> dict:
         "member": present(member, actor),
         **wish_totals(member.user_id),
         "praise_count": praise_count(member.user_id),
+        "points": points_summary(member.user_id),
         "open_claims": open_claims,
         "recent_services": approved_entries(member.user_id, newest_first=True, limit=recent),
     }
@@ -137,6 +139,7 @@ class Report:
     totals: dict
     praise_count: int
     generated_at: datetime
+    points: dict | None = None  # 双积分: earned in the period, and the balance now
 
 
 def employer_report(actor: Actor, member_id: int, date_from: date | None, date_to: date | None) -> Report:
@@ -150,7 +153,8 @@ def employer_report(actor: Actor, member_id: int, date_from: date | None, date_t
     names = area_names({member.community_id, member.grid_id})
     return Report(member=present(member, actor, names), date_from=date_from, date_to=date_to, rows=rows,
                   totals=wish_totals(member.user_id, date_from, date_to),
-                  praise_count=praise_count(member.user_id, date_from, date_to), generated_at=utcnow())
+                  praise_count=praise_count(member.user_id, date_from, date_to), generated_at=utcnow(),
+                  points=points_summary(member.user_id, date_from, date_to))
 
 
 # -- ranking ------------------------------------------------------------------------------------

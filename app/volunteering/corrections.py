@@ -10,6 +10,7 @@ from app.core.scoping import Actor, admin_role, scope_filter
 from app.core.time import utcnow
 from app.core.workflow import record
 from app.extensions import db
+from app.points import sources as points
 from app.volunteering.certificates import revoke_covering
 from app.volunteering.ledger import hours_text, hours_value, tell_hours
 from app.volunteering.models import LedgerCorrection, ServiceHours
@@ -89,6 +90,7 @@ def correct_entry(actor: Actor, entry_id: int, *, reason: str, request_id: int |
     revoke_covering(entry, reason=f"其中一条服务记录（{entry.description}）已更正：{reason}，请重新申请证明。")
     tell_hours(entry, "corrected", "已更正", body=f"组织方更正了该服务记录。原因：{reason}")
     db.session.flush()
+    points.service_hours_decided(entry)
     return correction
 
 

@@ -19,6 +19,7 @@ from app.core.time import to_local, utcnow
 from app.core.workflow import record
 from app.extensions import db
 from app.notifications.service import notify
+from app.points import sources as points
 from app.volunteering.certificates import revoke_covering
 from app.volunteering.models import Enrollment, ServiceHours
 from app.volunteering.states import (
@@ -205,6 +206,7 @@ def decide(entry: ServiceHours, action: str, actor: Actor, *, note: str) -> None
     else:
         tell_hours(entry, "approved", "已通过", body=f"{entry.hours} 小时已由{entry.organiser_name}审核通过。")
     db.session.flush()
+    points.service_hours_decided(entry)
 
 
 def tell_hours(entry: ServiceHours, event: str, status: str, *, body: str) -> None:

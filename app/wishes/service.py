@@ -24,6 +24,7 @@ from app.members.models import APPROVED as MEMBER_APPROVED
 from app.members.models import PartyMember
 from app.moderation import service as moderation
 from app.notifications.service import notify
+from app.points import sources as points
 from app.volunteering.ledger import credit_hours
 from app.wishes.matching import rank_candidates
 from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, PUBLIC, SUBMITTED, Wish
@@ -384,6 +385,7 @@ def confirm(wish: Wish, actor: Actor, *, note: str = "", auto: bool = False) -> 
     wish.confirmed_at = utcnow()
     wish.auto_confirmed = auto
     _credit_hours(wish)
+    points.wish_confirmed(wish)
     notify([wish.claimed_by], "wish_confirmed", title="您服务的微心愿已确认",
            body=f"心愿“{wish.public_title}”已确认，服务时长 {wish.hours:g} 小时已记入志愿服务记录，社区审核后计入纪实。", page=_page(wish),
            data=_note(wish, "已确认"), subject=("wish", wish.id))

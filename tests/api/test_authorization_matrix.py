@@ -123,6 +123,31 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # may report public content (the owner's own report is refused with a 422, past authorization)
     ("GET", "/moderation/holds"): ADMINS, ("GET", "/moderation/holds/{hold_id}"): EAST,
     ("POST", "/moderation/holds/{hold_id}/decision"): EAST, ("POST", "/moderation/reports"): USERS,
+    # points (积分制): schemes, boards and the supermarket are public; the ledger and decisions are 东城's
+    ("GET", "/points/schemes"): ALL, ("GET", "/points/schemes/current"): ALL, ("POST", "/points/schemes"): EAST,
+    ("GET", "/points/schemes/{scheme_id}"): ALL, ("POST", "/points/schemes/{scheme_id}/publish"): EAST,
+    ("GET", "/points/me"): USERS, ("GET", "/points/me/entries"): USERS, ("GET", "/points/household"): USERS,
+    ("POST", "/points/households"): USERS, ("POST", "/points/households/join"): USERS,
+    ("POST", "/points/household/leave"): USERS, ("POST", "/points/household/head"): USERS,
+    ("GET", "/points/entries"): EAST, ("GET", "/points/entries/export.xlsx"): EAST, ("POST", "/points/entries/{point_entry_id}/reverse"): EAST,
+    ("GET", "/points/applications"): USERS, ("POST", "/points/applications"): USERS,
+    # the owner applied; an applicant never decides their own application
+    ("POST", "/points/applications/{application_id}/decision"): EAST,
+    ("GET", "/points/rankings"): ALL,
+    ("GET", "/points/shop/items"): ALL, ("POST", "/points/shop/items"): EAST,
+    ("POST", "/points/shop/items/{shop_item_id}/restock"): EAST,
+    ("POST", "/points/shop/items/{shop_item_id}/redemptions"): USERS,  # anyone signed in may redeem (or lack points)
+    ("GET", "/points/redemptions"): USERS, ("POST", "/points/redemptions/pickup"): EAST,
+    # monthly evaluation: the demo's is scored by grid_east1 and published by east_admin; only members of a
+    # scored household object (none of the roles here is one: member_east objected in the fixture)
+    ("GET", "/points/evaluations"): ALL, ("POST", "/points/evaluations"): EAST,
+    ("GET", "/points/evaluations/{evaluation_id}"): ALL,
+    ("POST", "/points/evaluations/{evaluation_id}/publish"): EAST,
+    ("POST", "/points/evaluations/{evaluation_id}/objections"): set(),
+    ("POST", "/points/objections/{objection_id}/answer"): EAST,
+    ("POST", "/points/evaluations/{evaluation_id}/finalise"): EAST,
+    ("GET", "/points/cashouts"): ALL, ("POST", "/points/cashouts"): EAST,
+    ("GET", "/points/cashouts/{cashout_id}"): ALL, ("GET", "/points/cashouts/{cashout_id}/export.xlsx"): EAST,
 }
 
 
@@ -169,6 +194,14 @@ def world(app, login, areas):
                                                          ServiceHours.status == "approved"))
     member = db.session.scalar(select(PartyMember).where(PartyMember.area_path.startswith(east.path)))
     report_id = generate_monthly_reports("2026-10")[0]
+    from app.points.models import Evaluation, PointEntry, PointScheme, ShopItem
+
+    scheme = db.session.scalar(select(PointScheme).where(PointScheme.community_id == east.id,
+                                                         PointScheme.status == "published"))
+    point_entry = db.session.scalar(select(PointEntry).where(PointEntry.community_id == east.id,
+                                                             PointEntry.kind == "earn"))
+    shop_item = db.session.scalar(select(ShopItem).where(ShopItem.community_id == east.id))
+    evaluation = db.session.scalar(select(Evaluation).where(Evaluation.community_id == east.id))
 
     owner = login.resident(openid="o_matrix_owner")
     case = owner.post("/cases", json={"place_id": place.id, "category_id": category.id,
@@ -193,7 +226,9 @@ def world(app, login, areas):
 
     notify([owner.get("/me").get_json()["id"]], "case_accepted", title="您的事件已受理")
     inbox = owner.get("/inbox").get_json()["items"]
-    for created in (case, wish, suggestion, thread):
+    application = owner.post("/points/applications", json={
+        "item_id": next(i.id for i in scheme.items if i.kind == "applied"), "note": "帮邻居老人买菜"}).get_json()
+    for created in (case, wish, suggestion, thread, application):
         assert "id" in created, created
     assert inbox, "the owner should have been notified of something"
 
@@ -206,6 +241,12 @@ def world(app, login, areas):
     cert_code = issued.get_json()["code"]
     asked = member_api.post(f"/service-hours/{hours.id}/correction-requests", json={"reason": "服务日期记错了"})
     assert asked.status_code == 201, asked.get_json()
+    cashout = login("east_admin").post("/points/cashouts", json={
+        "community_id": east.id, "year": to_local(utcnow()).year, "income": "50000"})
+    assert cashout.status_code == 201, cashout.get_json()
+    objection = member_api.post(f"/points/evaluations/{evaluation.id}/objections",
+                                json={"reason": "我家环保卫生一项分数偏低"})
+    assert objection.status_code == 201, objection.get_json()
     clients = {name: login(name) for name in ("east_admin", "west_admin", "grid_west1", "dept_wy")}
     clients["owner"] = owner
     clients["stranger"] = login.resident(openid="o_matrix_stranger")
@@ -220,6 +261,9 @@ def world(app, login, areas):
         "category_id": category.id, "reply_id": reply["id"], "code": cert_code, "fmt": "csv",
         "request_id": asked.get_json()["id"], "proof_request_id": proof_request_id,
         "hold_id": hold_id, "praise_id": held_praise["id"],
+        "scheme_id": scheme.id, "point_entry_id": point_entry.id, "application_id": application["id"],
+        "shop_item_id": shop_item.id, "evaluation_id": evaluation.id, "objection_id": objection.get_json()["id"],
+        "cashout_id": cashout.get_json()["id"],
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
@@ -272,6 +316,22 @@ def _body(method, path, world):
         "/admin/codes": {"place_ids": [p["place_id"]]},
         "/moderation/holds/{hold_id}/decision": {"action": "release", "reason": "内容无不妥"},
         "/moderation/reports": {"kind": "praise", "subject_id": p["praise_id"], "reason": "矩阵"},
+        "/points/schemes": {"community_id": east.id, "items": [
+            {"code": "B01", "name": "矩阵项目", "points": 1, "kind": "applied"}]},
+        "/points/households": {"place_id": p["place_id"], "room": "矩阵101"},
+        "/points/households/join": {"join_code": "ZZZZZZ"},
+        "/points/household/head": {"user_id": 1},
+        "/points/entries/{point_entry_id}/reverse": {"reason": "矩阵冲正"},
+        "/points/applications": {"item_id": 1, "note": "矩阵申请"},
+        "/points/applications/{application_id}/decision": {"approve": True},
+        "/points/shop/items": {"community_id": east.id, "name": "矩阵商品", "price": 1, "stock": 1},
+        "/points/shop/items/{shop_item_id}/restock": {"add": 1},
+        "/points/redemptions/pickup": {"code": "00000000"},
+        "/points/evaluations": {"community_id": east.id, "period": "2026-01", "scores": [{"household_id": 1,
+                                                                                           "scores": {}}]},
+        "/points/evaluations/{evaluation_id}/objections": {"reason": "矩阵异议"},
+        "/points/objections/{objection_id}/answer": {"uphold": False, "answer": "矩阵答复"},
+        "/points/cashouts": {"community_id": east.id, "year": 2026, "income": "1000"},
     }
     return bodies.get(path, {}) if method in ("POST", "PATCH", "PUT") else None
 
@@ -282,6 +342,11 @@ QUERIES = {
     "/admin/stats": "area_id={area_id}", "/admin/stats/export.csv": "area_id={area_id}",
     "/admin/stats/export.xlsx": "area_id={area_id}", "/admin/stats/monthly.xlsx": "area_id={area_id}&month=2026-10",
     "/party-members/ranking": "community_id={area_id}",
+    "/points/schemes": "community_id={area_id}", "/points/schemes/current": "community_id={area_id}",
+    "/points/entries": "community_id={area_id}", "/points/entries/export.xlsx": "community_id={area_id}&year=2026",
+    "/points/rankings": "community_id={area_id}",
+    "/points/shop/items": "community_id={area_id}", "/points/evaluations": "community_id={area_id}",
+    "/points/cashouts": "community_id={area_id}",
 }
 
 
@@ -334,7 +399,8 @@ def test_object_operations_allow_exactly_the_table(world, op):
 LIST_OPS = {"/cases": "case_id", "/wishes": "wish_id", "/suggestions": "suggestion_id",
             "/messages": "thread_id", "/admin/places": "place_id", "/admin/codes": "code_id",
             "/admin/areas": "area_id", "/service-hours?mine=false&status=approved": "entry_id",
-            "/party-members?status=approved": "member_id", "/moderation/holds": "hold_id"}
+            "/party-members?status=approved": "member_id", "/moderation/holds": "hold_id",
+            "/points/applications?mine=false": "application_id"}
 STREET_WIDE = ("/admin/places", "/admin/areas", "/admin/codes")  # departments cover the whole street
 
 

@@ -80,10 +80,26 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/privacy-requests/<int:privacy_request_id>/phone"): EAST,
     ("GET", "/console/privacy-requests/<int:privacy_request_id>/export.zip"): EAST,
     ("POST", "/console/privacy-requests/<int:privacy_request_id>/handle"): EAST,
+    # points: each admin sees their own communities' pages; acting on 东城's objects is for 东城 (and above)
+    ("GET", "/console/points"): ADMINS, ("POST", "/console/points/schemes"): EAST,
+    ("POST", "/console/points/schemes/<int:scheme_id>/publish"): EAST,
+    ("GET", "/console/points/applications"): ADMINS | {"grid_west1"},
+    ("POST", "/console/points/applications/<int:application_id>/decision"): EAST,
+    ("GET", "/console/points/shop"): ADMINS | {"grid_west1"}, ("POST", "/console/points/shop/items"): EAST,
+    ("POST", "/console/points/shop/items/<int:shop_item_id>/restock"): EAST,
+    ("POST", "/console/points/pickup"): EAST,  # the code of a 东城 reservation
+    ("GET", "/console/points/rankings"): ADMINS,
+    ("GET", "/console/points/evaluations"): ADMINS | {"grid_west1"}, ("POST", "/console/points/evaluations"): EAST,
+    ("GET", "/console/points/evaluations/<int:evaluation_id>"): EAST,
+    ("POST", "/console/points/evaluations/<int:evaluation_id>/<any(publish, finalise):step>"): EAST,
+    ("POST", "/console/points/objections/<int:objection_id>/answer"): EAST,
+    ("GET", "/console/points/cashouts"): ADMINS, ("POST", "/console/points/cashouts"): EAST,
+    ("GET", "/console/points/cashouts/<int:cashout_id>.xlsx"): EAST,
 }
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
 CONSOLE_DOWNLOADS = {("GET", "/console/codes/<int:code_id>/image"), ("POST", "/console/codes/sheet"),
+                     ("GET", "/console/points/cashouts/<int:cashout_id>.xlsx"),
                      ("GET", "/console/stats/chart/<name>.svg"), ("GET", "/console/stats/export.<fmt>"),
                      ("GET", "/console/proofs/<string:code>.pdf"),
                      ("GET", "/console/privacy-requests/<int:privacy_request_id>/export.zip")}
@@ -135,7 +151,12 @@ def console_world(app, world, areas):  # noqa: F811 - the fixture imported above
     enrolled = db.session.scalar(select(Enrollment.user_id).where(Enrollment.activity_id == world["activity"].id))
     assert enrolled is not None, "the demo activity should have someone enrolled"
     privacy_request = _privacy_request(world)
-    params = {**world["params"], "enrolled_id": enrolled, "privacy_request_id": privacy_request.id, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
+    from app.points.models import Redemption
+
+    pickup_code = db.session.scalar(select(Redemption.code).where(Redemption.area_path == areas["东城社区"].path))
+    assert pickup_code, "the demo should have a reservation in 东城's points supermarket"
+    params = {**world["params"], "pickup_code": pickup_code, "step": "publish", "enrolled_id": enrolled,
+              "privacy_request_id": privacy_request.id, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
               "name": "status", "fmt": "csv"}
     return {"clients": clients, "params": params, "east": areas["东城社区"], "grid": areas["东城社区第一网格"]}
 
@@ -184,6 +205,16 @@ def _form(rule: str, cw) -> dict:
         "/console/login": {"username": "nobody", "password": "wrong"},
         "/console/moderation/<int:hold_id>/decision": {"action": "hide", "reason": "矩阵隐藏"},
         "/console/privacy-requests/<int:privacy_request_id>/handle": {"outcome": "done", "answer": "已致电核实并更正"},
+        "/console/points/schemes": {"community_id": east.id, "title": "矩阵方案", "code": "B01", "name": "矩阵项目",
+                                    "points": "1", "kind": "applied", "source": "", "monthly_cap": "",
+                                    "approver_role": "community_admin"},
+        "/console/points/applications/<int:application_id>/decision": {"approve": "1"},
+        "/console/points/shop/items": {"community_id": east.id, "name": "矩阵商品", "price": "1", "stock": "1"},
+        "/console/points/shop/items/<int:shop_item_id>/restock": {"add": "1"},
+        "/console/points/pickup": {"code": p["pickup_code"]},
+        "/console/points/evaluations": {"community_id": east.id, "period": "2026-01"},
+        "/console/points/objections/<int:objection_id>/answer": {"uphold": "0", "answer": "矩阵答复"},
+        "/console/points/cashouts": {"community_id": east.id, "year": "2025", "income": "1000"},
     }
     return forms.get(rule, {})
 
@@ -276,6 +307,39 @@ AUDIT_FORMS = {
 }
 
 
+def _points_setup(rule: str, cw, params: dict) -> dict:
+    """For the points routes: objects in the state the route acts on (a draft scheme, a draft evaluation made
+    by another admin), and a form that succeeds. Returns the form, or {} for routes that need nothing."""
+    from app.accounts.models import User
+    from app.accounts.service import actor_for
+    from app.demo_points import INDICATORS, ITEMS
+    from app.points import evaluation as evaluations
+    from app.points import service as points
+    from app.points.models import Household
+
+    east = cw["east"]
+    street = actor_for(db.session.scalar(select(User).where(User.username == "street_admin")))
+    household = db.session.scalar(select(Household).where(Household.community_id == east.id).order_by(Household.id))
+    marks = {f"s-{household.id}-{i['code']}": str(i["weight"] // 2) for i in INDICATORS}
+    if rule == "/console/points/schemes/<int:scheme_id>/publish":
+        draft = points.create_scheme(street, community_id=east.id, title="第二版方案", items=ITEMS, indicators=INDICATORS)
+        params["scheme_id"] = draft.id
+    elif rule == "/console/points/evaluations/<int:evaluation_id>/<any(publish, finalise):step>":
+        draft = evaluations.create_evaluation(street, community_id=east.id, period="2026-06", scores=[
+            {"household_id": household.id, "scores": {i["code"]: i["weight"] // 2 for i in INDICATORS}}])
+        params["evaluation_id"], params["step"] = draft.id, "publish"
+    elif rule == "/console/points/evaluations":
+        return {"community_id": east.id, "period": "2026-07", "household_id": household.id, **marks}
+    elif rule == "/console/points/cashouts":  # the API matrix's world computed this year's: compute it again
+        from app.points.models import Cashout
+
+        for done in db.session.scalars(select(Cashout).where(Cashout.community_id == east.id)):
+            db.session.delete(done)
+        db.session.flush()
+        return {"community_id": east.id, "year": str(points.local_today().year), "income": "1000"}
+    return {}
+
+
 def _pending_registration(cw) -> int:
     """A party member's registration in 东城 still waiting for review."""
     from app.accounts.models import User
@@ -318,6 +382,8 @@ def test_every_console_write_and_download_is_audited_with_its_act(console_world,
         params["member_id"] = _pending_registration(console_world)
     form = {k: (str(_pending_volunteer(console_world)) if v == "{pending_volunteer}" else v)
             for k, v in AUDIT_FORMS.get(rule, _form(rule, console_world)).items()}
+    if rule.startswith("/console/points/"):
+        form = _points_setup(rule, console_world, params) or form
     url = _url(rule, params)
     before = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1)) or 0
     res = client.get(url) if method == "GET" else client.post(url, data=form)

@@ -46,6 +46,8 @@ API_CALLS = {
     "/admin/codes/sheet": ("east_admin", ["/admin/codes/sheet?ids={code_id}&kind=qrcode"]),
     "/representatives/{rep_id}/code": ("admin", ["/representatives/{rep_id}/code"]),
     "/me/export": ("volunteer", ["/me/export"]),
+    "/points/cashouts/{cashout_id}/export.xlsx": ("east_admin", ["/points/cashouts/{cashout_id}/export.xlsx"]),
+    "/points/entries/export.xlsx": ("east_admin", ["/points/entries/export.xlsx?community_id={east_id}&year={year}"]),
 }
 CONSOLE_CALLS = {
     "/console/codes/<int:code_id>/image": ("GET", "/console/codes/{code_id}/image", None),
@@ -55,6 +57,7 @@ CONSOLE_CALLS = {
     "/console/proofs/<string:code>.pdf": ("GET", "/console/proofs/{cert_code}.pdf", None),
     "/console/privacy-requests/<int:privacy_request_id>/export.zip":
         ("GET", "/console/privacy-requests/{privacy_request_id}/export.zip", None),
+    "/console/points/cashouts/<int:cashout_id>.xlsx": ("GET", "/console/points/cashouts/{cashout_id}.xlsx", None),
 }
 CONSOLE_FILE_RULE = re.compile(r"(\.\w+|\.<\w+>|/image|/sheet|/file)$")
 
@@ -140,6 +143,13 @@ def world(app, login, fake_wechat):
     assert issued.status_code == 200, issued.get_json()
     params["cert_code"] = issued.get_json()["code"]
     params["privacy_request_id"] = _privacy_request(volunteer)
+    from app.areas.models import Area
+
+    east_id = db.session.scalar(select(Area.id).where(Area.name == "东城社区"))
+    cashout = east.post("/points/cashouts", json={"community_id": east_id, "year": int(month[:4]), "income": "10000"})
+    assert cashout.status_code == 201, cashout.get_json()
+    params["cashout_id"] = cashout.get_json()["id"]
+    params["east_id"], params["year"] = east_id, int(month[:4])
     _poison()
     return {"params": params, "clients": clients}
 

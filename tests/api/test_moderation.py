@@ -68,7 +68,7 @@ def decide(api, hold_id: int, action: str, reason: str = "核实无误", status:
 
 def test_one_rule_for_every_kind_of_user_text():
     assert set(RULES) == {"case", "follow_up", "praise", "message", "wish", "suggestion", "enrollment",
-                          "display_name", "real_name", "image"}
+                          "display_name", "real_name", "image", "point_application"}
     for kind, rule in RULES.items():
         assert rule.scene in (1, 2, 3, 4), kind
         if rule.public:  # risky text never reaches a public place
