@@ -18,8 +18,9 @@ work horse), but AppWorker is what production runs:
 - When it starts, it settles what a killed worker left (`tasks.notify.recover_at_start`): rows
   taken but not started go back to pending and out, rows caught mid-call become `unknown`.
 
-- An idle worker outlives a Redis outage, including one that starts during its start-up or its
-  periodic registry clean-up (rq quits there; AppWorker puts the clean-up off until Redis answers).
+- An idle worker outlives a Redis outage, including one that starts during its start-up, its
+  periodic registry clean-up or the write of its "idle" state before a dequeue (rq quits there;
+  AppWorker puts these off until Redis answers).
 
 A worker busy with a job when Redis goes away may still exit (rq cannot finish the job's
 bookkeeping); the shipped process configuration (deploy/) restarts it within seconds.
@@ -73,6 +74,18 @@ class AppWorker(Worker):
         except RedisError as exc:
             self.log.warning("Worker %s: Redis unreachable (%s); suspension not checked", self.name,
                              exc.__class__.__name__)
+
+    def set_state(self, state, pipeline=None):
+        # Before each dequeue rq writes "idle" to Redis outside its retry loop; an outage starting just then
+        # made the worker quit. The state is only a label for monitoring: keep it, and let the dequeue wait.
+        if pipeline is not None:
+            return super().set_state(state, pipeline)
+        try:
+            return super().set_state(state)
+        except RedisError as exc:
+            self._state = state
+            self.log.warning("Worker %s: Redis unreachable (%s); state %r not recorded", self.name,
+                             exc.__class__.__name__, state)
 
     def run_maintenance_tasks(self):
         try:
