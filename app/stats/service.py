@@ -20,6 +20,7 @@ from app.areas.service import scoped_area
 from app.cases.models import Case, Category
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate
+from app.core.replica import from_replica
 from app.core.scoping import Actor, scope_filter
 from app.core.time import SHANGHAI, to_local, utcnow
 from app.extensions import db
@@ -64,10 +65,12 @@ def dashboard(actor: Actor, area_id: int, date_from: date | None = None, date_to
     """Every section's figures, or only `sections` (a chart needs one or two, not all five)."""
     area = scoped_area(actor, area_id, STATS_ROLES)
     span = period(date_from, date_to)
+    with from_replica():
+        figures = figures_for(area.path, span, sections)
     return {
         "area": {"id": area.id, "name": area.name, "level": area.level},
         "period": {"from": span.first_day.isoformat(), "to": span.last_day.isoformat()},
-        **figures_for(area.path, span, sections),
+        **figures,
     }
 
 
@@ -317,7 +320,8 @@ def default_area_id(actor: Actor) -> int:
 
 
 def monthly_workbook(area: Area, month: str) -> bytes:
-    figures = figures_for(area.path, period(*exports.month_bounds(month)))
+    with from_replica():
+        figures = figures_for(area.path, period(*exports.month_bounds(month)))
     title = f"{area.name} {month} 基层治理“一表通”"
     return exports.to_xlsx(title, exports.rows(figures), sheet=f"{month} 一表通")
 

@@ -7,6 +7,7 @@ from statistics import median
 from sqlalchemy import select
 
 from app.core.pagination import Page, paginate
+from app.core.replica import from_replica
 from app.extensions import db
 from app.suggestions import states
 from app.suggestions.models import Suggestion
@@ -24,6 +25,7 @@ def mask_personal(text: str) -> str:
     return _LANDLINE.sub(lambda m: f"{m[1]}-****{m[2]}", text)
 
 
+@from_replica()
 def public_board(limit: int | None = None, cursor: str | None = None) -> Page:
     """Closed suggestions whose submitter allowed publication, newest first.
 
@@ -55,6 +57,7 @@ def _board_item(s: Suggestion) -> dict:
     }
 
 
+@from_replica()
 def representative_figures(rep_id: int) -> dict:
     """received, answered, median response time (submitted → first answer or referral), satisfaction."""
     rows = db.session.execute(
