@@ -112,6 +112,8 @@ class Case(Model):
         Index("ix_cases_place_category_id", "place_id", "category_id", "id"),
         # Statistics filter an area's subtree by report date.
         Index("ix_cases_area_created", "area_path", "created_at"),
+        # The daily rollups recompute a community's day by report date and by closing date.
+        Index("ix_cases_area_closed", "area_path", "closed_at"),
     )
 
 

@@ -103,6 +103,7 @@ class ServiceHours(Model):
         UniqueConstraint("user_id", "source_type", "source_id"),
         Index("ix_service_hours_user_status", "user_id", "status"),
         Index("ix_service_hours_status_path", "status", "area_path"),
+        Index("ix_service_hours_area_served_on", "area_path", "served_on"),  # the daily rollups
     )
 
 

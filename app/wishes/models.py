@@ -69,6 +69,8 @@ class Wish(Model):
     __table_args__ = (
         Index("ix_wishes_area_status", "area_path", "status"),
         Index("ix_wishes_area_created", "area_path", "created_at"),
+        Index("ix_wishes_area_claimed", "area_path", "claimed_at"),  # the daily rollups
+        Index("ix_wishes_area_fulfilled", "area_path", "fulfilled_at"),
         Index("ix_wishes_status_fulfilled_at", "status", "fulfilled_at"),
     )
 
