@@ -22,19 +22,24 @@ class MonthlyReport(Model):
 
 
 class CaseRollup(db.Model):
-    """Cases per local day, community (or the area above one a case hangs under), category and status.
+    """Case figures per community (or the area a case hangs under when no community is above it) and
+    per local day (grain "d") or calendar month (grain "m", `day` its first day), broken down by one
+    dimension at a time: "all" (value ""), "status" (the current status) or "category" (its id).
 
-    Two days per case: the day it was reported carries the `*_in` figures (counted by its current
-    status, as the dashboard counts cases reported in a period); the day it was closed carries
-    `cases_out` and `out_on_time`. Kept by app/stats/rollups.py.
+    A case adds its `*_in` figures to the day it was reported (counted by its current status, as the
+    dashboard counts cases reported in a period) and `cases_out`, `out_on_time` to the day it was
+    closed. One row per dimension value rather than per (status, category) pair keeps a county's
+    three years at a few tens of thousands of month rows. Kept by app/stats/rollups.py.
     """
 
     __tablename__ = "case_rollups"
 
+    # Key order: a period's months (or days) of one dimension under an area are one index range.
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(8), primary_key=True)
     area_path: Mapped[str] = mapped_column(AreaPath, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(16), primary_key=True)
     cases_in: Mapped[int] = mapped_column(Integer, default=0)
     overdue_in: Mapped[int] = mapped_column(Integer, default=0)
     reopened_in: Mapped[int] = mapped_column(Integer, default=0)
@@ -50,12 +55,15 @@ class CaseRollup(db.Model):
 
 
 class AreaRollup(db.Model):
-    """Wishes and approved service hours per local day and community (app/stats/rollups.py)."""
+    """Per community and local day (grain "d") or month (grain "m"): cases reported (for the weekly
+    trend), wishes posted, claimed and fulfilled, and approved service hours (app/stats/rollups.py)."""
 
     __tablename__ = "area_rollups"
 
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     area_path: Mapped[str] = mapped_column(AreaPath, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    cases_in: Mapped[int] = mapped_column(Integer, default=0)
     wishes_posted: Mapped[int] = mapped_column(Integer, default=0)
     wishes_claimed: Mapped[int] = mapped_column(Integer, default=0)
     claim_hours_sum: Mapped[float] = mapped_column(Float, default=0.0)

@@ -1,8 +1,10 @@
 """Daily rollups of the figures, so that a street's or a county's dashboard reads days, not cases.
 
-Grain: one local (Asia/Shanghai) day × one community (or the area a case hangs under when it has no
-community above it) × category × current status for cases; day × community for wishes and for
-approved service hours. Every change that moves a figure marks its (day, area) dirty in the same
+Grain: one community (or the area a case hangs under when it has no community above it) × one local
+(Asia/Shanghai) day, and the same summed by calendar month; case figures once in total and once per
+status and per category (app/stats/models.py). A period reads its whole months from month rows and
+its ends from day rows, so three years of a county are a few tens of thousands of rows whatever the
+number of cases. Every change that moves a figure marks its (day, area) dirty in the same
 transaction (a flush listener on the session, and `mark_cases` for the deadline sweep's bulk UPDATE);
 the periodic job `refresh_rollups` recomputes the dirty days from the rows, so a late change (a case
 closed, rated or reopened weeks later, hours approved or rejected) corrects the day it belongs to.
@@ -18,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, event, func, inspect, select, text
+from sqlalchemy import delete, event, func, inspect, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,10 +33,11 @@ from app.volunteering.models import ServiceHours
 from app.wishes.models import Wish
 
 APPROVED = "approved"
+DIMENSIONS = ("all", "status", "category")  # how case rollups break a (day or month, area) down
 BATCH = 500  # dirty (day, area) pairs recomputed per step of a run
 _CASE_MEASURES = ("cases_in", "overdue_in", "reopened_in", "closed_in", "rated_in", "rating_sum", "satisfied_in",
                   "accepted_in", "accept_hours_sum", "close_hours_sum", "cases_out", "out_on_time")
-_AREA_MEASURES = ("wishes_posted", "wishes_claimed", "claim_hours_sum", "wishes_fulfilled", "service_hours",
+_AREA_MEASURES = ("cases_in", "wishes_posted", "wishes_claimed", "claim_hours_sum", "wishes_fulfilled", "service_hours",
                   "service_entries")
 # Only one refresh at a time on PostgreSQL (another one finds the lock taken and leaves the work to it).
 _LOCK_KEY = 0x6A5F_0027
@@ -115,6 +118,8 @@ def refresh() -> int:
         targets = {(_community_of(path, communities), day) for path, day, _ in marks}
         for path, day in sorted(targets):
             _recompute(path, day, communities)
+        for path, month in sorted({(path, day.replace(day=1)) for path, day in targets}):
+            _recompute_month(path, month)
         for path, day, generation in marks:
             session.execute(delete(RollupDirty).where(RollupDirty.area_path == path, RollupDirty.day == day,
                                                       RollupDirty.generation == generation))
@@ -132,10 +137,11 @@ def rebuild_all() -> int:
     session.execute(delete(AreaRollup))
     session.execute(delete(RollupDirty))
     cases = _case_cells(_stream(_CASE_COLUMNS), _stream(_CASE_COLUMNS, Case.closed_at.is_not(None)), communities)
-    areas = _area_cells(_stream(_WISH_COLUMNS), _stream(_HOURS_COLUMNS, ServiceHours.status == APPROVED),
-                        communities)
-    _insert(CaseRollup, cases, ("area_path", "day", "category_id", "status"))
-    _insert(AreaRollup, areas, ("area_path", "day"))
+    areas = _area_cells(_stream(_CASE_COLUMNS), _stream(_WISH_COLUMNS),
+                        _stream(_HOURS_COLUMNS, ServiceHours.status == APPROVED), communities)
+    for model, cells in ((CaseRollup, cases), (AreaRollup, areas)):
+        _insert(model, cells, "d")
+        _insert(model, _by_month(cells), "m")
     session.flush()
     return len(cases) + len(areas)
 
@@ -160,8 +166,10 @@ def _recompute(path: str, day: date, communities: frozenset[str]) -> None:
     of their own are left out of an exact-path key, which only an area without a community uses)."""
     session = db.session
     start, end = _day_bounds(day)
-    session.execute(delete(CaseRollup).where(CaseRollup.area_path == path, CaseRollup.day == day))
-    session.execute(delete(AreaRollup).where(AreaRollup.area_path == path, AreaRollup.day == day))
+    session.execute(delete(CaseRollup).where(CaseRollup.grain == "d", CaseRollup.dimension.in_(DIMENSIONS),
+                                             CaseRollup.area_path == path, CaseRollup.day == day))
+    session.execute(delete(AreaRollup).where(AreaRollup.grain == "d", AreaRollup.area_path == path,
+                                             AreaRollup.day == day))
     under = (lambda column: column.startswith(path, autoescape=True)) if path in communities else \
         (lambda column: column == path)
 
@@ -175,42 +183,90 @@ def _recompute(path: str, day: date, communities: frozenset[str]) -> None:
     def keep(cells):
         return {key: value for key, value in cells.items() if key[0] == path and key[1] == day}
 
-    cases = keep(_case_cells(case_rows(Case.created_at), case_rows(Case.closed_at), communities))
+    reported = case_rows(Case.created_at).all()
+    cases = keep(_case_cells(reported, case_rows(Case.closed_at), communities))
     wish_rows_once = {r[0]: tuple(r[1:]) for column in (Wish.created_at, Wish.claimed_at, Wish.fulfilled_at)
                       for r in wish_rows(column)}.values()
     hours = session.execute(select(*_HOURS_COLUMNS).where(
         under(ServiceHours.area_path), ServiceHours.served_on == day, ServiceHours.status == APPROVED))
-    areas = keep(_area_cells(wish_rows_once, hours, communities))
-    _insert(CaseRollup, cases, ("area_path", "day", "category_id", "status"))
-    _insert(AreaRollup, areas, ("area_path", "day"))
+    areas = keep(_area_cells(reported, wish_rows_once, hours, communities))
+    _insert(CaseRollup, cases, "d")
+    _insert(AreaRollup, areas, "d")
+
+
+def _recompute_month(path: str, month: date) -> None:
+    """The month rows of one community, summed from its day rows."""
+    session = db.session
+    last = _month_end(month)
+    for model, keys, measures in ((CaseRollup, ("dimension", "value"), _CASE_MEASURES),
+                                  (AreaRollup, (), _AREA_MEASURES)):
+        # The dimension named, so that the key (grain, dimension, area_path, day) serves the lookups.
+        of_kind = (model.dimension.in_(DIMENSIONS),) if model is CaseRollup else ()
+        session.execute(delete(model).where(model.grain == "m", *of_kind, model.area_path == path,
+                                            model.day == month))
+        key_columns = [getattr(model, k) for k in keys]
+        sums = session.execute(select(*key_columns, *[func.sum(getattr(model, m)) for m in measures])
+                               .where(model.grain == "d", *of_kind, model.area_path == path, model.day >= month,
+                                      model.day <= last)
+                               .group_by(*key_columns).having(func.count() > 0)).all()
+        rows = [{"area_path": path, "grain": "m", "day": month, **dict(zip(keys, r[:len(keys)], strict=True)),
+                 **dict(zip(measures, r[len(keys):], strict=True))} for r in sums]
+        if rows:
+            session.execute(model.__table__.insert(), rows)
+
+
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _by_month(cells: dict[tuple, dict]) -> dict[tuple, dict]:
+    months: dict[tuple, dict] = {}
+    for (path, day, *rest), measures in cells.items():
+        key = (path, day.replace(day=1), *rest)
+        total = months.get(key)
+        if total is None:
+            months[key] = dict(measures)
+        else:
+            for name, amount in measures.items():
+                total[name] += amount
+    return months
 
 
 def _case_cells(reported, closed, communities) -> dict[tuple, dict]:
+    """(community, day, dimension, value) -> figures; each case counts once per dimension."""
     cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(_CASE_MEASURES, 0))
+
+    def rows_of(path, day, category, status):
+        community = _community_of(path, communities)
+        return (cells[(community, day, "all", "")], cells[(community, day, "status", status)],
+                cells[(community, day, "category", str(category))])
+
     for path, category, status, created, accepted, closed_at, overdue, reopens, rating in reported:
-        cell = cells[(_community_of(path, communities), _local_day(created), category, status)]
-        cell["cases_in"] += 1
-        cell["overdue_in"] += bool(overdue)
-        cell["reopened_in"] += (reopens or 0) > 0
-        if closed_at is not None:
-            cell["closed_in"] += 1
-            cell["close_hours_sum"] += (closed_at - created).total_seconds() / 3600
-        if accepted is not None:
-            cell["accepted_in"] += 1
-            cell["accept_hours_sum"] += (accepted - created).total_seconds() / 3600
-        if rating is not None:
-            cell["rated_in"] += 1
-            cell["rating_sum"] += rating
-            cell["satisfied_in"] += rating >= 4
+        for cell in rows_of(path, _local_day(created), category, status):
+            cell["cases_in"] += 1
+            cell["overdue_in"] += bool(overdue)
+            cell["reopened_in"] += (reopens or 0) > 0
+            if closed_at is not None:
+                cell["closed_in"] += 1
+                cell["close_hours_sum"] += (closed_at - created).total_seconds() / 3600
+            if accepted is not None:
+                cell["accepted_in"] += 1
+                cell["accept_hours_sum"] += (accepted - created).total_seconds() / 3600
+            if rating is not None:
+                cell["rated_in"] += 1
+                cell["rating_sum"] += rating
+                cell["satisfied_in"] += rating >= 4
     for path, category, status, _created, _accepted, closed_at, overdue, _reopens, _rating in closed:
-        cell = cells[(_community_of(path, communities), _local_day(closed_at), category, status)]
-        cell["cases_out"] += 1
-        cell["out_on_time"] += not overdue
+        for cell in rows_of(path, _local_day(closed_at), category, status):
+            cell["cases_out"] += 1
+            cell["out_on_time"] += not overdue
     return cells
 
 
-def _area_cells(wishes, hours, communities) -> dict[tuple, dict]:
+def _area_cells(cases, wishes, hours, communities) -> dict[tuple, dict]:
     cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(_AREA_MEASURES, 0))
+    for path, _category, _status, created, *_rest in cases:
+        cells[(_community_of(path, communities), _local_day(created))]["cases_in"] += 1
     for path, created, claimed, fulfilled in wishes:
         community = _community_of(path, communities)
         cells[(community, _local_day(created))]["wishes_posted"] += 1
@@ -227,8 +283,9 @@ def _area_cells(wishes, hours, communities) -> dict[tuple, dict]:
     return cells
 
 
-def _insert(model, cells: dict[tuple, dict], key_names: tuple[str, ...]) -> None:
-    rows = [{**dict(zip(key_names, key, strict=True)), **measures} for key, measures in cells.items()]
+def _insert(model, cells: dict[tuple, dict], grain: str) -> None:
+    names = ("area_path", "day", "dimension", "value") if model is CaseRollup else ("area_path", "day")
+    rows = [{**dict(zip(names, key, strict=True)), "grain": grain, **measures} for key, measures in cells.items()]
     for first in range(0, len(rows), 5000):
         db.session.execute(model.__table__.insert(), rows[first:first + 5000])
 
@@ -262,32 +319,61 @@ def _mean(total, count):
     return round(total / count, 1) if count else None
 
 
+def _parts(first: date, last: date) -> list[tuple[str, date, date]]:
+    """A period as (grain, from, to): its whole months as month rows, its ends as day rows."""
+    parts, cursor = [], first
+    if cursor.day != 1:
+        end = min(last, _month_end(cursor))
+        parts.append(("d", cursor, end))
+        cursor = end + timedelta(days=1)
+    months_from = cursor
+    while cursor <= last and _month_end(cursor) <= last:
+        cursor = _month_end(cursor) + timedelta(days=1)
+    if cursor > months_from:
+        parts.append(("m", months_from, cursor - timedelta(days=1)))
+    if cursor <= last:
+        parts.append(("d", cursor, last))
+    return parts
+
+
+def _period_rows(model, path: str, first: date, last: date, *where):
+    """The rows of a period under an area: one index range per part (months, and the days at each end)."""
+    table = model.__table__
+    parts = [select(table).where(table.c.grain == grain, *where, table.c.area_path.startswith(path, autoescape=True),
+                                 table.c.day >= a, table.c.day <= b) for grain, a, b in _parts(first, last)]
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+
+
 def case_figures(path: str, first_day: date, last_day: date) -> dict:
-    where = (CaseRollup.area_path.startswith(path, autoescape=True), CaseRollup.day >= first_day,
-             CaseRollup.day <= last_day)
-    sums = [func.coalesce(func.sum(getattr(CaseRollup, m)), 0) for m in _CASE_MEASURES]
-    t = dict(zip(_CASE_MEASURES, db.session.execute(select(*sums).where(*where)).one(), strict=True))
-    cases_in = func.sum(CaseRollup.cases_in)
-    by_status = {s: int(n) for s, n in db.session.execute(
-        select(CaseRollup.status, cases_in).where(*where).group_by(CaseRollup.status).having(cases_in > 0))}
-    by_category = [{"category": name, "count": int(n)} for name, n in db.session.execute(
-        select(Category.name, cases_in).join(Category, Category.id == CaseRollup.category_id).where(*where)
-        .group_by(Category.name).having(cases_in > 0).order_by(cases_in.desc(), Category.name))]
-    by_area = db.session.execute(select(CaseRollup.area_path, cases_in).where(*where)
-                                 .group_by(CaseRollup.area_path).having(cases_in > 0)
-                                 .order_by(cases_in.desc(), CaseRollup.area_path)).all()
+    rows = _period_rows(CaseRollup, path, first_day, last_day, CaseRollup.__table__.c.dimension == "all")
+    t = dict(zip(_CASE_MEASURES, db.session.execute(
+        select(*[func.coalesce(func.sum(rows.c[m]), 0) for m in _CASE_MEASURES])).one(), strict=True))
+    by_area = sorted(((p, int(n)) for p, n in db.session.execute(
+        select(rows.c.area_path, func.sum(rows.c.cases_in)).group_by(rows.c.area_path)) if n),
+        key=lambda r: (-r[1], r[0]))
+    counts: dict[str, dict[str, int]] = {}
+    for dimension in ("status", "category"):  # one query each: each is one index range per part
+        split = _period_rows(CaseRollup, path, first_day, last_day, CaseRollup.__table__.c.dimension == dimension)
+        counts[dimension] = {value: int(n) for value, n in db.session.execute(
+            select(split.c.value, func.sum(split.c.cases_in)).group_by(split.c.value)) if n}
+    category_names = dict(db.session.execute(select(Category.id, Category.name)).all())
+    by_category = sorted(({"category": category_names.get(int(v), v), "count": n}
+                          for v, n in counts["category"].items()), key=lambda i: (-i["count"], i["category"]))
     names = _area_names([p for p, _ in by_area])
     weeks: dict[str, int] = defaultdict(int)
-    for day, n in db.session.execute(select(CaseRollup.day, cases_in).where(*where).group_by(CaseRollup.day)):
+    day_rows = (AreaRollup.grain == "d", AreaRollup.area_path.startswith(path, autoescape=True),
+                AreaRollup.day >= first_day, AreaRollup.day <= last_day)
+    for day, n in db.session.execute(select(AreaRollup.day, func.sum(AreaRollup.cases_in)).where(*day_rows)
+                                     .group_by(AreaRollup.day)):
         if n:
             weeks[_week(day)] += int(n)
     total, rated = int(t["cases_in"]), int(t["rated_in"])
     return {
         "total": total,
-        "by_status": by_status,
+        "by_status": counts["status"],
         "by_category": by_category,
         "by_grid": [],
-        "by_community": [{"community": names.get(p, p), "count": int(n)} for p, n in by_area],
+        "by_community": [{"community": names.get(p, p), "count": n} for p, n in by_area],
         "hours_to_accept": {"median": None, "p90": None, "mean": _mean(t["accept_hours_sum"], t["accepted_in"])},
         "hours_to_close": {"median": None, "p90": None, "mean": _mean(t["close_hours_sum"], t["closed_in"])},
         "overdue_rate": _rate(int(t["overdue_in"]), total),
@@ -302,13 +388,11 @@ def case_figures(path: str, first_day: date, last_day: date) -> dict:
 
 def area_figures(path: str, first_day: date, last_day: date) -> dict:
     """Wishes and approved service hours over the period: the sums, and hours by month."""
-    where = (AreaRollup.area_path.startswith(path, autoescape=True), AreaRollup.day >= first_day,
-             AreaRollup.day <= last_day)
-    sums = [func.coalesce(func.sum(getattr(AreaRollup, m)), 0) for m in _AREA_MEASURES]
-    t = dict(zip(_AREA_MEASURES, db.session.execute(select(*sums).where(*where)).one(), strict=True))
+    rows = _period_rows(AreaRollup, path, first_day, last_day)
+    t = dict(zip(_AREA_MEASURES, db.session.execute(
+        select(*[func.coalesce(func.sum(rows.c[m]), 0) for m in _AREA_MEASURES])).one(), strict=True))
     months: dict[str, float] = defaultdict(float)
-    for day, hours in db.session.execute(select(AreaRollup.day, func.sum(AreaRollup.service_hours))
-                                         .where(*where).group_by(AreaRollup.day)):
+    for day, hours in db.session.execute(select(rows.c.day, func.sum(rows.c.service_hours)).group_by(rows.c.day)):
         if hours:
             months[day.strftime("%Y-%m")] += float(hours)
     return {

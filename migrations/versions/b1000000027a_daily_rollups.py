@@ -1,4 +1,4 @@
-"""daily rollups of the statistics (cases, wishes, approved service hours), their dirty days, and the
+"""daily and monthly rollups of the statistics (cases, wishes, approved service hours), their dirty days, and the
 indexes that recompute one community's day
 
 After upgrading, run `flask --app wsgi rebuild-rollups` once; the periodic job keeps them from then on.
@@ -25,10 +25,11 @@ def _area_path():
 
 def upgrade():
     op.create_table('case_rollups',
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('dimension', sa.String(length=8), nullable=False),
     sa.Column('area_path', _area_path(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('category_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('value', sa.String(length=16), nullable=False),
     sa.Column('cases_in', sa.Integer(), nullable=False),
     sa.Column('overdue_in', sa.Integer(), nullable=False),
     sa.Column('reopened_in', sa.Integer(), nullable=False),
@@ -41,18 +42,20 @@ def upgrade():
     sa.Column('close_hours_sum', sa.Float(), nullable=False),
     sa.Column('cases_out', sa.Integer(), nullable=False),
     sa.Column('out_on_time', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('area_path', 'day', 'category_id', 'status', name=op.f('pk_case_rollups'))
+    sa.PrimaryKeyConstraint('grain', 'dimension', 'area_path', 'day', 'value', name=op.f('pk_case_rollups'))
     )
     op.create_table('area_rollups',
+    sa.Column('grain', sa.String(length=1), nullable=False),
     sa.Column('area_path', _area_path(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('cases_in', sa.Integer(), nullable=False),
     sa.Column('wishes_posted', sa.Integer(), nullable=False),
     sa.Column('wishes_claimed', sa.Integer(), nullable=False),
     sa.Column('claim_hours_sum', sa.Float(), nullable=False),
     sa.Column('wishes_fulfilled', sa.Integer(), nullable=False),
     sa.Column('service_hours', sa.Float(), nullable=False),
     sa.Column('service_entries', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('area_path', 'day', name=op.f('pk_area_rollups'))
+    sa.PrimaryKeyConstraint('grain', 'area_path', 'day', name=op.f('pk_area_rollups'))
     )
     op.create_table('rollup_dirty',
     sa.Column('area_path', _area_path(), nullable=False),

@@ -147,7 +147,8 @@ def _assert_equal(path: str, first: date, last: date) -> None:
 
 def _check_everywhere(areas) -> None:
     spans = [(FIRST, FIRST + timedelta(days=DAYS)), (FIRST + timedelta(days=10), FIRST + timedelta(days=40)),
-             (FIRST + timedelta(days=33), FIRST + timedelta(days=33))]
+             (FIRST + timedelta(days=33), FIRST + timedelta(days=33)),
+             (date(2025, 1, 20), date(2025, 3, 10))]  # a day part, a whole month, a day part
     for name in ("沁源县", "沁河镇", "东城社区", "西园社区"):
         for first, last in spans:
             _assert_equal(areas[name].path, first, last)
