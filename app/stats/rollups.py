@@ -68,10 +68,20 @@ def _dirty_keys(obj) -> set[tuple[str, date]]:
     return {(path, day) for path in _values(state, "area_path") for day in days if day is not None}
 
 
+@event.listens_for(Session, "before_flush")
+def _note_deletions(session: Session, _context, _instances) -> None:
+    # A deleted row's days are read before the DELETE, while the row can still be loaded.
+    keys = session.info.setdefault("gongzhi.rollup_keys", set())
+    for obj in session.deleted:
+        if isinstance(obj, Case | Wish | ServiceHours):
+            keys |= _dirty_keys(obj)
+
+
 @event.listens_for(Session, "after_flush")
 def _mark_flushed_changes(session: Session, _context) -> None:
-    keys: set[tuple[str, date]] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    # New and changed rows after the INSERT/UPDATE: their defaults (created_at) are known by now.
+    keys: set[tuple[str, date]] = session.info.pop("gongzhi.rollup_keys", set())
+    for obj in (*session.new, *session.dirty):
         if isinstance(obj, Case | Wish | ServiceHours):
             keys |= _dirty_keys(obj)
     if keys:
