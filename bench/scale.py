@@ -9,7 +9,7 @@ same generator as bench/run.py), builds the rollups from the rows (`rollups.rebu
 different area on each run over the last 30 days, the last 365 days and 3 years; the street once
 more from the rows, for comparison; a refresh of 1,000 dirty (day, community) pairs, as after a burst
 of late changes; and the county's monthly workbook. `--write` puts the table into bench/RESULTS.md
-(between the `<!-- scale -->` markers).
+(one table per number of cases, between `<!-- scale N -->` markers).
 """
 from __future__ import annotations
 
@@ -174,9 +174,10 @@ def main() -> None:
 
 def render(r: dict, args) -> str:
     t = r["timings"]
+    mark = f"scale {r['cases']}"
     lines = [
-        "<!-- scale -->",
-        "## Province scale: rollups for streets and counties (issue #27)",
+        f"<!-- {mark} -->",
+        f"### Province scale: rollups for streets and counties, {r['cases']:,} cases (issue #27)",
         "",
         f"`.venv/bin/python bench/scale.py --cases {args.cases} --runs {args.runs} --write` "
         f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
@@ -203,15 +204,18 @@ def render(r: dict, args) -> str:
         f"Refresh of {r['refresh']['pairs']:,} dirty (day, community) pairs (a burst of late changes): "
         f"{r['refresh']['seconds']:.1f} s. The county's monthly 一表通 workbook ({r['workbook']['month']}, from "
         f"rollups): {r['workbook']['seconds']:.2f} s. Whole run {r['wall_s'] / 60:.1f} min.",
-        "<!-- /scale -->",
+        f"<!-- /{mark} -->",
     ]
     return "\n".join(lines)
 
 
 def write(report: str) -> None:
+    """Replace this scale's table in RESULTS.md (one per number of cases), or add it at the end."""
+    mark = re.match(r"<!-- (scale \d+) -->", report)[1]
     text = RESULTS.read_text()
-    if "<!-- scale -->" in text:
-        text = re.sub(r"<!-- scale -->.*?<!-- /scale -->", lambda _m: report, text, flags=re.S)
+    pattern = re.compile(rf"<!-- {mark} -->.*?<!-- /{mark} -->", re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: report, text)
     else:
         text = text.rstrip("\n") + "\n\n" + report + "\n"
     RESULTS.write_text(text)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import AreaPath, Model
@@ -53,6 +53,10 @@ class CaseRollup(db.Model):
     cases_out: Mapped[int] = mapped_column(Integer, default=0)
     out_on_time: Mapped[int] = mapped_column(Integer, default=0)
 
+    # The key serves a narrow area (a street); this one a wide area (a county), whose rows of a period
+    # are most of the period's rows anyway.
+    __table_args__ = (Index("ix_case_rollups_period", "grain", "dimension", "day", "area_path"),)
+
 
 class AreaRollup(db.Model):
     """Per community and local day (grain "d") or month (grain "m"): cases reported (for the weekly
@@ -70,6 +74,8 @@ class AreaRollup(db.Model):
     wishes_fulfilled: Mapped[int] = mapped_column(Integer, default=0)
     service_hours: Mapped[float] = mapped_column(Float, default=0.0)  # approved ledger entries only
     service_entries: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_area_rollups_period", "grain", "day", "area_path"),)
 
 
 class RollupDirty(db.Model):

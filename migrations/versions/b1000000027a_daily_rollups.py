@@ -57,6 +57,10 @@ def upgrade():
     sa.Column('service_entries', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('grain', 'area_path', 'day', name=op.f('pk_area_rollups'))
     )
+    with op.batch_alter_table('case_rollups', schema=None) as batch_op:
+        batch_op.create_index('ix_case_rollups_period', ['grain', 'dimension', 'day', 'area_path'], unique=False)
+    with op.batch_alter_table('area_rollups', schema=None) as batch_op:
+        batch_op.create_index('ix_area_rollups_period', ['grain', 'day', 'area_path'], unique=False)
     op.create_table('rollup_dirty',
     sa.Column('area_path', _area_path(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
