@@ -179,7 +179,8 @@ def render(r: dict, args) -> str:
         f"<!-- {mark} -->",
         f"### Province scale: rollups for streets and counties, {r['cases']:,} cases (issue #27)",
         "",
-        f"`.venv/bin/python bench/scale.py --cases {args.cases} --runs {args.runs} --write` "
+        f"`.venv/bin/python bench/scale.py --cases {args.cases} --runs {args.runs}"
+        f"{' --reuse' if args.reuse else ''} --write` "
         f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"{platform.python_version()}, 2 shared CPUs, load average {r['load_average']} at the end: "
         "other engineers ran test suites on the same 2 cores during the run, so these are noisy upper bounds).",
