@@ -42,7 +42,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     _import_models()
     with app.app_context():
-        configure_engine(db.engine)
+        for engine in db.engines.values():  # the primary, and the read replica if there is one
+            configure_engine(engine)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
 
     miniprogram_api.init_app(app)

@@ -12,6 +12,7 @@ from app.demo import DEMO_PASSWORD, seed_demo
 from app.health import report
 from app.notifications.delivery import delivery_stats
 from app.privacy import keys, retention
+from app.stats import rollups
 
 
 def register(app: Flask) -> None:
@@ -49,6 +50,13 @@ def register(app: Flask) -> None:
             click.echo(f"警告：{warning}")
         if body["warnings"]:
             raise SystemExit(1)
+
+    @app.cli.command("rebuild-rollups")
+    def rebuild_rollups_command():
+        """Compute every daily rollup again from the rows (once after upgrading; the periodic job keeps them)."""
+        rows = rollups.rebuild_all()
+        uow.commit()
+        click.echo(f"已重建统计汇总：{rows} 行")
 
     @app.cli.command("create-user")
     @click.option("--username", required=True)

@@ -38,6 +38,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'gongzhi.sqlite3'}"
         ),
+        # A streaming read replica for statistics, dashboards, exports, workbooks and public boards
+        # (app/core/replica.py); skipped for the primary when unreachable or lagging more than this.
+        "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL") or None,
+        "REPLICA_MAX_LAG_SECONDS": float(env.get("REPLICA_MAX_LAG_SECONDS") or 30),
+        "REPLICA_CHECK_SECONDS": float(env.get("REPLICA_CHECK_SECONDS") or 2),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "WECHAT_APPID": env.get("WECHAT_APPID") or None,
         "WECHAT_SECRET": env.get("WECHAT_SECRET") or None,
@@ -112,6 +117,12 @@ def load_config(overrides: dict | None = None) -> dict:
     cfg["QUARANTINE_DIR"] = (cfg.get("QUARANTINE_DIR") or env.get("QUARANTINE_DIR")
                              or str(Path(cfg["INSTANCE_DIR"]) / "private" / "quarantine"))
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if cfg["DATABASE_REPLICA_URL"]:
+        # Autocommit: replica reads hold no transaction for the request's commit to end; a short
+        # connect timeout, so that an unreachable replica is skipped quickly.
+        cfg["SQLALCHEMY_BINDS"] = {**cfg.get("SQLALCHEMY_BINDS", {}), "replica": {
+            "url": normalise_database_url(cfg["DATABASE_REPLICA_URL"]), "isolation_level": "AUTOCOMMIT",
+            "connect_args": {"connect_timeout": 2}}}
     cfg["WECHAT_CONSOLE_MODE"] = not (cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
     cfg["PRODUCTION"] = cfg["ENV_NAME"] == "production"
     if cfg["PRODUCTION"] and cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY:

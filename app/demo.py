@@ -16,6 +16,7 @@ from app.contact import demo as contact_demo
 from app.extensions import db
 from app.members import demo as members_demo
 from app.praise import demo as praise_demo
+from app.stats import rollups
 from app.suggestions import demo as suggestions_demo
 from app.volunteering import demo as volunteering_demo
 from app.wishes import demo as wishes_demo
@@ -124,5 +125,6 @@ def seed_demo() -> list[str]:
     summary = [f"区域 {len(areas)} 个，场所 {len(places)} 个，部门 {len(departments)} 个，账号 {len(users)} 个"]
     for domain in DEMO_DOMAINS:
         summary.extend(domain.seed_demo(areas=areas, places=places, users=users, departments=departments))
+    rollups.refresh()  # the street and county figures read rollups: show the demo's at once
     return summary
 

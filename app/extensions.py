@@ -1,7 +1,10 @@
 """The process-wide extension objects, bound to an app in create_app(), and the app's Redis connection."""
+from contextvars import ContextVar
+
 from flask import current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session
 from flask_wtf.csrf import CSRFProtect
 from redis import Redis
 from sqlalchemy import MetaData
@@ -20,7 +23,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+REPLICA = "replica"  # the bind key of the read replica's engine (DATABASE_REPLICA_URL, app/config.py)
+# Set by app.core.replica.from_replica() while the replica is usable: SELECTs then go to it.
+replica_reads: ContextVar[bool] = ContextVar("gongzhi_replica_reads", default=False)
+
+
+class RoutingSession(Session):
+    """The app's session: SELECTs inside `from_replica()` go to the replica, everything else (flushes,
+    writes, text statements, any read outside the block) to the primary."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if (bind is None and replica_reads.get() and not self._flushing
+                and clause is not None and getattr(clause, "is_select", False)):
+            return self._db.engines[REPLICA]
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()  # the web portal's forms (the JSON API uses bearer tokens, not cookies)
 

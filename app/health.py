@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify
 from sqlalchemy import text
 
+from app.core import replica
 from app.core.time import utcnow
 from app.extensions import db, redis_connection
 from app.notifications import delivery
@@ -43,6 +44,16 @@ def report() -> tuple[dict, bool]:
     else:
         checks["redis"] = "not configured (jobs run inline)"
     checks["wechat"] = "console mode" if app.config["WECHAT_CONSOLE_MODE"] else "configured"
+    replica_state = replica.state(fresh=True) if checks["database"] == "ok" else None
+    if replica_state is None:
+        checks["replica"] = "not configured" if not replica.configured() else "not checked (no database)"
+    else:
+        body["replica"] = replica_state.as_dict()
+        if replica_state.usable:
+            checks["replica"] = f"ok (lag {replica_state.lag_seconds} s)"
+        else:
+            checks["replica"] = f"skipped: {replica_state.reason}"
+            warnings.append(f"只读副本已停用，统计改从主库读取：{replica_state.reason}。")
     database_ok = checks["database"] == "ok"
     if database_ok:
         try:

@@ -463,6 +463,9 @@ def fix_sequences(conninfo: str, tables) -> None:
     """Move each id sequence past the ids the loader gave, so the app's inserts get fresh ones."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         for name in tables:
+            if not conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' "
+                                "AND table_name = %s AND column_name = 'id'", (name,)).fetchone():
+                continue  # keyed by something else (the daily rollups)
             seq = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (name,)).fetchone()[0]
             if seq:
                 conn.execute(f'SELECT setval(%s, GREATEST((SELECT max(id) FROM "{name}"), 1))', (seq,))

@@ -11,6 +11,7 @@ from app.core.scoping import Actor
 from app.core.time import local_display, utcnow
 from app.core.workflow import record
 from app.extensions import db
+from app.stats.rollups import mark_cases
 from tasks import job
 
 BATCH = 500
@@ -53,6 +54,7 @@ def sweep_deadlines() -> dict:
                      body=f"办理时限：{local_display(case.due_at)}", extra={"time": local_display(case.due_at)})
 
     late = _claim(open_clock & (Case.due_at <= now) & Case.overdue.is_(False), {"overdue": True, "remind_at": None})
+    mark_cases(late)  # a bulk UPDATE: no flush sees it, so the rollups of these days are marked here
     for case in _cases(late):
         stage = "受理" if case.status == "submitted" else "办理"
         record("case", case.id, SYSTEM, "system", "overdue", case.status, case.status,

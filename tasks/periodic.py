@@ -14,7 +14,7 @@ from tasks.housekeeping import purge_idempotency_records
 from tasks.notify import sweep_outbox
 from tasks.points import expire_redemptions
 from tasks.privacy import apply_retention
-from tasks.stats import monthly_reports
+from tasks.stats import monthly_reports, refresh_rollups
 from tasks.suggestions import sweep_due as sweep_suggestions_due
 from tasks.volunteering import remind_upcoming
 from tasks.wishes import auto_confirm_wishes, expire_wishes
@@ -36,6 +36,7 @@ PERIODIC: list[Periodic] = [
     Periodic(sweep_outbox, QUEUE_NOTIFY, interval=60),             # re-enqueue notifications still pending
     Periodic(sweep_deadlines, QUEUE_DEFAULT, interval=60),         # case reminders, overdue, escalation
     Periodic(flush_scan_counts, QUEUE_DEFAULT, interval=60),       # scan counters → database
+    Periodic(refresh_rollups, QUEUE_DEFAULT, interval=60),         # daily rollups of the days changes touched
     Periodic(sweep_suggestions_due, QUEUE_DEFAULT, interval=15 * 60),
     Periodic(remind_upcoming, QUEUE_DEFAULT, interval=15 * 60),    # activity reminders
     Periodic(auto_confirm_wishes, QUEUE_DEFAULT, interval=60 * 60),

@@ -70,7 +70,8 @@ class Case(Model):
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
     # The grid's path: scoping is one indexed prefix match. On PostgreSQL the "C" collation lets
     # `LIKE '/1/2/%'` use the (area_path, status, id) index as a range whatever the database locale.
-    area_path: Mapped[str] = mapped_column(AreaPath)
+    # active_history: a change always knows the old value, so the statistics rollups re-count its old day.
+    area_path: Mapped[str] = mapped_column(AreaPath, active_history=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("case_categories.id"))
     description: Mapped[str] = mapped_column(String(500))
     photos: Mapped[list] = mapped_column(JSON, default=list)
@@ -85,7 +86,7 @@ class Case(Model):
     # When the responsible people get their one reminder; cleared once it is sent.
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     moderation: Mapped[str] = mapped_column(String(8), default=MODERATION_PASS)
@@ -112,6 +113,8 @@ class Case(Model):
         Index("ix_cases_place_category_id", "place_id", "category_id", "id"),
         # Statistics filter an area's subtree by report date.
         Index("ix_cases_area_created", "area_path", "created_at"),
+        # The daily rollups recompute a community's day by report date and by closing date.
+        Index("ix_cases_area_closed", "area_path", "closed_at"),
     )
 
 

@@ -16,6 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.core import inputs
+from app.core.replica import from_replica
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -98,13 +99,15 @@ MAX_ROWS = 20_000
 
 
 def collect(list_page, row, *, max_rows: int = MAX_ROWS, **filters) -> list[tuple]:
-    """Walk a keyset-paginated list with its own filters and scope; one row per item."""
+    """Walk a keyset-paginated list with its own filters and scope; one row per item (read from the
+    replica when there is a usable one)."""
     rows: list[tuple] = []
     cursor = None
-    while len(rows) < max_rows:
-        page = list_page(limit=100, cursor=cursor, **filters)
-        rows.extend(row(item) for item in page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    with from_replica():
+        while len(rows) < max_rows:
+            page = list_page(limit=100, cursor=cursor, **filters)
+            rows.extend(row(item) for item in page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
     return rows[:max_rows]

@@ -1,6 +1,7 @@
 """Verbs of 我要点赞: praise someone or something at a scanned place, the praise wall, the monthly ranking."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,6 +15,7 @@ from app.content_safety import policy
 from app.core import crypto
 from app.core.errors import Conflict, Invalid, NotFound, Unauthorized
 from app.core.pagination import Page, paginate
+from app.core.replica import from_replica
 from app.core.scoping import Actor
 from app.core.time import to_local, utcnow
 from app.extensions import db
@@ -158,7 +160,15 @@ def _target_name(target_type: str, target_id: int, users: dict, places: dict) ->
 def list_praises(actor: Actor, *, community_id: int | None = None, mine: bool = False,
                  target_type: str | None = None, target_id: int | None = None,
                  limit: int | None = None, cursor: str | None = None) -> Page:
-    """The praise wall: public, newest first; praisers' names are masked."""
+    """The praise wall: public, newest first; praisers' names are masked. The public wall reads the
+    replica; a resident's own praise (`mine`) is read where it was written."""
+    with nullcontext() if mine else from_replica():
+        return _praise_page(actor, community_id=community_id, mine=mine, target_type=target_type,
+                            target_id=target_id, limit=limit, cursor=cursor)
+
+
+def _praise_page(actor: Actor, *, community_id: int | None, mine: bool, target_type: str | None,
+                 target_id: int | None, limit: int | None, cursor: str | None) -> Page:
     stmt = select(Praise)
     if mine:
         if not actor.is_authenticated:
@@ -198,6 +208,7 @@ def _month_bounds(month: str | None) -> tuple[date, date, str]:
     return start, end, start.strftime("%Y-%m")
 
 
+@from_replica()
 def ranking(*, community_id: int | None = None, month: str | None = None, target_type: str | None = None,
             limit: int = 20) -> dict:
     """Who was praised most in a (local) month: 1, 1, 3 ranking on ties."""

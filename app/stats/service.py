@@ -15,18 +15,19 @@ from sqlalchemy import Float, case, cast, distinct, func, select
 from werkzeug.security import safe_join
 
 from app.accounts.models import ADMIN_ROLES, GRID_WORKER, User
-from app.areas.models import COMMUNITY, Area, Department, Place
+from app.areas.models import COMMUNITY, DISTRICT, STREET, Area, Department, Place
 from app.areas.service import scoped_area
 from app.cases.models import Case, Category
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate
+from app.core.replica import from_replica
 from app.core.scoping import Actor, scope_filter
 from app.core.time import SHANGHAI, to_local, utcnow
 from app.extensions import db
 from app.members.models import PENDING as MEMBER_PENDING
 from app.members.models import PartyMember
 from app.praise.models import Praise
-from app.stats import exports
+from app.stats import exports, rollups
 from app.stats.models import MonthlyReport
 from app.suggestions.models import Representative, Suggestion
 from app.volunteering.models import Activity, ServiceHours
@@ -35,6 +36,8 @@ from app.wishes.models import Wish
 
 STATS_ROLES = (*ADMIN_ROLES, GRID_WORKER)
 MAX_DAYS = 366 * 3
+# Areas this wide read cases, wishes and service hours from the daily rollups, not from the rows.
+ROLLUP_LEVELS = (STREET, DISTRICT)
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,19 @@ def dashboard(actor: Actor, area_id: int, date_from: date | None = None, date_to
     """Every section's figures, or only `sections` (a chart needs one or two, not all five)."""
     area = scoped_area(actor, area_id, STATS_ROLES)
     span = period(date_from, date_to)
+    with from_replica():
+        figures = figures_for(area.path, span, sections, from_rollups=area.level in ROLLUP_LEVELS)
     return {
         "area": {"id": area.id, "name": area.name, "level": area.level},
         "period": {"from": span.first_day.isoformat(), "to": span.last_day.isoformat()},
-        **figures_for(area.path, span, sections),
+        **figures,
     }
 
 
-def figures_for(path: str, span: Period, sections: tuple[str, ...] | None = None) -> dict:
-    return {name: SECTIONS[name](path, span) for name in (sections or SECTIONS)}
+def figures_for(path: str, span: Period, sections: tuple[str, ...] | None = None,
+                from_rollups: bool = False) -> dict:
+    table = ROLLUP_SECTIONS if from_rollups else SECTIONS
+    return {name: table[name](path, span) for name in (sections or SECTIONS)}
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -200,6 +207,16 @@ def wish_figures(path: str, span: Period) -> dict:
     claim_hours = _hours_between(Wish.claimed_at, Wish.created_at)
     (claim_p50,) = _percentiles(claim_hours, (scope, Wish.claimed_at >= span.start, Wish.claimed_at < span.end),
                                 quantiles=(0.5,))
+    return {
+        "posted": count(Wish.created_at),
+        "claimed": count(Wish.claimed_at),
+        "fulfilled": count(Wish.fulfilled_at),
+        "median_hours_to_claim": claim_p50,
+        "top_members": _top_members(path, span),
+    }
+
+
+def _top_members(path: str, span: Period) -> list[dict]:
     # The ranking reads the ledger: a wish counts once its hours are approved, and never once rejected.
     served = (ServiceHours.area_path.startswith(path, autoescape=True), ServiceHours.source_type == "wish",
               ServiceHours.status == "approved", ServiceHours.served_on >= span.first_day,
@@ -210,14 +227,8 @@ def wish_figures(path: str, span: Period) -> dict:
         .order_by(func.count(ServiceHours.id).desc(), func.sum(ServiceHours.hours).desc(), ServiceHours.user_id)
         .limit(5)).all()
     names = _user_names([r[0] for r in top])
-    return {
-        "posted": count(Wish.created_at),
-        "claimed": count(Wish.claimed_at),
-        "fulfilled": count(Wish.fulfilled_at),
-        "median_hours_to_claim": claim_p50,
-        "top_members": [{"user_id": uid, "name": names.get(uid, ""), "fulfilled": n, "hours": float(h or 0)}
-                        for uid, n, h in top],
-    }
+    return [{"user_id": uid, "name": names.get(uid, ""), "fulfilled": n, "hours": float(h or 0)}
+            for uid, n, h in top]
 
 
 # -- volunteering ---------------------------------------------------------------------------
@@ -228,13 +239,19 @@ def volunteering_figures(path: str, span: Period) -> dict:
     month = _local_month(ServiceHours.served_on)
     by_month = [{"month": m, "hours": round(float(h or 0), 1)} for m, h in db.session.execute(
         select(month, func.sum(ServiceHours.hours)).where(*approved).group_by(month).order_by(month))]
-    active = db.session.scalar(select(func.count(distinct(ServiceHours.user_id))).where(*approved)) or 0
     total_hours = db.session.scalar(select(func.coalesce(func.sum(ServiceHours.hours), 0)).where(*approved))
+    return {"hours_by_month": by_month, "total_hours": round(float(total_hours or 0), 1),
+            **_volunteers_and_activities(path, span)}
+
+
+def _volunteers_and_activities(path: str, span: Period) -> dict:
+    approved = (ServiceHours.area_path.startswith(path, autoescape=True), ServiceHours.status == "approved",
+                ServiceHours.served_on >= span.first_day, ServiceHours.served_on <= span.last_day)
+    active = db.session.scalar(select(func.count(distinct(ServiceHours.user_id))).where(*approved)) or 0
     held = db.session.scalar(select(func.count(Activity.id)).where(
         Activity.area_path.startswith(path, autoescape=True), Activity.status != "cancelled",
         Activity.ends_at >= span.start, Activity.ends_at < span.end)) or 0
-    return {"hours_by_month": by_month, "total_hours": round(float(total_hours or 0), 1),
-            "active_volunteers": active, "activities_held": held}
+    return {"active_volunteers": active, "activities_held": held}
 
 
 # -- praise ---------------------------------------------------------------------------------
@@ -301,6 +318,29 @@ SECTIONS = {"cases": case_figures, "wishes": wish_figures, "volunteering": volun
             "praise": praise_figures, "suggestions": suggestion_figures}
 
 
+# -- the same sections from the daily rollups (streets, counties) ------------------------------
+
+def rollup_case_figures(path: str, span: Period) -> dict:
+    return rollups.case_figures(path, span.first_day, span.last_day)
+
+
+def rollup_wish_figures(path: str, span: Period) -> dict:
+    sums = rollups.area_figures(path, span.first_day, span.last_day)
+    return {"posted": sums["posted"], "claimed": sums["claimed"], "fulfilled": sums["fulfilled"],
+            "median_hours_to_claim": None, "mean_hours_to_claim": sums["mean_hours_to_claim"],
+            "top_members": _top_members(path, span)}
+
+
+def rollup_volunteering_figures(path: str, span: Period) -> dict:
+    sums = rollups.area_figures(path, span.first_day, span.last_day)
+    return {"hours_by_month": sums["hours_by_month"], "total_hours": sums["total_hours"],
+            **_volunteers_and_activities(path, span)}
+
+
+ROLLUP_SECTIONS = {**SECTIONS, "cases": rollup_case_figures, "wishes": rollup_wish_figures,
+                   "volunteering": rollup_volunteering_figures}
+
+
 # -- defaults, monthly workbooks ------------------------------------------------------------
 
 def default_area_id(actor: Actor) -> int:
@@ -317,7 +357,9 @@ def default_area_id(actor: Actor) -> int:
 
 
 def monthly_workbook(area: Area, month: str) -> bytes:
-    figures = figures_for(area.path, period(*exports.month_bounds(month)))
+    with from_replica():
+        figures = figures_for(area.path, period(*exports.month_bounds(month)),
+                              from_rollups=area.level in ROLLUP_LEVELS)
     title = f"{area.name} {month} 基层治理“一表通”"
     return exports.to_xlsx(title, exports.rows(figures), sheet=f"{month} 一表通")
 

@@ -7,12 +7,14 @@ from sqlalchemy import select
 
 from app.core.crypto import mask_personal
 from app.core.pagination import Page, paginate
+from app.core.replica import from_replica
 from app.extensions import db
 from app.moderation import service as moderation
 from app.suggestions import states
 from app.suggestions.models import Suggestion
 
 
+@from_replica()
 def public_board(limit: int | None = None, cursor: str | None = None) -> Page:
     """Closed suggestions whose submitter allowed publication, newest first.
 
@@ -45,6 +47,7 @@ def _board_item(s: Suggestion) -> dict:
     }
 
 
+@from_replica()
 def representative_figures(rep_id: int) -> dict:
     """received, answered, median response time (submitted → first answer or referral), satisfaction."""
     rows = db.session.execute(

@@ -101,13 +101,14 @@ class ServiceHours(Model):
     source_type: Mapped[str] = mapped_column(String(16))  # activity | wish
     source_id: Mapped[int] = mapped_column(Integer)
     hours: Mapped[Decimal] = mapped_column(HOURS)
-    area_path: Mapped[str] = mapped_column(AreaPath, index=True)
+    # active_history: a change always knows the old value, so the statistics rollups re-count its old day.
+    area_path: Mapped[str] = mapped_column(AreaPath, index=True, active_history=True)
     organiser_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     organiser_name: Mapped[str] = mapped_column(String(100), default="")
     # 服务内容, 服务地点 and the time served, as 《志愿服务记录与证明出具办法》 names them.
     description: Mapped[str] = mapped_column(String(200), default="")
     place: Mapped[str] = mapped_column(String(200), default="")
-    served_on: Mapped[date] = mapped_column(Date)
+    served_on: Mapped[date] = mapped_column(Date, active_history=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The staff member of the recording organisation who recorded the entry, and when.
@@ -128,6 +129,7 @@ class ServiceHours(Model):
         UniqueConstraint("user_id", "source_type", "source_id"),
         Index("ix_service_hours_user_status", "user_id", "status"),
         Index("ix_service_hours_status_path", "status", "area_path"),
+        Index("ix_service_hours_area_served_on", "area_path", "served_on"),  # the daily rollups
     )
 
 

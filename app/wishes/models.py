@@ -47,15 +47,15 @@ class Wish(Model):
     phone_encrypted: Mapped[str | None] = mapped_column(String(255))
     community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
-    area_path: Mapped[str] = mapped_column(AreaPath)
+    area_path: Mapped[str] = mapped_column(AreaPath, active_history=True)  # (old days: statistics rollups)
     # What the pool shows: the admin may edit it, e.g. to remove a phone number from the text.
     public_title: Mapped[str] = mapped_column(String(30))
     public_detail: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=SUBMITTED)
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     fulfil_note: Mapped[str] = mapped_column(Text, default="")
     fulfil_photos: Mapped[list] = mapped_column(JSON, default=list)
     hours: Mapped[float | None] = mapped_column(Numeric(5, 1, asdecimal=False))
@@ -69,6 +69,8 @@ class Wish(Model):
     __table_args__ = (
         Index("ix_wishes_area_status", "area_path", "status"),
         Index("ix_wishes_area_created", "area_path", "created_at"),
+        Index("ix_wishes_area_claimed", "area_path", "claimed_at"),  # the daily rollups
+        Index("ix_wishes_area_fulfilled", "area_path", "fulfilled_at"),
         Index("ix_wishes_status_fulfilled_at", "status", "fulfilled_at"),
     )
 
