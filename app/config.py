@@ -70,6 +70,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES") or "",
         "TIMEZONE": "Asia/Shanghai",
         "RETENTION_MONTHS": _int("RETENTION_MONTHS", 24),
+        # 派单: hours a member has to accept or decline before the offer returns to the community.
+        "WISH_OFFER_HOURS": _int("WISH_OFFER_HOURS", 48),
+        # A claimed wish with no progress: a reminder after this many days, back to the pool after that many.
+        "WISH_STALL_REMIND_DAYS": _int("WISH_STALL_REMIND_DAYS", 5),
+        "WISH_STALL_RETURN_DAYS": _int("WISH_STALL_RETURN_DAYS", 7),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "PORTAL_SECURE_COOKIES": _bool(env.get("PORTAL_SECURE_COOKIES"), env.get("GONGZHI_ENV") == "production"),
         # flask-smorest / OpenAPI

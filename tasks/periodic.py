@@ -15,7 +15,7 @@ from tasks.notify import sweep_outbox
 from tasks.stats import monthly_reports
 from tasks.suggestions import sweep_due as sweep_suggestions_due
 from tasks.volunteering import remind_upcoming
-from tasks.wishes import auto_confirm_wishes, expire_wishes
+from tasks.wishes import auto_confirm_wishes, expire_wishes, lapse_wish_offers, sweep_stalled_wish_claims
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ PERIODIC: list[Periodic] = [
     Periodic(remind_upcoming, QUEUE_DEFAULT, interval=15 * 60),    # activity reminders
     Periodic(auto_confirm_wishes, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(expire_wishes, QUEUE_DEFAULT, interval=60 * 60),
+    Periodic(lapse_wish_offers, QUEUE_DEFAULT, interval=15 * 60),   # 派单 not accepted in time
+    Periodic(sweep_stalled_wish_claims, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(purge_idempotency_records, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(anonymise_old_reporters, QUEUE_DEFAULT, cron="30 19 * * *"),  # 03:30 Beijing
     Periodic(monthly_reports, QUEUE_DEFAULT, cron="0 2 1 * *"),  # the 1st, 10:00 Beijing

@@ -32,7 +32,17 @@ def _summary(report: Report) -> list[tuple[str, str]]:
         ("待审核服务时长（小时）", f"{t['pending_hours']:g}"),
         ("群众评分", f"{t['rating_average']:g} 分（{t['rating_count']} 次评价）" if t["rating_average"] else "暂无评价"),
         ("获得点赞（次）", str(report.praise_count)),
+        *_target(report),
     ]
+
+
+def _target(report: Report) -> list[tuple[str, str]]:
+    t = report.target
+    if not t:
+        return []
+    if t["target"] is None:
+        return [(f"{t['year']}年服务目标", t["label"])]
+    return [(f"{t['year']}年服务目标", f"至少 {t['target']} 次，已完成 {t['done']} 次：{t['label']}")]
 
 
 # One row per approved ledger entry: wishes and activities alike.

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.members.models import APPROVED, PartyMember
 from app.members.service import REPORT_MAX_ROWS, area_names, present, visible_member
 from app.praise.models import Praise
+from app.records.targets import member_verdict
 from app.volunteering.models import ServiceHours
 from app.volunteering.states import APPROVED as HOURS_APPROVED
 from app.volunteering.states import HOURS_LABELS
@@ -137,6 +138,8 @@ class Report:
     totals: dict
     praise_count: int
     generated_at: datetime
+    # The community's yearly target for the year the report ends in, and whether it was met.
+    target: dict | None = None
 
 
 def employer_report(actor: Actor, member_id: int, date_from: date | None, date_to: date | None) -> Report:
@@ -150,7 +153,8 @@ def employer_report(actor: Actor, member_id: int, date_from: date | None, date_t
     names = area_names({member.community_id, member.grid_id})
     return Report(member=present(member, actor, names), date_from=date_from, date_to=date_to, rows=rows,
                   totals=wish_totals(member.user_id, date_from, date_to),
-                  praise_count=praise_count(member.user_id, date_from, date_to), generated_at=utcnow())
+                  praise_count=praise_count(member.user_id, date_from, date_to), generated_at=utcnow(),
+                  target={"year": date_to.year, **member_verdict(member, date_to.year)})
 
 
 # -- ranking ------------------------------------------------------------------------------------
