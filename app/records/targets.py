@@ -93,7 +93,7 @@ def progress(actor: Actor, community_id: int, *, year: int | None = None, behind
         stmt = stmt.where(func.coalesce(done.c.n, 0) < target)
     page: Page = paginate(stmt, PartyMember.id, limit=limit, cursor=cursor)
     counts = dict(db.session.execute(select(done.c.user_id, done.c.n).where(
-        done.c.user_id.in_([m.user_id for m in page.items])))) if page.items else {}
+        done.c.user_id.in_([m.user_id for m in page.items]))).all()) if page.items else {}
     items = [{"member_id": m.id, "name": m.name, "org_name": m.org_name,
               **verdict(target, counts.get(m.user_id, 0))} for m in page.items]
     return {"community_id": community.id, "community_name": community.name, "year": year, "target": target,

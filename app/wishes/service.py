@@ -599,10 +599,10 @@ def _locked(wish_id: int) -> Wish:
 def pledge(actor: Actor, wish_id: int, *, quantity: int, note: str = "", donor_name: str = "") -> dict:
     """A donor pledges some of the items a goods wish asks for; never more than are still wanted."""
     wish = load_visible(actor, wish_id)
-    if not wish.is_goods:
-        raise Conflict("只有物品心愿可以认捐。")
     if requester(wish, actor) or actor.user_id is None:
         raise Forbidden("不能认捐自己提出的心愿。")
+    if not wish.is_goods:
+        raise Conflict("只有物品心愿可以认捐。")
     if wish.status != APPROVED:
         raise Conflict(f"该心愿{wish.status_label}，不能再认捐。")
     if not 1 <= int(quantity) <= MAX_GOODS_QUANTITY:

@@ -67,6 +67,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/wishes/{wish_id}"): OWNER_OR_EAST, ("PATCH", "/wishes/{wish_id}"): EAST,
     ("POST", "/wishes/{wish_id}/transitions"): OWNER_OR_EAST, ("POST", "/wishes/{wish_id}/rating"): OWNER,
     ("GET", "/wishes/{wish_id}/candidates"): EAST,
+    # on the world's goods wish (approved, one pledge by member_east): anyone signed in may donate but its requester
+    ("POST", "/wishes/{wish_id}/pledges"): USERS - OWNER,
+    ("POST", "/wishes/{wish_id}/pledges/{pledge_id}/handover"): EAST,
     # party members
     ("GET", "/party-members"): USERS, ("POST", "/party-members"): USERS,
     ("GET", "/party-members/ranking"): EAST,
@@ -191,6 +194,13 @@ def world(app, login, areas):
     cert_code = issued.get_json()["code"]
     asked = member_api.post(f"/service-hours/{hours.id}/correction-requests", json={"reason": "服务日期记错了"})
     assert asked.status_code == 201, asked.get_json()
+    goods = owner.post("/wishes", json={
+        "title": "孩子需要两个新书包", "category": "goods", "quantity": 9,
+        "desired_date": (to_local(utcnow()).date() + timedelta(days=7)).isoformat(),
+        "community_id": east.id, "address": "东城小区1号楼2单元301", "contact_phone": "13700001111"}).get_json()
+    login("east_admin").post(f"/wishes/{goods['id']}/transitions", json={"action": "approve"})
+    pledged = member_api.post(f"/wishes/{goods['id']}/pledges", json={"quantity": 1})
+    assert pledged.status_code == 201, pledged.get_json()
     clients = {name: login(name) for name in ("east_admin", "west_admin", "grid_west1", "dept_wy")}
     clients["owner"] = owner
     clients["stranger"] = login.resident(openid="o_matrix_stranger")
@@ -204,6 +214,7 @@ def world(app, login, areas):
         "activity_id": activity.id, "entry_id": hours.id, "member_id": member.id, "report_id": report_id,
         "category_id": category.id, "reply_id": reply["id"], "code": cert_code, "fmt": "csv",
         "request_id": asked.get_json()["id"], "proof_request_id": proof_request_id,
+        "goods_wish_id": goods["id"], "pledge_id": pledged.get_json()["pledges"][0]["id"],
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
@@ -231,6 +242,7 @@ def _body(method, path, world):
         "/wishes/{wish_id}": {"public_title": "帮忙修水龙头"},
         "/wishes/{wish_id}/transitions": {"action": "approve"},
         "/wishes/{wish_id}/rating": {"score": 5},
+        "/wishes/{wish_id}/pledges": {"quantity": 1},
         "/party-members": {"name": "测试", "org_name": "某单位党支部", "community_id": east.id},
         "/party-members/{member_id}/transitions": {"action": "approve"},
         "/activities": {"title": "矩阵活动", "community_id": east.id, "capacity": 5,
@@ -279,6 +291,8 @@ def _call(api, method, path, world, role=None):
     params = dict(world["params"])
     if path.startswith("/representatives/scan/"):
         params["scene"] = world["rep_scene"]
+    if "/pledges" in path:  # pledges belong to the world's goods wish
+        params["wish_id"] = params["goods_wish_id"]
     url = re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path)
     if path in QUERIES:
         url += "?" + QUERIES[path].format(**params)

@@ -41,6 +41,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # wishes, members, volunteering
     ("GET", "/console/wishes"): ADMINS, ("GET", "/console/wishes/<int:wish_id>"): EAST,
     ("POST", "/console/wishes/<int:wish_id>/actions"): EAST,
+    ("POST", "/console/wishes/<int:wish_id>/pledges/<int:pledge_id>/handover"): EAST,  # the world's goods wish
+    ("GET", "/console/targets"): EAST, ("POST", "/console/targets"): EAST,  # 东城's yearly service target
     ("GET", "/console/members"): ADMINS, ("POST", "/console/members/<int:member_id>/actions"): EAST,
     ("GET", "/console/activities"): ADMINS, ("POST", "/console/activities"): EAST,  # an activity in 东城
     ("GET", "/console/activities/<int:activity_id>"): EAST, ("POST", "/console/activities/<int:activity_id>"): EAST,
@@ -154,15 +156,18 @@ def _form(rule: str, cw) -> dict:
                            "role": "grid_worker", "area_id": grid.id},
         "/console/users/<int:user_id>/grants": {"role": "grid_worker", "area_id": grid.id},
         "/console/login": {"username": "nobody", "password": "wrong"},
+        "/console/targets": {"community_id": east.id, "year": 2026, "services": 4},
     }
     return forms.get(rule, {})
 
 
-QUERIES = {"/console/stats": "area_id={area_id}", "/console/stats/chart/<name>.svg": "area_id={area_id}",
+QUERIES = {"/console/stats": "area_id={area_id}", "/console/targets": "community_id={area_id}", "/console/stats/chart/<name>.svg": "area_id={area_id}",
            "/console/stats/export.<fmt>": "area_id={area_id}"}
 
 
 def _url(rule: str, params: dict) -> str:
+    if "/pledges/" in rule:  # pledges belong to the world's goods wish
+        params = {**params, "wish_id": params["goods_wish_id"]}
     url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: str(params[m.group(1)]), rule)
     return url + ("?" + QUERIES[rule].format(**params) if rule in QUERIES else "")
 
