@@ -75,6 +75,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # A claimed wish with no progress: a reminder after this many days, back to the pool after that many.
         "WISH_STALL_REMIND_DAYS": _int("WISH_STALL_REMIND_DAYS", 5),
         "WISH_STALL_RETURN_DAYS": _int("WISH_STALL_RETURN_DAYS", 7),
+        # Service hours a new-group post holder's report on duty enters in the ledger (pending the community's decision).
+        "NEW_GROUP_REPORT_HOURS": float(env.get("NEW_GROUP_REPORT_HOURS") or 0.5),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "PORTAL_SECURE_COOKIES": _bool(env.get("PORTAL_SECURE_COOKIES"), env.get("GONGZHI_ENV") == "production"),
         # flask-smorest / OpenAPI

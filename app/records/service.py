@@ -19,6 +19,7 @@ from app.members.models import APPROVED, PartyMember
 from app.members.service import REPORT_MAX_ROWS, area_names, present, visible_member
 from app.praise.models import Praise
 from app.records.targets import member_verdict
+from app.volunteering.exports import SOURCE_LABELS
 from app.volunteering.models import ServiceHours
 from app.volunteering.states import APPROVED as HOURS_APPROVED
 from app.volunteering.states import HOURS_LABELS
@@ -114,11 +115,11 @@ def service_record(actor: Actor, member_id: int, recent: int = 10) -> dict:
 def service_row(entry: ServiceHours, wish: Wish | None) -> dict:
     return {
         "entry_id": entry.id, "source_type": entry.source_type,
-        "source_label": "微心愿" if entry.source_type == "wish" else "志愿活动",
+        "source_label": SOURCE_LABELS.get(entry.source_type, entry.source_type),
         "wish_id": wish.id if wish else None,
         "title": wish.public_title if wish else entry.description,
-        "category": wish.category if wish else "activity",
-        "category_label": wish.category_label if wish else "志愿活动",
+        "category": wish.category if wish else entry.source_type,
+        "category_label": wish.category_label if wish else SOURCE_LABELS.get(entry.source_type, entry.source_type),
         "served_on": entry.served_on, "place": entry.place, "organiser_name": entry.organiser_name,
         "fulfilled_at": entry.ended_at, "confirmed_at": wish.confirmed_at if wish else entry.decided_at,
         "hours": float(entry.hours), "rating": wish.rating if wish else None,
