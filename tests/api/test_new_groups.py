@@ -114,3 +114,48 @@ def test_post_places_are_a_limit_and_only_reporting_posts_report(login, areas):
                        json={"action": "leave", "reason": "x"}).status_code == 404
     left = first.post(f"/new-groups/claims/{a['id']}/transitions", json={"action": "leave", "reason": "换了配送片区"})
     assert left.status_code == 200 and left.get_json()["status_label"] == "已离岗"
+
+
+def _on_duty_rider(login, areas, kind="collector"):
+    admin = login("east_admin")
+    rider, registration = _rider(login, areas)
+    admin.post(f"/new-groups/workers/{registration['id']}/transitions", json={"action": "approve"})
+    post = _post(admin, areas, kind=kind)
+    claim = rider.post(f"/new-groups/posts/{post['id']}/claims", json={}).get_json()
+    admin.post(f"/new-groups/claims/{claim['id']}/transitions", json={"action": "approve"})
+    return rider
+
+
+def test_the_new_groups_are_their_own_group_in_statistics_and_the_workbook(login, areas):
+    import io
+
+    from openpyxl import load_workbook
+
+    from app.areas.models import Place
+    from app.cases.models import Category
+
+    rider = _on_duty_rider(login, areas)
+    courier, reg = _rider(login, areas, name="牛师傅", kind="courier", platform="顺丰速运")
+    login("east_admin").post(f"/new-groups/workers/{reg['id']}/transitions", json={"action": "approve"})
+    report = rider.post("/new-groups/reports", json={"place_id": _ids(Place)["东城小区1号楼"],
+                                                     "category_id": _ids(Category)["环境卫生"],
+                                                     "description": "1号楼门口电动车乱停，堵住消防通道。"}).get_json()
+    admin = login("east_admin")
+    decided = admin.post(f"/service-hours/{report['on_duty']['ledger_entry_id']}/transitions", json={"action": "approve"})
+    assert decided.status_code == 200, decided.get_json()
+
+    east = areas["东城社区"].id
+    figures = admin.get(f"/admin/stats?area_id={east}").get_json()["new_groups"]
+    assert figures["registered_total"] == 2 and figures["reports_on_duty"] == 1
+    assert {k["label"]: k["count"] for k in figures["by_kind"]}["外卖骑手"] == 1
+    assert {k["label"]: k["count"] for k in figures["posts_held"]}["民情收集员"] == 1
+    assert figures["service_entries"] == 1 and figures["service_hours"] == 0.5
+    assert login("west_admin").get(f"/admin/stats?area_id={areas['西园社区'].id}").get_json()["new_groups"][
+        "registered_total"] == 0
+
+    sheet = load_workbook(io.BytesIO(admin.get(f"/admin/stats/export.xlsx?area_id={east}").data)).active
+    values = {(row[0], row[1]): row[2] for row in sheet.iter_rows(min_row=3, values_only=True)}
+    assert values[("新就业群体", "已报到：外卖骑手")] == "1"
+    assert values[("新就业群体", "在岗：民情收集员")] == "1"
+    assert values[("新就业群体", "流动上报（件）")] == "1"
+    assert values[("新就业群体", "已审核服务时长（小时）")] == "0.5"
