@@ -43,6 +43,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/wishes/<int:wish_id>/actions"): EAST,
     ("POST", "/console/wishes/<int:wish_id>/pledges/<int:pledge_id>/handover"): EAST,  # the world's goods wish
     ("GET", "/console/targets"): EAST, ("POST", "/console/targets"): EAST,  # 东城's yearly service target
+    # the new groups: the world's pending registration, 东城's post and the owner's pending claim
+    ("GET", "/console/groups"): ADMINS, ("POST", "/console/groups/workers/<int:worker_id>/actions"): EAST,
+    ("GET", "/console/posts"): ADMINS, ("POST", "/console/posts"): EAST,
+    ("POST", "/console/posts/<int:post_id>/close"): EAST, ("POST", "/console/claims/<int:claim_id>/actions"): EAST,
     ("GET", "/console/members"): ADMINS, ("POST", "/console/members/<int:member_id>/actions"): EAST,
     ("GET", "/console/activities"): ADMINS, ("POST", "/console/activities"): EAST,  # an activity in 东城
     ("GET", "/console/activities/<int:activity_id>"): EAST, ("POST", "/console/activities/<int:activity_id>"): EAST,
@@ -157,6 +161,9 @@ def _form(rule: str, cw) -> dict:
         "/console/users/<int:user_id>/grants": {"role": "grid_worker", "area_id": grid.id},
         "/console/login": {"username": "nobody", "password": "wrong"},
         "/console/targets": {"community_id": east.id, "year": 2026, "services": 4},
+        "/console/groups/workers/<int:worker_id>/actions": {"action": "approve"},
+        "/console/posts": {"community_id": east.id, "kind": "policy", "duties": "宣传防诈骗知识", "places": 2},
+        "/console/claims/<int:claim_id>/actions": {"action": "approve"},
     }
     return forms.get(rule, {})
 
