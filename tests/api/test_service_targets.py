@@ -44,9 +44,11 @@ def test_the_yearly_target_shown_behind_for_one_member(app, login, areas):
 
     console = Console(app.test_client(), "east_admin")
     page = console.get(f"/console/targets?community_id={east.id}").get_data(as_text=True)
-    assert "尚未设定本年度目标" in page
+    assert "每名党员全年至少服务 <strong>4</strong> 次" in page  # the demo's target
     before = _report_rows(login("east_admin"), idle_reg["id"])
-    assert before[f"{year}年服务目标"] == "社区未设定年度目标"
+    assert before[f"{year}年服务目标"] == "至少 4 次，已完成 0 次：未达标（还差 4 次）"
+    next_year = console.get(f"/console/targets?community_id={east.id}&year={year + 1}").get_data(as_text=True)
+    assert "尚未设定本年度目标" in next_year
 
     # The west community's admin may not set 东城's target.
     west = Console(app.test_client(), "west_admin")
