@@ -89,3 +89,32 @@ def test_accept_and_take_back_at_the_same_instant_one_wins(app, login):
             else:
                 assert stored.status == "approved" and stored.claimed_by is None and stored.offered_to is None
             db.session.remove()
+
+
+def test_two_admins_approve_the_last_place_of_a_post_at_once(app, login):
+    from app.extensions import db
+    from app.newgroups.models import PostClaim
+
+    areas = _areas(app)
+    east, street = login("east_admin"), login("street_admin")
+    post = east.post("/new-groups/posts", json={"community_id": areas["东城社区"].id, "kind": "collector",
+                                                "duties": "收集民情", "places": 1}).get_json()
+    claims = []
+    for n in range(2):
+        rider = login.resident()
+        reg = rider.post("/new-groups/workers", json={"name": f"骑手{n}", "kind": "rider", "platform": "美团外卖",
+                                                      "work_area": "东城", "community_id": areas["东城社区"].id})
+        east.post(f"/new-groups/workers/{reg.get_json()['id']}/transitions", json={"action": "approve"})
+        claims.append(rider.post(f"/new-groups/posts/{post['id']}/claims", json={}).get_json()["id"])
+    results = _together(app, [
+        (east.token, f"/new-groups/claims/{claims[0]}/transitions", {"action": "approve"}),
+        (street.token, f"/new-groups/claims/{claims[1]}/transitions", {"action": "approve"}),
+    ])
+    codes = sorted(code for _, code, _ in results)
+    assert codes == [200, 409], results
+    assert any("名额已满" in body["message"] for _, code, body in results if code == 409)
+    with app.app_context():
+        approved = db.session.scalar(select(func.count(PostClaim.id)).where(
+            PostClaim.post_id == post["id"], PostClaim.status == "approved"))
+        assert approved == 1
+        db.session.remove()
