@@ -88,6 +88,8 @@ class Wish(Model):
 
     @property
     def status_label(self) -> str:
+        if self.is_goods and self.status == APPROVED:
+            return "待认捐"  # a goods wish waits for donors, not for a member's claim
         return STATUS_LABELS.get(self.status, self.status)
 
     @property
