@@ -51,10 +51,9 @@ class WishTransitionArgs(Schema):
                   metadata={"description": "reject、release、decline、take_back、reassign、dispute、redo、close 必填"})
     member_id = fields.Integer(load_default=None, metadata={"description": "dispatch、reassign：党员报到记录 id"})
     photo_ids = fields.List(fields.Integer(), load_default=list, metadata={"description": "fulfil：服务照片"})
-    hours = fields.Float(load_default=None, validate=validate.Range(min=0, max=24, min_inclusive=False),
-                         metadata={"description": "fulfil：服务时长（小时）"})
-    rating = fields.Integer(load_default=None, validate=validate.Range(min=1, max=5),
-                            metadata={"description": "confirm：评分 1-5（可选）"})
+    # Ranges are the service's to check, after it has checked who may take the step (permission before content).
+    hours = fields.Float(load_default=None, metadata={"description": "fulfil：服务时长（小时），大于 0 且不超过 24"})
+    rating = fields.Integer(load_default=None, metadata={"description": "confirm：评分 1-5（可选）"})
     comment = Text(multiline=True, load_default="", validate=validate.Length(max=200))
     public_title = Text(load_default=None, validate=validate.Length(min=1, max=30),
                         metadata={"description": "approve：修改后的公开标题（可选）"})

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.members.models import APPROVED, PartyMember
 from app.members.service import REPORT_MAX_ROWS, area_names, present, visible_member
 from app.praise.models import Praise
-from app.records.targets import member_verdict
+from app.records.targets import member_verdict, this_year
 from app.volunteering.exports import SOURCE_LABELS
 from app.volunteering.models import ServiceHours
 from app.volunteering.states import APPROVED as HOURS_APPROVED
@@ -108,6 +108,7 @@ def service_record(actor: Actor, member_id: int, recent: int = 10) -> dict:
         **wish_totals(member.user_id),
         "praise_count": praise_count(member.user_id),
         "open_claims": open_claims,
+        "year_target": {"year": this_year(), **member_verdict(member, this_year())},
         "recent_services": approved_entries(member.user_id, newest_first=True, limit=recent),
     }
 

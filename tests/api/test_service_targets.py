@@ -64,6 +64,8 @@ def test_the_yearly_target_shown_behind_for_one_member(app, login, areas):
     assert "未达标（还差 2 次）" in behind
 
     assert _report_rows(busy, busy_reg["id"])[f"{year}年服务目标"] == "至少 2 次，已完成 2 次：已达标"
+    own = idle.get(f"/party-members/{idle_reg['id']}/record").get_json()["year_target"]
+    assert own == {"year": year, "target": 2, "done": 0, "met": False, "short_by": 2, "label": "未达标（还差 2 次）"}
     assert _report_rows(idle, idle_reg["id"])[f"{year}年服务目标"] == "至少 2 次，已完成 0 次：未达标（还差 2 次）"
     assert "service_target.set" in {r.action for r in _audit()}
 

@@ -226,3 +226,16 @@ def test_a_goods_wish_with_two_donors(login, areas):
 
     assert not db.session.scalars(select(ServiceHours).where(ServiceHours.source_id == wish["id"],
                                                              ServiceHours.source_type == "wish")).all()
+
+
+def test_permission_before_the_ranges_of_the_body(login, areas):
+    resident = login.resident()
+    member, _ = new_member(login, areas)
+    bystander, _ = new_member(login, areas, name="旁观者")
+    wish = post_wish(resident, areas)
+    act(login("east_admin"), wish["id"], "approve")
+    act(member, wish["id"], "claim")
+    res = bystander.post(f"/wishes/{wish['id']}/transitions", json={"action": "fulfil", "hours": 99})
+    assert res.status_code == 403
+    assert "不超过 24 小时" in act(member, wish["id"], "fulfil", 422, note="x", hours=99,
+                                  photo_ids=[photo(member)])["message"]
