@@ -118,3 +118,24 @@ def test_two_admins_approve_the_last_place_of_a_post_at_once(app, login):
             PostClaim.post_id == post["id"], PostClaim.status == "approved"))
         assert approved == 1
         db.session.remove()
+
+
+def test_an_offer_accepted_twice_at_once_is_claimed_once(app, login):
+    """A double tap (or two phones of one member): one acceptance, one timeline event, one clean conflict."""
+    from app.core.timeline import TimelineEvent
+    from app.extensions import db
+
+    areas = _areas(app)
+    admin = login("east_admin")
+    member, reg = new_member(login, areas, name="双击党员", admin=admin)
+    wish = post_wish(login.resident(), areas, title="帮忙修自行车")
+    act(admin, wish["id"], "approve")
+    act(admin, wish["id"], "dispatch", member_id=reg["id"])
+    results = _together(app, [(member.token, f"/wishes/{wish['id']}/transitions", {"action": "accept"})] * 2)
+    assert sorted(code for _, code, _ in results) == [200, 409], results
+    with app.app_context():
+        accepted = db.session.scalar(select(func.count(TimelineEvent.id)).where(
+            TimelineEvent.subject_type == "wish", TimelineEvent.subject_id == wish["id"],
+            TimelineEvent.action == "accept"))
+        assert accepted == 1
+        db.session.remove()
