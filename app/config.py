@@ -91,6 +91,13 @@ def load_config(overrides: dict | None = None) -> dict:
         # The privacy notice (app/privacy/notice.py): who is responsible for the data and how to reach them.
         "PRIVACY_CONTROLLER": env.get("PRIVACY_CONTROLLER") or "共治平台运营单位（部署方未填写名称）",
         "PRIVACY_CONTACT": env.get("PRIVACY_CONTACT") or "所在社区居委会（部署方未填写其他联系方式）",
+        # 派单: hours a member has to accept or decline before the offer returns to the community.
+        "WISH_OFFER_HOURS": _int("WISH_OFFER_HOURS", 48),
+        # A claimed wish with no progress: a reminder after this many days, back to the pool after that many.
+        "WISH_STALL_REMIND_DAYS": _int("WISH_STALL_REMIND_DAYS", 5),
+        "WISH_STALL_RETURN_DAYS": _int("WISH_STALL_RETURN_DAYS", 7),
+        # Service hours a new-group post holder's report on duty enters in the ledger (pending the community's decision).
+        "NEW_GROUP_REPORT_HOURS": float(env.get("NEW_GROUP_REPORT_HOURS") or 0.5),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "PORTAL_SECURE_COOKIES": _bool(env.get("PORTAL_SECURE_COOKIES"), env.get("GONGZHI_ENV") == "production"),
         # flask-smorest / OpenAPI

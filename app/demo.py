@@ -15,7 +15,9 @@ from app.codes import demo as codes_demo
 from app.contact import demo as contact_demo
 from app.extensions import db
 from app.members import demo as members_demo
+from app.newgroups import demo as newgroups_demo
 from app.praise import demo as praise_demo
+from app.records import demo as records_demo
 from app.stats import rollups
 from app.suggestions import demo as suggestions_demo
 from app.volunteering import demo as volunteering_demo
@@ -68,7 +70,8 @@ DEPARTMENTS = [("城管执法中队", "沁河镇"), ("住建物业办", "沁河�
 # In this order: later domains use what earlier ones created.
 # Each domain with demo data has `seed_demo(**context) -> list[str]` in its demo module, run in this order.
 DEMO_DOMAINS = (codes_demo, contact_demo, cases_demo, members_demo, wishes_demo, volunteering_demo,
-                suggestions_demo, praise_demo, points_demo)
+                suggestions_demo, praise_demo, records_demo, newgroups_demo,
+                points_demo)
 
 
 def _area(name: str, level: str, parent: Area | None) -> tuple[Area, bool]:

@@ -87,8 +87,18 @@ class MemberServiceSchema(Schema):
     note = Text()
 
 
+class YearTargetSchema(Schema):
+    year = fields.Integer()
+    target = fields.Integer(allow_none=True, metadata={"description": "社区设定的年度服务次数目标；未设定为 null"})
+    done = fields.Integer(metadata={"description": "本年审核通过的服务次数"})
+    met = fields.Boolean(allow_none=True)
+    short_by = fields.Integer()
+    label = Text(metadata={"description": "已达标 / 未达标（还差 N 次）/ 社区未设定年度目标"})
+
+
 class MemberRecordSchema(Schema):
     member = fields.Nested(PartyMemberSchema)
+    year_target = fields.Nested(YearTargetSchema, metadata={"description": "本年度服务目标完成情况"})
     wishes_fulfilled = fields.Integer(metadata={"description": "审核通过的心愿服务数"})
     activities_joined = fields.Integer(metadata={"description": "审核通过的志愿活动服务数"})
     hours = fields.Float(metadata={"description": "审核通过的服务时长（小时），心愿与活动合计"})

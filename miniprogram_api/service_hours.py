@@ -52,7 +52,7 @@ class HoursSchema(Schema):
     user_id = fields.Integer()
     volunteer_name = fields.Function(lambda h: ledger.volunteer_name(current_actor(), h), metadata={
         "description": "志愿者姓名：本人与审核的组织方可见实名，其他人看到脱敏姓名"})
-    source_type = Text(metadata={"description": "activity / wish"})
+    source_type = Text(metadata={"description": "activity 志愿活动 / wish 微心愿 / report 新就业群体岗位上报"})
     source_id = fields.Integer()
     description = Text(metadata={"description": "服务内容"})
     place = Text(metadata={"description": "服务地点"})

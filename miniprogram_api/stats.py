@@ -35,6 +35,7 @@ class StatsSchema(Schema):
     volunteering = fields.Dict()
     praise = fields.Dict()
     suggestions = fields.Dict()
+    new_groups = fields.Dict(metadata={"description": "新就业群体：已报到人数（按从业类型）、在岗人数（按岗位）、流动上报、已审核服务"})
 
 
 class MonthlyReportSchema(Schema):

@@ -8,13 +8,13 @@ from app.stats.exports import render
 from app.wishes import service as wishes
 from app.wishes.exports import HEADER, wish_rows
 from app.wishes.models import CATEGORIES, STATUS_LABELS
-from app.wishes.states import TRANSITIONS
+from app.wishes.states import INTERNAL_ACTIONS, TRANSITIONS
 from miniprogram_api.common import BEARER, LocalDateTime, PageArgs, View, current_actor, download, page_schema
 
 blp = Blueprint("wishes", __name__, description="微心愿：群众点单、社区派单、党员接单")
 PREFIX = "/wishes"
 
-ACTIONS = sorted({action for _, action in TRANSITIONS} - {"expire"})
+ACTIONS = sorted({action for _, action in TRANSITIONS} - INTERNAL_ACTIONS)
 
 
 class WishArgs(Schema):
@@ -31,12 +31,15 @@ class WishArgs(Schema):
                          metadata={"description": "联系电话；不填则用已绑定的手机号"})
     contact_name = Text(load_default="", validate=validate.Length(max=32))
     photo_ids = fields.List(fields.Integer(), load_default=list)
+    quantity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=999),
+                              metadata={"description": "物品心愿（goods）所需件数，默认 1"})
 
 
 class WishQuery(PageArgs):
     pool = fields.Boolean(load_default=False, metadata={"description": "心愿池（仅已报到党员）"})
     mine = fields.Boolean(load_default=False, metadata={"description": "我提交的心愿"})
     claimed_by_me = fields.Boolean(load_default=False, metadata={"description": "我认领的心愿"})
+    offered_to_me = fields.Boolean(load_default=False, metadata={"description": "社区派给我、待我接单的心愿"})
     status = Text(load_default=None, validate=validate.OneOf(list(STATUS_LABELS)))
     community_id = fields.Integer(load_default=None)
 
@@ -45,17 +48,27 @@ class WishTransitionArgs(Schema):
     action = Text(required=True, validate=validate.OneOf(ACTIONS))
     note = Text(multiline=True, load_default="", validate=validate.Length(max=500))
     reason = Text(multiline=True, load_default="", validate=validate.Length(max=500),
-                  metadata={"description": "reject、release 必填"})
-    member_id = fields.Integer(load_default=None, metadata={"description": "dispatch：党员报到记录 id"})
+                  metadata={"description": "reject、release、decline、take_back、reassign、dispute、redo、close 必填"})
+    member_id = fields.Integer(load_default=None, metadata={"description": "dispatch、reassign：党员报到记录 id"})
     photo_ids = fields.List(fields.Integer(), load_default=list, metadata={"description": "fulfil：服务照片"})
-    hours = fields.Float(load_default=None, validate=validate.Range(min=0, max=24, min_inclusive=False),
-                         metadata={"description": "fulfil：服务时长（小时）"})
-    rating = fields.Integer(load_default=None, validate=validate.Range(min=1, max=5),
-                            metadata={"description": "confirm：评分 1-5（可选）"})
+    # Ranges are the service's to check, after it has checked who may take the step (permission before content).
+    hours = fields.Float(load_default=None, metadata={"description": "fulfil：服务时长（小时），大于 0 且不超过 24"})
+    rating = fields.Integer(load_default=None, metadata={"description": "confirm：评分 1-5（可选）"})
     comment = Text(multiline=True, load_default="", validate=validate.Length(max=200))
     public_title = Text(load_default=None, validate=validate.Length(min=1, max=30),
                         metadata={"description": "approve：修改后的公开标题（可选）"})
     public_detail = Text(multiline=True, load_default=None, validate=validate.Length(max=2000))
+
+
+class WishPledgeArgs(Schema):
+    quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=999), metadata={"description": "认捐件数"})
+    note = Text(load_default="", validate=validate.Length(max=200), metadata={"description": "留言（选填）"})
+    donor_name = Text(load_default="", validate=validate.Length(max=32),
+                      metadata={"description": "署名（选填，默认实名或“爱心人士”）"})
+
+
+class WishHandoverArgs(Schema):
+    note = Text(load_default="", validate=validate.Length(max=200), metadata={"description": "交接说明（选填）"})
 
 
 class WishPublicTextArgs(Schema):
@@ -92,6 +105,18 @@ class WishClaimerSchema(Schema):
     phone = Text(allow_none=True, metadata={"description": "脱敏手机号"})
 
 
+class WishPledgeSchema(Schema):
+    id = fields.Integer()
+    quantity = fields.Integer()
+    status = Text(metadata={"description": "pledged 已认捐、handed_over 已交接、withdrawn 已撤回"})
+    status_label = Text()
+    mine = fields.Boolean()
+    note = Text(allow_none=True)
+    donor_name = Text(metadata={"description": "社区管理员和本人看到全名，其他人看到脱敏姓名"})
+    created_at = LocalDateTime()
+    handed_over_at = LocalDateTime(allow_none=True)
+
+
 class WishEventSchema(Schema):
     action = Text()
     action_label = Text()
@@ -121,6 +146,9 @@ class WishSchema(Schema):
     requester_name = Text(metadata={"description": "非认领党员看到的是脱敏姓名"})
     claimed = fields.Boolean()
     claimed_by_me = fields.Boolean()
+    offered_to_me = fields.Boolean(metadata={"description": "社区派单给我，待我接单或拒绝"})
+    offer_expires_at = LocalDateTime(allow_none=True, metadata={"description": "派单接单期限"})
+    quantity = fields.Integer(allow_none=True, metadata={"description": "物品心愿所需件数"})
     claimed_at = LocalDateTime(allow_none=True)
     fulfilled_at = LocalDateTime(allow_none=True)
     confirmed_at = LocalDateTime(allow_none=True)
@@ -143,6 +171,9 @@ class WishDetailSchema(WishSchema):
     rating_comment = Text(allow_none=True)
     can_rate = fields.Boolean()
     timeline = fields.List(fields.Nested(WishEventSchema))
+    dispute_reason = Text(allow_none=True, metadata={"description": "居民对完成情况的异议"})
+    pledges = fields.List(fields.Nested(WishPledgeSchema))
+    pledged = fields.Integer(allow_none=True, metadata={"description": "物品心愿已认捐件数（含已交接）"})
 
 
 class WishCandidateSchema(Schema):
@@ -228,8 +259,28 @@ class WishTransitions(View):
     @blp.response(200, WishDetailSchema)
     @blp.doc(security=BEARER)
     def post(self, args, wish_id):
-        """推进心愿：审核、驳回、派单、认领、退回、完成、确认、撤销"""
+        """推进心愿：审核、驳回、派单、接单、拒绝接单、认领、退回、收回、改派、完成、确认、异议、重办、办结、撤销"""
         return wishes.transition(current_actor(), wish_id, args.pop("action"), **args)
+
+
+@blp.route("/<int:wish_id>/pledges")
+class WishPledges(View):
+    @blp.arguments(WishPledgeArgs)
+    @blp.response(201, WishDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, wish_id):
+        """爱心认捐物品心愿（不超过尚缺的件数）"""
+        return wishes.pledge(current_actor(), wish_id, **args)
+
+
+@blp.route("/<int:wish_id>/pledges/<int:pledge_id>/handover")
+class WishPledgeHandover(View):
+    @blp.arguments(WishHandoverArgs)
+    @blp.response(200, WishDetailSchema)
+    @blp.doc(security=BEARER)
+    def post(self, args, wish_id, pledge_id):
+        """社区确认一笔认捐的物品已交接；全部交接后心愿转为待居民确认"""
+        return wishes.confirm_handover(current_actor(), wish_id, pledge_id, **args)
 
 
 @blp.route("/<int:wish_id>/rating")

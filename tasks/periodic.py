@@ -17,7 +17,7 @@ from tasks.privacy import apply_retention
 from tasks.stats import monthly_reports, refresh_rollups
 from tasks.suggestions import sweep_due as sweep_suggestions_due
 from tasks.volunteering import remind_upcoming
-from tasks.wishes import auto_confirm_wishes, expire_wishes
+from tasks.wishes import auto_confirm_wishes, expire_wishes, lapse_wish_offers, sweep_stalled_wish_claims
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ PERIODIC: list[Periodic] = [
     Periodic(auto_confirm_wishes, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(expire_wishes, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(expire_redemptions, QUEUE_DEFAULT, interval=60 * 60),  # 积分超市: unclaimed reservations
+    Periodic(lapse_wish_offers, QUEUE_DEFAULT, interval=15 * 60),   # 派单 not accepted in time
+    Periodic(sweep_stalled_wish_claims, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(purge_idempotency_records, QUEUE_DEFAULT, interval=60 * 60),
     Periodic(apply_retention, QUEUE_DEFAULT, cron="30 19 * * *"),  # 03:30 Beijing; requeues itself until done
     Periodic(monthly_reports, QUEUE_DEFAULT, cron="0 2 1 * *"),  # the 1st, 10:00 Beijing

@@ -31,6 +31,9 @@ ROLE_LABELS = {
     REPRESENTATIVE: "代表委员",
     PARTY_MEMBER: "在职党员",
     "resident": "居民",
+    # Posts of the new groups (app/newgroups), named on the timeline of a report made on duty.
+    "collector": "民情收集员",
+    "roving": "流动网格员",
 }
 
 

@@ -179,8 +179,10 @@ class Filed(NamedTuple):
 
 
 def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: list[int] | None = None,
-                anonymous: bool = False, place_id: int | None = None, scene: str | None = None) -> Filed:
+                anonymous: bool = False, place_id: int | None = None, scene: str | None = None,
+                on_duty_role: str | None = None) -> Filed:
     """我要上报: file a case at a place; returns it with the open similar cases found there.
+    `on_duty_role` names the post a new-group reporter holds (app/newgroups), for the timeline.
 
     The busiest write, done in prebuilt Core statements (app/cases/filing.py): one read, one
     INSERT per row written (case, timeline event, the outbox rows of the notification).
@@ -212,7 +214,7 @@ def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: 
         "rating": None, "rating_comment": "", "rated_at": None, "anonymised_at": None, "version": 1,
         "created_at": now,
     }, category=category, place=place)
-    role = role_over(actor, case.area_path, AREA_ROLES) or REPORTER
+    role = role_over(actor, case.area_path, AREA_ROLES) or on_duty_role or REPORTER
     event = filing.insert_event(event_values("case", case.id, actor, role, "report", None, SUBMITTED,
                                              attachments=photos, at=now))
     moderation.hold(verdict, case.id, area_path=case.area_path, author_id=actor.user_id, text=text)

@@ -35,10 +35,10 @@ class Workflow:
         missing = {action for _state, action in self.table} - set(self.action_labels)
         if missing:
             raise ValueError(f"{subject_type}: actions without a Chinese label: {sorted(missing)}")
+        self.states = {s for s, _ in self.table} | {step.target for step in self.table.values()}
 
     def action_label(self, action: str) -> str:
         return self.action_labels.get(action, "该操作")
-        self.states = {s for s, _ in self.table} | {step.target for step in self.table.values()}
 
     def allowed_actions(self, obj: Any, actor: Actor) -> list[str]:
         return [
@@ -51,14 +51,9 @@ class Workflow:
         """Whether any row of the table would let `actor` take `action` on `obj`, in some state."""
         return any(step.guard(obj, actor) for (_state, name), step in self.table.items() if name == action)
 
-    def apply(self, obj: Any, action: str, actor: Actor, *, note: str = "",
-              attachments: Iterable = (), data: dict | None = None,
-              target: str | None = None) -> TimelineEvent:
-        """Move `obj` by `action`, or raise 409 naming the allowed actions.
-
-        `target` lets a service pick between two outcomes of one action that the table
-        lists under a second key (for example verify passed/failed), without an if-chain.
-        """
+    def check(self, obj: Any, action: str, actor: Actor) -> str:
+        """The role under which `actor` may take `action` now; else 403 (never allowed) or 409 (not now).
+        Services call it before they read the body, so permission is answered before content."""
         step = self.table.get((obj.status, action))
         role = step.guard(obj, actor) if step is not None else None
         if not role:
@@ -68,6 +63,18 @@ class Workflow:
                                         labels=self.action_labels)
             # Someone who may never take this action learns nothing about the object's state.
             raise Forbidden(f"您无权执行“{self.action_label(action)}”。", errors={"allowed_actions": allowed})
+        return role
+
+    def apply(self, obj: Any, action: str, actor: Actor, *, note: str = "",
+              attachments: Iterable = (), data: dict | None = None,
+              target: str | None = None) -> TimelineEvent:
+        """Move `obj` by `action`, or raise 409 naming the allowed actions.
+
+        `target` lets a service pick between two outcomes of one action that the table
+        lists under a second key (for example verify passed/failed), without an if-chain.
+        """
+        role = self.check(obj, action, actor)
+        step = self.table[(obj.status, action)]
         from_state = obj.status
         obj.status = target or step.target
         return record(self.subject_type, obj.id, actor, role, action, from_state, obj.status,

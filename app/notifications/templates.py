@@ -65,6 +65,8 @@ KIND_PREFIXES = (
     ("service_hour", "review_result"),
     ("party_member", "review_result"),
     ("member", "review_result"),
+    ("group_worker", "review_result"),
+    ("post_claim", "review_result"),
     ("message", "message_reply"),
     ("contact", "message_reply"),
 )

@@ -14,6 +14,7 @@ from app.extensions import csrf
 from app.portal import (
     console,
     console_cases,
+    console_groups,
     console_moderation,
     console_people,
     console_points,
@@ -21,6 +22,7 @@ from app.portal import (
     console_setup,
     console_stats,
     console_suggestions,
+    console_targets,
     filters,
     resident,
     resident_points,
@@ -31,7 +33,7 @@ from app.portal.web import error_page
 # (and its menu entry) on `console.bp` or `resident.bp` as it loads, so loading them here, before the
 # blueprints are mounted, is what mounts them.
 PAGES = (console_cases, console_moderation, console_people, console_points, console_privacy, console_setup,
-         console_stats, console_suggestions, resident_points)
+         console_stats, console_suggestions, console_targets, console_groups, resident_points)
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")

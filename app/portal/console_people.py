@@ -23,12 +23,12 @@ from app.volunteering.states import ENROLLMENT_LABELS, PRESENCE_LABELS
 from app.wishes import service as wish_service
 from app.wishes.states import ACTION_LABELS
 
-WISH_TABS = [("submitted", "待审核"), ("approved", "待认领"), ("claimed", "已认领"), ("fulfilled", "待确认"),
-             ("confirmed", "已确认"), ("rejected", "未通过")]
+WISH_TABS = [("submitted", "待审核"), ("approved", "待认领"), ("offered", "待接单"), ("claimed", "已认领"),
+             ("fulfilled", "待确认"), ("disputed", "有异议"), ("confirmed", "已确认"), ("rejected", "未通过")]
 MEMBER_TABS = [("pending", "待审核"), ("approved", "已报到"), ("rejected", "未通过")]
 HOURS_TABS = [("pending", "待审核"), ("approved", "已通过"), ("rejected", "未通过")]
 # The console takes the community's steps of a wish; claiming and fulfilling happen in the mini-program.
-WISH_CONSOLE_ACTIONS = ("approve", "reject", "dispatch")
+WISH_CONSOLE_ACTIONS = ("approve", "reject", "dispatch", "reassign", "take_back", "redo", "close")
 
 
 def _tab(tabs, default: str) -> str:
@@ -52,7 +52,7 @@ def wish_detail(wish_id):
     actor = staff_actor()
     wish = wish_service.get_wish(actor, wish_id)
     actions = [a for a in wish["allowed_actions"] if a in WISH_CONSOLE_ACTIONS]
-    candidates = wish_service.candidates(actor, wish_id)["items"] if "dispatch" in actions else []
+    candidates = wish_service.candidates(actor, wish_id)["items"] if {"dispatch", "reassign"} & set(actions) else []
     return render_template("console/wish_detail.html", wish=wish, actions=actions, labels=ACTION_LABELS,
                            candidates=candidates)
 
@@ -70,11 +70,19 @@ def wish_action(wish_id):
             data |= {"public_title": web.text("public_title", 30) or None,
                      "public_detail": web.text("public_detail", 2000, multiline=True)
                      if "public_detail" in request.form else None}
-        if action == "dispatch":
+        if action in ("dispatch", "reassign"):
             data["member_id"] = web.number("member_id")
         return wish_service.transition(staff_actor(), wish_id, action, **data)
 
     web.attempt(act, success=f"已{ACTION_LABELS.get(action, '办理')}。")
+    return redirect(url_for("console.wish_detail", wish_id=wish_id))
+
+
+@bp.post("/wishes/<int:wish_id>/pledges/<int:pledge_id>/handover")
+@roles_required(*ADMIN_ROLES)
+def wish_handover(wish_id, pledge_id):
+    web.attempt(lambda: wish_service.confirm_handover(staff_actor(), wish_id, pledge_id,
+                                                      note=web.text("note", 200)), success="已确认交接。")
     return redirect(url_for("console.wish_detail", wish_id=wish_id))
 
 

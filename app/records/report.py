@@ -34,7 +34,17 @@ def _summary(report: Report) -> list[tuple[str, str]]:
         ("获得点赞（次）", str(report.praise_count)),
         *([("社区积分（双积分）", f"期间获得 {report.points['earned']} 分，现有 {report.points['balance']} 分")]
           if report.points else []),
+        *_target(report),
     ]
+
+
+def _target(report: Report) -> list[tuple[str, str]]:
+    t = report.target
+    if not t:
+        return []
+    if t["target"] is None:
+        return [(f"{t['year']}年服务目标", t["label"])]
+    return [(f"{t['year']}年服务目标", f"至少 {t['target']} 次，已完成 {t['done']} 次：{t['label']}")]
 
 
 # One row per approved ledger entry: wishes and activities alike.

@@ -19,6 +19,8 @@ from app.members.models import APPROVED, PartyMember
 from app.members.service import REPORT_MAX_ROWS, area_names, present, visible_member
 from app.points.ledger import points_summary
 from app.praise.models import Praise
+from app.records.targets import member_verdict, this_year
+from app.volunteering.exports import SOURCE_LABELS
 from app.volunteering.models import ServiceHours
 from app.volunteering.states import APPROVED as HOURS_APPROVED
 from app.volunteering.states import HOURS_LABELS
@@ -108,6 +110,7 @@ def service_record(actor: Actor, member_id: int, recent: int = 10) -> dict:
         "praise_count": praise_count(member.user_id),
         "points": points_summary(member.user_id),
         "open_claims": open_claims,
+        "year_target": {"year": this_year(), **member_verdict(member, this_year())},
         "recent_services": approved_entries(member.user_id, newest_first=True, limit=recent),
     }
 
@@ -115,11 +118,11 @@ def service_record(actor: Actor, member_id: int, recent: int = 10) -> dict:
 def service_row(entry: ServiceHours, wish: Wish | None) -> dict:
     return {
         "entry_id": entry.id, "source_type": entry.source_type,
-        "source_label": "微心愿" if entry.source_type == "wish" else "志愿活动",
+        "source_label": SOURCE_LABELS.get(entry.source_type, entry.source_type),
         "wish_id": wish.id if wish else None,
         "title": wish.public_title if wish else entry.description,
-        "category": wish.category if wish else "activity",
-        "category_label": wish.category_label if wish else "志愿活动",
+        "category": wish.category if wish else entry.source_type,
+        "category_label": wish.category_label if wish else SOURCE_LABELS.get(entry.source_type, entry.source_type),
         "served_on": entry.served_on, "place": entry.place, "organiser_name": entry.organiser_name,
         "fulfilled_at": entry.ended_at, "confirmed_at": wish.confirmed_at if wish else entry.decided_at,
         "hours": float(entry.hours), "rating": wish.rating if wish else None,
@@ -140,6 +143,8 @@ class Report:
     praise_count: int
     generated_at: datetime
     points: dict | None = None  # 双积分: earned in the period, and the balance now
+    # The community's yearly target for the year the report ends in, and whether it was met.
+    target: dict | None = None
 
 
 def employer_report(actor: Actor, member_id: int, date_from: date | None, date_to: date | None) -> Report:
@@ -154,7 +159,9 @@ def employer_report(actor: Actor, member_id: int, date_from: date | None, date_t
     return Report(member=present(member, actor, names), date_from=date_from, date_to=date_to, rows=rows,
                   totals=wish_totals(member.user_id, date_from, date_to),
                   praise_count=praise_count(member.user_id, date_from, date_to), generated_at=utcnow(),
-                  points=points_summary(member.user_id, date_from, date_to))
+                  points=points_summary(member.user_id, date_from, date_to),
+                  target={"year": date_to.year, **member_verdict(member, date_to.year)})
+
 
 
 # -- ranking ------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ def _num(value) -> str:
 
 def rows(figures: dict) -> list[tuple[str, str, str]]:
     """The standard indicators, in the order a county form lists them."""
-    c, w, v, p, s = (figures[k] for k in ("cases", "wishes", "volunteering", "praise", "suggestions"))
+    c, w, v, p, s, g = (figures[k] for k in ("cases", "wishes", "volunteering", "praise", "suggestions", "new_groups"))
     out: list[tuple[str, str, str]] = [
         ("事件", "上报总数", _num(c["total"])),
         *[("事件", f"状态：{STATUS_LABELS.get(k, k)}", _num(n)) for k, n in sorted(c["by_status"].items())],
@@ -63,6 +63,13 @@ def rows(figures: dict) -> list[tuple[str, str, str]]:
           for r in s["representatives"]],
         *[("建议", f"部门：{d['name']}", f"交办 {d['referred']}，回复 {d['replied']}，满意度 {_num(d['mean_rating'])}")
           for d in s["departments"]],
+        ("新就业群体", "已报到（人）", _num(g["registered_total"])),
+        *[("新就业群体", f"已报到：{k['label']}", _num(k["count"])) for k in g["by_kind"]],
+        ("新就业群体", "本期新报到（人）", _num(g["registered_in_period"])),
+        *[("新就业群体", f"在岗：{k['label']}", _num(k["count"])) for k in g["posts_held"]],
+        ("新就业群体", "流动上报（件）", _num(g["reports_on_duty"])),
+        ("新就业群体", "已审核服务（次）", _num(g["service_entries"])),
+        ("新就业群体", "已审核服务时长（小时）", _num(g["service_hours"])),
     ]
     return out
 

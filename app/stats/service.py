@@ -26,6 +26,9 @@ from app.core.time import SHANGHAI, to_local, utcnow
 from app.extensions import db
 from app.members.models import PENDING as MEMBER_PENDING
 from app.members.models import PartyMember
+from app.newgroups.models import APPROVED as GROUP_APPROVED
+from app.newgroups.models import KIND_LABELS as GROUP_KIND_LABELS
+from app.newgroups.models import POST_KINDS, GroupWorker, PostClaim, PostReport, ServicePost
 from app.praise.models import Praise
 from app.stats import exports, rollups
 from app.stats.models import MonthlyReport
@@ -314,8 +317,40 @@ def suggestion_figures(path: str, span: Period) -> dict:
     return {"total": total, "representatives": reps, "departments": departments}
 
 
+# -- the new groups (新就业群体) -----------------------------------------------------------------
+
+def new_group_figures(path: str, span: Period) -> dict:
+    """Couriers, riders and drivers as their own group: who reported to a community, posts held, reports on duty."""
+    workers = GroupWorker.area_path.startswith(path, autoescape=True)
+    by_kind = dict(db.session.execute(select(GroupWorker.kind, func.count(GroupWorker.id)).where(
+        workers, GroupWorker.status == GROUP_APPROVED).group_by(GroupWorker.kind)).all())
+    registered = db.session.scalar(select(func.count(GroupWorker.id)).where(
+        workers, GroupWorker.created_at >= span.start, GroupWorker.created_at < span.end)) or 0
+    held = dict(db.session.execute(
+        select(ServicePost.kind, func.count(PostClaim.id)).join(ServicePost, ServicePost.id == PostClaim.post_id)
+        .where(PostClaim.area_path.startswith(path, autoescape=True), PostClaim.status == GROUP_APPROVED)
+        .group_by(ServicePost.kind)).all())
+    reports = db.session.scalar(select(func.count(PostReport.id)).where(
+        PostReport.area_path.startswith(path, autoescape=True), PostReport.created_at >= span.start,
+        PostReport.created_at < span.end)) or 0
+    served = (ServiceHours.area_path.startswith(path, autoescape=True), ServiceHours.source_type == "report",
+              ServiceHours.status == "approved", ServiceHours.served_on >= span.first_day,
+              ServiceHours.served_on <= span.last_day)
+    entries, hours = db.session.execute(select(func.count(ServiceHours.id),
+                                               func.coalesce(func.sum(ServiceHours.hours), 0)).where(*served)).one()
+    return {
+        "registered_total": sum(by_kind.values()),
+        "by_kind": [{"kind": k, "label": GROUP_KIND_LABELS.get(k, k), "count": by_kind.get(k, 0)}
+                    for k in GROUP_KIND_LABELS],
+        "registered_in_period": registered,
+        "posts_held": [{"kind": k, "label": label, "count": held.get(k, 0)} for k, label in POST_KINDS.items()],
+        "reports_on_duty": reports,
+        "service_entries": entries, "service_hours": round(float(hours or 0), 1),
+    }
+
+
 SECTIONS = {"cases": case_figures, "wishes": wish_figures, "volunteering": volunteering_figures,
-            "praise": praise_figures, "suggestions": suggestion_figures}
+            "praise": praise_figures, "suggestions": suggestion_figures, "new_groups": new_group_figures}
 
 
 # -- the same sections from the daily rollups (streets, counties) ------------------------------

@@ -21,7 +21,7 @@ from app.volunteering.states import APPROVED
 
 COLUMNS = ("记录编号", "志愿者姓名", "手机号（脱敏）", "服务项目", "服务类型", "服务日期", "服务时长（小时）",
            "组织单位", "评价", "审核时间")
-SOURCE_LABELS = {"activity": "志愿活动", "wish": "微心愿"}
+SOURCE_LABELS = {"activity": "志愿活动", "wish": "微心愿", "report": "岗位上报"}
 
 
 def approved_rows(actor: Actor, *, community_id: int | None = None, date_from: date | None = None,

@@ -31,7 +31,8 @@ from app.volunteering.states import (
     SYSTEM,
 )
 
-SOURCE_TYPES = ("activity", "wish")
+# report: a case reported on duty by a new-group post holder (app/newgroups).
+SOURCE_TYPES = ("activity", "wish", "report")
 CENT = Decimal("0.01")
 SYSTEM_ACTOR = Actor(user_id=None)
 

@@ -10,12 +10,14 @@ from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.moderation import service as moderation
 from app.volunteering import ledger
-from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, FULFILLED, Wish
+from app.wishes.models import APPROVED, CATEGORIES, CLAIMED, CONFIRMED, DISPUTED, FULFILLED, OFFERED, Wish
+
+SERVING = (OFFERED, CLAIMED, DISPUTED)  # a member has it in hand (or is asked to), or the community reviews it
 
 
 def wish_figures(community_id: int | None = None) -> dict:
     """How many wishes wait, are being served and came true, overall and by category, and the approved hours."""
-    where = [Wish.status.in_((APPROVED, CLAIMED, FULFILLED, CONFIRMED))]
+    where = [Wish.status.in_((APPROVED, *SERVING, FULFILLED, CONFIRMED))]
     if community_id is not None:
         where.append(Wish.community_id == community_id)
     rows = db.session.execute(select(Wish.status, Wish.category, func.count(Wish.id))
@@ -23,7 +25,7 @@ def wish_figures(community_id: int | None = None) -> dict:
     totals = {"waiting": 0, "serving": 0, "done": 0}
     by_category: dict[str, int] = {}
     for status, category, count in rows:
-        key = "waiting" if status == APPROVED else "serving" if status == CLAIMED else "done"
+        key = "waiting" if status == APPROVED else "serving" if status in SERVING else "done"
         totals[key] += count
         by_category[category] = by_category.get(category, 0) + count
     # Hours are a figure about service: the ledger's approved entries for wishes, never Wish.hours.

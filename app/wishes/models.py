@@ -10,14 +10,20 @@ from app.core.db import AreaPath, Model, UTCDateTime
 
 SUBMITTED, APPROVED, CLAIMED, FULFILLED, CONFIRMED = "submitted", "approved", "claimed", "fulfilled", "confirmed"
 REJECTED, CANCELLED, EXPIRED = "rejected", "cancelled", "expired"
+# 派单 waits for the member's 接单; a resident's objection to a fulfilment waits for the community.
+OFFERED, DISPUTED = "offered", "disputed"
 STATUS_LABELS = {
-    SUBMITTED: "待审核", APPROVED: "待认领", CLAIMED: "已认领", FULFILLED: "已完成",
-    CONFIRMED: "已确认", REJECTED: "未通过", CANCELLED: "已撤销", EXPIRED: "已过期",
+    SUBMITTED: "待审核", APPROVED: "待认领", OFFERED: "待接单", CLAIMED: "已认领", FULFILLED: "已完成",
+    DISPUTED: "有异议", CONFIRMED: "已确认", REJECTED: "未通过", CANCELLED: "已撤销", EXPIRED: "已过期",
 }
 # Groups callers ask for instead of lists of states.
-OPEN = (SUBMITTED, APPROVED, CLAIMED, FULFILLED)
+OPEN = (SUBMITTED, APPROVED, OFFERED, CLAIMED, FULFILLED, DISPUTED)
 DONE = (FULFILLED, CONFIRMED)
-PUBLIC = (APPROVED, CLAIMED, FULFILLED, CONFIRMED)
+PUBLIC = (APPROVED, OFFERED, CLAIMED, FULFILLED, DISPUTED, CONFIRMED)
+GOODS = "goods"
+
+PLEDGED, HANDED_OVER, WITHDRAWN = "pledged", "handed_over", "withdrawn"
+PLEDGE_LABELS = {PLEDGED: "已认捐", HANDED_OVER: "已交接", WITHDRAWN: "已撤回"}
 
 # key: (label, words that, found in a member's skill tag, mean the member suits the wish)
 CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -63,6 +69,14 @@ class Wish(Model):
     auto_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str] = mapped_column(String(200), default="")
+    # 派单: the member it is offered to, until they accept, decline or the offer lapses.
+    offered_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A claim with no progress is reminded once, then returned to the pool.
+    stall_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispute_reason: Mapped[str] = mapped_column(Text, default="")
+    # 物品心愿: how many items the wish asks for; donors pledge parts of it.
+    quantity: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -76,8 +90,32 @@ class Wish(Model):
 
     @property
     def status_label(self) -> str:
+        if self.is_goods and self.status == APPROVED:
+            return "待认捐"  # a goods wish waits for donors, not for a member's claim
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def is_goods(self) -> bool:
+        return self.category == GOODS
 
     @property
     def category_label(self) -> str:
         return CATEGORIES.get(self.category, (self.category,))[0]
+
+
+class WishPledge(Model):
+    """A donor's pledge of items to a goods wish; the community confirms the hand-over."""
+    __tablename__ = "wish_pledges"
+
+    wish_id: Mapped[int] = mapped_column(ForeignKey("wishes.id"), index=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    donor_name: Mapped[str] = mapped_column(String(32), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default=PLEDGED)
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def status_label(self) -> str:
+        return PLEDGE_LABELS.get(self.status, self.status)

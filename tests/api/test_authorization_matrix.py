@@ -70,6 +70,17 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/wishes/{wish_id}"): OWNER_OR_EAST, ("PATCH", "/wishes/{wish_id}"): EAST,
     ("POST", "/wishes/{wish_id}/transitions"): OWNER_OR_EAST, ("POST", "/wishes/{wish_id}/rating"): OWNER,
     ("GET", "/wishes/{wish_id}/candidates"): EAST,
+    # on the world's goods wish (approved, one pledge by member_east): anyone signed in may donate but its requester
+    ("POST", "/wishes/{wish_id}/pledges"): USERS - OWNER,
+    ("POST", "/wishes/{wish_id}/pledges/{pledge_id}/handover"): EAST,
+    # the new groups: a rider's pending registration with 东城; 东城's post, claimed (pending) by the owner
+    ("POST", "/new-groups/workers"): USERS, ("GET", "/new-groups/workers"): USERS,
+    ("POST", "/new-groups/workers/{worker_id}/transitions"): EAST,
+    ("POST", "/new-groups/posts"): USERS, ("GET", "/new-groups/posts"): USERS,  # each lists only what they may see
+    ("POST", "/new-groups/posts/{post_id}/close"): EAST,
+    ("POST", "/new-groups/posts/{post_id}/claims"): OWNER,  # the owner is a registered worker of 东城
+    ("GET", "/new-groups/claims"): USERS, ("POST", "/new-groups/claims/{claim_id}/transitions"): OWNER_OR_EAST,
+    ("GET", "/new-groups/places"): USERS, ("POST", "/new-groups/reports"): USERS,
     # party members
     ("GET", "/party-members"): USERS, ("POST", "/party-members"): USERS,
     ("GET", "/party-members/ranking"): EAST,
@@ -247,6 +258,21 @@ def world(app, login, areas):
     objection = member_api.post(f"/points/evaluations/{evaluation.id}/objections",
                                 json={"reason": "我家环保卫生一项分数偏低"})
     assert objection.status_code == 201, objection.get_json()
+    goods = owner.post("/wishes", json={
+        "title": "孩子需要两个新书包", "category": "goods", "quantity": 9,
+        "desired_date": (to_local(utcnow()).date() + timedelta(days=7)).isoformat(),
+        "community_id": east.id, "address": "东城小区1号楼2单元301", "contact_phone": "13700001111"}).get_json()
+    login("east_admin").post(f"/wishes/{goods['id']}/transitions", json={"action": "approve"})
+    pledged = member_api.post(f"/wishes/{goods['id']}/pledges", json={"quantity": 1})
+    assert pledged.status_code == 201, pledged.get_json()
+    worker = owner.post("/new-groups/workers", json={"name": "马骁", "kind": "rider", "platform": "美团外卖",
+                                                     "work_area": "东城片区", "community_id": east.id}).get_json()
+    login("east_admin").post(f"/new-groups/workers/{worker['id']}/transitions", json={"action": "approve"})
+    post = login("east_admin").post("/new-groups/posts", json={"community_id": east.id, "kind": "roving",
+                                                               "duties": "随手上报隐患", "places": 3}).get_json()
+    claim = owner.post(f"/new-groups/posts/{post['id']}/claims", json={}).get_json()
+    pending_worker = login.resident(openid="o_matrix_rider").post("/new-groups/workers", json={
+        "name": "牛师傅", "kind": "courier", "platform": "顺丰速运", "work_area": "东城", "community_id": east.id}).get_json()
     clients = {name: login(name) for name in ("east_admin", "west_admin", "grid_west1", "dept_wy")}
     clients["owner"] = owner
     clients["stranger"] = login.resident(openid="o_matrix_stranger")
@@ -264,6 +290,8 @@ def world(app, login, areas):
         "scheme_id": scheme.id, "point_entry_id": point_entry.id, "application_id": application["id"],
         "shop_item_id": shop_item.id, "evaluation_id": evaluation.id, "objection_id": objection.get_json()["id"],
         "cashout_id": cashout.get_json()["id"],
+        "goods_wish_id": goods["id"], "pledge_id": pledged.get_json()["pledges"][0]["id"],
+        "worker_id": pending_worker["id"], "post_id": post["id"], "claim_id": claim["id"],
     }
     return {"clients": clients, "params": params, "rep_scene": rep.scene, "place": place, "category": category, "east": east,
             "activity": activity, "code": code, "member": member}
@@ -292,6 +320,13 @@ def _body(method, path, world):
         "/wishes/{wish_id}": {"public_title": "帮忙修水龙头"},
         "/wishes/{wish_id}/transitions": {"action": "approve"},
         "/wishes/{wish_id}/rating": {"score": 5},
+        "/wishes/{wish_id}/pledges": {"quantity": 1},
+        "/new-groups/workers": {"name": "矩阵", "kind": "courier", "platform": "京东", "work_area": "东城",
+                                "community_id": east.id},
+        "/new-groups/workers/{worker_id}/transitions": {"action": "approve"},
+        "/new-groups/posts": {"community_id": east.id, "kind": "policy", "duties": "宣传", "places": 1},
+        "/new-groups/claims/{claim_id}/transitions": {"action": "approve"},
+        "/new-groups/reports": {"place_id": p["place_id"], "category_id": p["category_id"], "description": "矩阵"},
         "/party-members": {"name": "测试", "org_name": "某单位党支部", "community_id": east.id},
         "/party-members/{member_id}/transitions": {"action": "approve"},
         "/activities": {"title": "矩阵活动", "community_id": east.id, "capacity": 5,
@@ -351,6 +386,7 @@ QUERIES = {
 
 
 OWNER_BODIES = {"/cases/{case_id}/transitions": {"action": "withdraw"},
+                "/new-groups/claims/{claim_id}/transitions": {"action": "withdraw"},
                 "/wishes/{wish_id}/transitions": {"action": "cancel"}}
 # Operations on the caller's own enrollment or following: a 404 there means "you have none".
 SELF_RELATIVE = {("DELETE", "/activities/{activity_id}/enrollments"),
@@ -363,6 +399,8 @@ def _call(api, method, path, world, role=None):
     params = dict(world["params"])
     if path.startswith("/representatives/scan/"):
         params["scene"] = world["rep_scene"]
+    if "/pledges" in path:  # pledges belong to the world's goods wish
+        params["wish_id"] = params["goods_wish_id"]
     url = re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path)
     if path in QUERIES:
         url += "?" + QUERIES[path].format(**params)
@@ -400,7 +438,9 @@ LIST_OPS = {"/cases": "case_id", "/wishes": "wish_id", "/suggestions": "suggesti
             "/messages": "thread_id", "/admin/places": "place_id", "/admin/codes": "code_id",
             "/admin/areas": "area_id", "/service-hours?mine=false&status=approved": "entry_id",
             "/party-members?status=approved": "member_id", "/moderation/holds": "hold_id",
-            "/points/applications?mine=false": "application_id"}
+            "/points/applications?mine=false": "application_id",
+            "/new-groups/workers": "worker_id",
+            "/new-groups/posts": "post_id", "/new-groups/claims": "claim_id"}
 STREET_WIDE = ("/admin/places", "/admin/areas", "/admin/codes")  # departments cover the whole street
 
 

@@ -41,6 +41,12 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # wishes, members, volunteering
     ("GET", "/console/wishes"): ADMINS, ("GET", "/console/wishes/<int:wish_id>"): EAST,
     ("POST", "/console/wishes/<int:wish_id>/actions"): EAST,
+    ("POST", "/console/wishes/<int:wish_id>/pledges/<int:pledge_id>/handover"): EAST,  # the world's goods wish
+    ("GET", "/console/targets"): EAST, ("POST", "/console/targets"): EAST,  # 东城's yearly service target
+    # the new groups: the world's pending registration, 东城's post and the owner's pending claim
+    ("GET", "/console/groups"): ADMINS, ("POST", "/console/groups/workers/<int:worker_id>/actions"): EAST,
+    ("GET", "/console/posts"): ADMINS, ("POST", "/console/posts"): EAST,
+    ("POST", "/console/posts/<int:post_id>/close"): EAST, ("POST", "/console/claims/<int:claim_id>/actions"): EAST,
     ("GET", "/console/members"): ADMINS, ("POST", "/console/members/<int:member_id>/actions"): EAST,
     ("GET", "/console/activities"): ADMINS, ("POST", "/console/activities"): EAST,  # an activity in 东城
     ("GET", "/console/activities/<int:activity_id>"): EAST, ("POST", "/console/activities/<int:activity_id>"): EAST,
@@ -215,15 +221,21 @@ def _form(rule: str, cw) -> dict:
         "/console/points/evaluations": {"community_id": east.id, "period": "2026-01"},
         "/console/points/objections/<int:objection_id>/answer": {"uphold": "0", "answer": "矩阵答复"},
         "/console/points/cashouts": {"community_id": east.id, "year": "2025", "income": "1000"},
+        "/console/targets": {"community_id": east.id, "year": 2026, "services": 4},
+        "/console/groups/workers/<int:worker_id>/actions": {"action": "approve"},
+        "/console/posts": {"community_id": east.id, "kind": "policy", "duties": "宣传防诈骗知识", "places": 2},
+        "/console/claims/<int:claim_id>/actions": {"action": "approve"},
     }
     return forms.get(rule, {})
 
 
-QUERIES = {"/console/stats": "area_id={area_id}", "/console/stats/chart/<name>.svg": "area_id={area_id}",
+QUERIES = {"/console/stats": "area_id={area_id}", "/console/targets": "community_id={area_id}", "/console/stats/chart/<name>.svg": "area_id={area_id}",
            "/console/stats/export.<fmt>": "area_id={area_id}"}
 
 
 def _url(rule: str, params: dict) -> str:
+    if "/pledges/" in rule:  # pledges belong to the world's goods wish
+        params = {**params, "wish_id": params["goods_wish_id"]}
     url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: str(params[m.group(1)]), rule)
     return url + ("?" + QUERIES[rule].format(**params) if rule in QUERIES else "")
 

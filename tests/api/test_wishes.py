@@ -51,10 +51,11 @@ def test_a_wish_from_posting_to_confirmation(login, areas):
     assert fulfilled["status"] == "fulfilled" and fulfilled["hours"] == 1.5
     assert inbox(me(resident)["id"], "wish_fulfilled")
 
-    assert resident.get(f"/wishes/{wish['id']}").get_json()["allowed_actions"] == ["confirm"]
+    assert resident.get(f"/wishes/{wish['id']}").get_json()["allowed_actions"] == ["confirm", "dispute"]
     confirmed = act(resident, wish["id"], "confirm", rating=5, comment="党员同志手艺好！")
     assert confirmed["status"] == "confirmed" and confirmed["rating"] == 5
-    assert [e["action"] for e in confirmed["timeline"]] == ["submit", "approve", "claim", "fulfil", "confirm"]
+    # One rating, one timeline event, whether given on confirming or afterwards.
+    assert [e["action"] for e in confirmed["timeline"]] == ["submit", "approve", "claim", "fulfil", "confirm", "rate"]
     assert confirmed["timeline"][2]["actor_role_label"] == "在职党员"
     again = resident.post(f"/wishes/{wish['id']}/rating", json={"score": 4})
     assert again.status_code == 409 and "评价过" in again.get_json()["message"]
@@ -138,8 +139,9 @@ def test_dispatch_uses_ranked_candidates_with_reasons(login, areas):
     missing = act(admin, wish["id"], "dispatch", 422)
     assert "选择党员" in missing["message"]
     dispatched = act(admin, wish["id"], "dispatch", member_id=handy_reg["id"])
-    assert dispatched["status"] == "claimed" and dispatched["claimer"]["name"] == "钱师傅"
-    assert inbox(me(handy)["id"], "wish_dispatched")
+    assert dispatched["status"] == "offered" and dispatched["claimer"] is None
+    assert inbox(me(handy)["id"], "wish_offered")
+    assert act(handy, wish["id"], "accept")["claimer"]["name"] == "钱师傅"
     assert inbox(me(resident)["id"], "wish_claimed")
     assert handy.get(f"/wishes/{wish['id']}").get_json()["contact"]["address"] == "东城小区2号楼1单元301"
     assert handy.get("/wishes?claimed_by_me=true").get_json()["items"][0]["id"] == wish["id"]
