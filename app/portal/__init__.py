@@ -14,6 +14,7 @@ from app.extensions import csrf
 from app.portal import (
     console,
     console_cases,
+    console_messages,
     console_moderation,
     console_people,
     console_privacy,
@@ -22,12 +23,16 @@ from app.portal import (
     console_suggestions,
     filters,
     resident,
+    resident_messages,
+    web,
 )
 from app.portal.web import error_page
 
+# Resident pages kept in their own modules register on `resident.bp` the same way.
+RESIDENT_PAGES = (resident_messages,)
 # The console's work queues and setup pages: each registers its routes (and its menu entry) on
 # `console.bp` as it loads, so loading them here, before the blueprint is mounted, is what mounts them.
-CONSOLE_PAGES = (console_cases, console_moderation, console_people, console_privacy, console_setup, console_stats,
+CONSOLE_PAGES = (console_cases, console_messages, console_moderation, console_people, console_privacy, console_setup, console_stats,
                  console_suggestions)
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -47,6 +52,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
 
     filters.register(app)
+    app.jinja_env.globals["form_errors"] = web.form_errors  # macros are imported without the page's context
     app.register_blueprint(resident.bp)
     app.register_blueprint(console.bp, url_prefix="/console")
     edge.wrap_views(app, ("portal", "console"))  # the same request edge as the API's views

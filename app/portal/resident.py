@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 
 from app import scan as scanning
 from app.accounts import service as accounts
@@ -39,13 +40,19 @@ bp = Blueprint("portal", __name__, template_folder="templates", static_folder="s
 web.register_error_pages(bp)
 
 TRACKED_KEY = "tracked_cases"
+THREADS_KEY = "message_threads"
 TRACKED_MAX = 10
 
 
 @bp.before_request
 def _csrf():
+    # A resident's form with an expired token is not acted on: web.attempt, which every resident POST
+    # goes through, refuses it and the page comes back with the input kept (reads before it are harmless).
     if request.method == "POST":
-        csrf.protect()
+        try:
+            csrf.protect()
+        except CSRFError:
+            web.form_expired()
 
 
 @bp.get("/")
@@ -91,6 +98,15 @@ def _resident() -> Actor:
     return accounts.actor_for(user)
 
 
+def _person_fields() -> dict:
+    """Readers of the fields every resident form has (web.check_all reports them all at once)."""
+    return {
+        "phone": lambda: accounts.normalise_phone(request.form.get("phone", "")),
+        "name": lambda: web.text("name", 32),
+        "privacy_version": lambda: rights.required_version(request.form.get("privacy_version", "")),
+    }
+
+
 @bp.get("/s/<scene>")
 def scan(scene):
     return render_template("portal/scan.html", scan=_scan(scene))
@@ -101,10 +117,14 @@ def report(scene):
     scanned = _scan(scene)
     if request.method == "POST":
         def file_case():
+            given = web.check_all(
+                category_id=lambda: web.required_choice("category_id", "请选择问题类别"),
+                description=lambda: web.required_text("description", "请描述遇到的问题", multiline=True),
+                photos=web.photo_files, **_person_fields())
             actor = _resident()
             photo_ids = web.save_photos(actor)
-            return cases.report_case(actor, scene=scene, category_id=web.number("category_id"),
-                                     description=web.text("description", multiline=True), photo_ids=photo_ids,
+            return cases.report_case(actor, scene=scene, category_id=given["category_id"],
+                                     description=given["description"], photo_ids=photo_ids,
                                      anonymous=request.form.get("anonymous") == "1")
 
         ok, result = web.attempt(file_case)
@@ -138,20 +158,33 @@ def praise(scene):
 def message(scene):
     scanned = _scan(scene)
     if request.method == "POST":
-        ok, thread = web.attempt(lambda: contact.start_thread(
-            _resident(), scene=scene, to_role=request.form.get("to_role", ""), body=web.text("body", multiline=True)))
+        def send():
+            given = web.check_all(body=lambda: web.required_text("body", "请填写留言内容", multiline=True),
+                                  **_person_fields())
+            return contact.start_thread(_resident(), scene=scene, to_role=request.form.get("to_role", ""),
+                                        body=given["body"], callback_phone=given["phone"])
+
+        ok, thread = web.attempt(send)
         if ok:
-            flash(f"留言已送达{thread.to_role_label}，工作人员会尽快通过您留下的电话与您联系。", "success")
-            return redirect(url_for("portal.scan", scene=scene))
+            remember(THREADS_KEY, thread.id)
+            flash(f"留言已送达{thread.to_role_label}，留言编号 {thread.tracking_no}。工作人员会在这里回复，"
+                  "也可能按您留下的电话联系您；凭编号和手机号后四位可随时查看回复。", "success")
+            return redirect(url_for("portal.message_thread", number=thread.tracking_no))
     roles = [(role, label) for role, label in CONTACT_ROLES.items() if any(c.role == role for c in scanned.contacts)]
     return render_template("portal/message.html", scan=scanned, roles=roles, form=request.form)
 
 
 # -- tracking -----------------------------------------------------------------------------------
 
+def remember(key: str, item_id: int) -> None:
+    """What this browser has found (by number and last 4, or by filing it): it may open it again."""
+    kept = [i for i in session.get(key, []) if i != item_id]
+    session[key] = ([item_id] + kept)[:TRACKED_MAX]
+    session.permanent = True
+
+
 def _remember(case_id: int) -> None:
-    tracked = [i for i in session.get(TRACKED_KEY, []) if i != case_id]
-    session[TRACKED_KEY] = ([case_id] + tracked)[:TRACKED_MAX]
+    remember(TRACKED_KEY, case_id)
 
 
 @bp.route("/track", methods=["GET", "POST"])

@@ -1,0 +1,89 @@
+"""我要联系 on the web, both ways: the thread keeps the phone the resident left, staff read it (audited) and
+answer in the console's inbox, and the resident reads the answer by the message's number and last 4."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.areas.models import Place
+from app.codes.models import Code
+from app.contact.models import MessageThread
+from app.core.audit import AuditLog
+from app.extensions import db
+from app.privacy.notice import VERSION
+from tests.console_client import Console
+
+PHONE = "13912345678"
+
+
+def _scene() -> str:
+    place = db.session.scalar(select(Place).where(Place.name == "东城小区1号楼"))
+    return db.session.scalar(select(Code.scene).where(Code.place_id == place.id, Code.active.is_(True)))
+
+
+def _send(app, **overrides):
+    scene = _scene()
+    resident = Console(app.test_client())
+    resident.token_from(f"/s/{scene}/message")
+    form = {"to_role": "grid_worker", "body": "楼道里堆了很多杂物，麻烦看一下。", "phone": PHONE, "name": "陈女士",
+            "privacy_version": VERSION, **overrides}
+    return resident, resident.post(f"/s/{scene}/message", data=form)
+
+
+def test_a_message_and_its_reply_both_ways(app):
+    resident, res = _send(app)
+    assert res.status_code == 302, res.get_data(as_text=True)[:500]
+    thread = db.session.scalar(select(MessageThread).order_by(MessageThread.id.desc()))
+    assert thread.tracking_no.startswith("LY") and thread.callback_phone_last4 == "5678"
+    assert PHONE not in (thread.callback_phone_encrypted or "")  # stored encrypted
+    page = resident.get(res.headers["Location"]).get_data(as_text=True)
+    assert thread.tracking_no in page and "楼道里堆了很多杂物" in page and "等待回复" in page
+
+    staff = Console(app.test_client(), "grid_east1")
+    inbox = staff.get("/console/messages").get_data(as_text=True)
+    assert "东城小区1号楼" in inbox and "待回复" in inbox
+    detail = staff.get(f"/console/messages/{thread.id}").get_data(as_text=True)
+    assert "139****5678" in detail and PHONE not in detail
+    before = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1)) or 0
+    revealed = staff.post(f"/console/messages/{thread.id}/phone").get_data(as_text=True)
+    assert f'href="tel:{PHONE}"' in revealed
+    read = db.session.scalar(select(AuditLog).where(AuditLog.id > before))
+    assert read.action == "personal.read_phone"
+    replied = staff.post(f"/console/messages/{thread.id}/reply", data={"body": "您好，明天上午来清理。"})
+    assert replied.status_code == 302
+    assert "没有待回复的留言" in staff.get("/console/messages").get_data(as_text=True)
+
+    # The same browser sees the answer and who gave it; another browser needs the number and last 4.
+    page = resident.get(f"/messages/{thread.tracking_no}").get_data(as_text=True)
+    assert "您好，明天上午来清理。" in page and "网格员" in page and "已回复" in page
+    stranger = Console(app.test_client())
+    stranger.token_from("/messages")
+    assert stranger.get(f"/messages/{thread.tracking_no}").status_code == 302
+    wrong = stranger.post("/messages", data={"number": thread.tracking_no, "phone_last4": "0000"})
+    assert "未找到匹配的留言" in wrong.get_data(as_text=True)
+    right = stranger.post("/messages", data={"number": thread.tracking_no.lower(), "phone_last4": "5678"})
+    assert right.status_code == 302
+    assert "您好，明天上午来清理。" in stranger.get(right.headers["Location"]).get_data(as_text=True)
+    followed = stranger.post(f"/messages/{thread.tracking_no}/reply", data={"body": "好的，谢谢！"})
+    assert followed.status_code == 302
+    assert "待回复" in staff.get("/console/messages").get_data(as_text=True)
+
+
+def test_every_problem_of_the_form_is_shown_beside_its_field_and_the_input_is_kept(app):
+    _resident, res = _send(app, body="", phone="123", privacy_version="")
+    page = res.get_data(as_text=True)
+    assert res.status_code == 200
+    assert "有 3 处需要修改" in page
+    for field in ("body", "phone", "privacy_version"):
+        assert f'id="{field}-error"' in page, field
+    assert 'value="123"' in page and "陈女士" in page
+
+
+def test_an_expired_page_keeps_what_was_typed(app):
+    scene = _scene()
+    resident = Console(app.test_client())
+    resident.token = "stale-token"
+    res = resident.post(f"/s/{scene}/message", data={"to_role": "grid_worker", "body": "写了很久的留言",
+                                                     "phone": PHONE, "privacy_version": VERSION})
+    page = res.get_data(as_text=True)
+    assert res.status_code == 200 and "页面已过期" in page and "写了很久的留言" in page
+    assert db.session.scalar(select(MessageThread).where(MessageThread.callback_phone_last4 == "5678")) is None
