@@ -80,6 +80,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/privacy-requests/<int:privacy_request_id>/phone"): EAST,
     ("GET", "/console/privacy-requests/<int:privacy_request_id>/export.zip"): EAST,
     ("POST", "/console/privacy-requests/<int:privacy_request_id>/handle"): EAST,
+    # 我要联系: the owner's message to 东城's grid worker, read and answered by the staff over 东城
+    ("GET", "/console/messages"): STAFF, ("GET", "/console/messages/<int:thread_id>"): EAST,
+    ("POST", "/console/messages/<int:thread_id>/phone"): EAST, ("POST", "/console/messages/<int:thread_id>/reply"): EAST,
 }
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
@@ -184,6 +187,7 @@ def _form(rule: str, cw) -> dict:
         "/console/login": {"username": "nobody", "password": "wrong"},
         "/console/moderation/<int:hold_id>/decision": {"action": "hide", "reason": "矩阵隐藏"},
         "/console/privacy-requests/<int:privacy_request_id>/handle": {"outcome": "done", "answer": "已致电核实并更正"},
+        "/console/messages/<int:thread_id>/reply": {"body": "您好，已收到，明天上午处理。"},
     }
     return forms.get(rule, {})
 
