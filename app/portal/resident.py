@@ -21,7 +21,14 @@ from app.areas import service as areas
 from app.cases import presenter
 from app.cases import service as cases
 from app.cases.categories import list_categories
-from app.cases.tracking import NOT_FOUND, case_and_reporter, tracked_case, tracking_budget_left
+from app.cases.states import STATE_LABELS
+from app.cases.tracking import (
+    NOT_FOUND,
+    case_and_reporter,
+    remembered_cases,
+    tracked_case,
+    tracking_budget_left,
+)
 from app.contact import service as contact
 from app.contact.models import CONTACT_ROLES
 from app.core.errors import Invalid
@@ -40,6 +47,7 @@ bp = Blueprint("portal", __name__, template_folder="templates", static_folder="s
 web.register_error_pages(bp)
 
 TRACKED_KEY = "tracked_cases"
+SEEN_KEY = "seen_status"
 THREADS_KEY = "message_threads"
 TRACKED_MAX = 10
 
@@ -199,7 +207,11 @@ def track():
             return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
         if ok:
             flash(NOT_FOUND, "error")
-    return render_template("portal/track.html", tracking_no=tracking_no)
+    recent = remembered_cases(session.get(TRACKED_KEY, []))
+    seen = session.get(SEEN_KEY, {})
+    return render_template("portal/track.html", tracking_no=tracking_no, recent=recent,
+                           news={c.id for c in recent if seen.get(str(c.id)) not in (None, c.status)},
+                           labels=STATE_LABELS)
 
 
 def _tracked_or_none(tracking_no: str):
@@ -214,7 +226,26 @@ def tracked(tracking_no):
     case, actor = _tracked_or_none(tracking_no)
     if case is None:
         return redirect(url_for("portal.track", tracking_no=tracking_no))
-    return render_template("portal/tracked.html", case=presenter.detail(cases.get_case(actor, case.id), actor))
+    detail = presenter.detail(cases.get_case(actor, case.id), actor)
+    # What this browser last saw of the case: 我的上报 marks a case whose status has moved since (有新进展).
+    session[SEEN_KEY] = {**session.get(SEEN_KEY, {}), str(case.id): detail["status"]}
+    return render_template("portal/tracked.html", case=detail, form=request.form)
+
+
+@bp.post("/track/<tracking_no>/<any(withdraw, reopen):action>")
+def case_step(tracking_no, action):
+    """The reporter withdraws a case not yet accepted, or asks to reopen one closed within the window."""
+    case, actor = _tracked_or_none(tracking_no)
+    if case is None:
+        return redirect(url_for("portal.track", tracking_no=tracking_no))
+    field = "reason" if action == "reopen" else "note"
+    ok, _ = web.attempt(lambda: cases.transition(actor, case.id, action, **{field: web.text(field, multiline=True)}),
+                        success="已撤回。" if action == "withdraw" else "已申请重新办理，工作人员会再次处理。")
+    if ok:
+        return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
+    case, actor = _tracked_or_none(tracking_no)
+    return render_template("portal/tracked.html", case=presenter.detail(cases.get_case(actor, case.id), actor),
+                           form=request.form), 422
 
 
 @bp.post("/track/<tracking_no>/rating")

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.accounts.models import User
+from app.accounts.service import actor_for
 from app.areas.models import Place
+from app.cases import service as cases
+from app.cases.models import Case, Category
 from app.codes.models import Code
 from app.contact.models import MessageThread
 from app.core.audit import AuditLog
+from app.core.time import utcnow
 from app.extensions import db
 from app.privacy.notice import VERSION
 from tests.console_client import Console
@@ -87,3 +92,53 @@ def test_an_expired_page_keeps_what_was_typed(app):
     page = res.get_data(as_text=True)
     assert res.status_code == 200 and "页面已过期" in page and "写了很久的留言" in page
     assert db.session.scalar(select(MessageThread).where(MessageThread.callback_phone_last4 == "5678")) is None
+
+
+# -- tracking on the web: steps, my reports, internal notes, withdraw and reopen, rating -----------------
+
+def _report(app, description="楼下垃圾桶满了"):
+    scene = _scene()
+    category = db.session.scalar(select(Category).where(Category.name == "环境卫生"))
+    resident = Console(app.test_client())
+    resident.token_from(f"/s/{scene}/report")
+    res = resident.post(f"/s/{scene}/report", data={"phone": PHONE, "name": "陈女士", "category_id": category.id,
+                                                    "description": description, "privacy_version": VERSION})
+    assert res.status_code == 302, res.get_data(as_text=True)[:500]
+    return resident, db.session.scalar(select(Case).order_by(Case.id.desc()))
+
+
+def test_tracking_shows_steps_the_acceptance_deadline_and_my_reports_and_withdraws(app):
+    resident, case = _report(app)
+    case.moderation, case.due_at = "pass", utcnow()  # as if released from review: the acceptance clock runs
+    db.session.flush()
+    page = resident.get(f"/track/{case.tracking_no}").get_data(as_text=True)
+    assert 'class="steps"' in page and "提交" in page and "办结" in page
+    assert "受理期限" in page and "办理时限" not in page
+    assert "撤回上报" in page
+    mine = resident.get("/track").get_data(as_text=True)
+    assert "我的上报" in mine and case.tracking_no in mine
+    res = resident.post(f"/track/{case.tracking_no}/withdraw", data={"note": "已经自己清理了"})
+    assert res.status_code == 302
+    assert "已撤回" in resident.get(res.headers["Location"]).get_data(as_text=True)
+
+
+def test_dispatch_notes_stay_internal_and_rating_starts_empty_and_reopen_works(app):
+
+    resident, case = _report(app, "路灯不亮")
+    case.moderation = "pass"  # released from review
+    admin = actor_for(db.session.scalar(select(User).where(User.username == "east_admin")))
+    worker = db.session.scalar(select(User).where(User.username == "grid_east1"))
+    cases.transition(admin, case.id, "accept", note="已受理，尽快安排")
+    cases.transition(admin, case.id, "dispatch", assignee_id=worker.id, note="请今天下午去现场查看")
+    cases.transition(actor_for(worker), case.id, "handle", note="已更换灯泡")
+    cases.transition(admin, case.id, "verify", passed=True, note="")
+    db.session.flush()
+    page = resident.get(f"/track/{case.tracking_no}").get_data(as_text=True)
+    assert "请今天下午去现场查看" not in page
+    assert "已受理，尽快安排" in page and "已更换灯泡" in page
+    assert 'type="radio" name="score"' in page and "checked" not in page.split("评价办理结果")[1].split("</form>")[0]
+    staff_page = Console(app.test_client(), "east_admin").get(f"/console/cases/{case.id}").get_data(as_text=True)
+    assert "请今天下午去现场查看" in staff_page and "仅内部可见" in staff_page
+    res = resident.post(f"/track/{case.tracking_no}/reopen", data={"reason": "晚上又不亮了"})
+    assert res.status_code == 302
+    assert "重新办理" in resident.get(res.headers["Location"]).get_data(as_text=True)
