@@ -23,13 +23,14 @@ from app.portal import (
     console_suggestions,
     filters,
     resident,
+    resident_forms,
     resident_messages,
     web,
 )
 from app.portal.web import error_page
 
 # Resident pages kept in their own modules register on `resident.bp` the same way.
-RESIDENT_PAGES = (resident_messages,)
+RESIDENT_PAGES = (resident_forms, resident_messages)
 # The console's work queues and setup pages: each registers its routes (and its menu entry) on
 # `console.bp` as it loads, so loading them here, before the blueprint is mounted, is what mounts them.
 CONSOLE_PAGES = (console_cases, console_messages, console_moderation, console_people, console_privacy, console_setup, console_stats,

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError
 
 from app import scan as scanning
 from app.accounts import service as accounts
+from app.areas import directory
 from app.areas import service as areas
 from app.cases import presenter
 from app.cases import service as cases
@@ -122,7 +123,27 @@ def scan(scene):
 
 @bp.route("/s/<scene>/report", methods=["GET", "POST"])
 def report(scene):
-    scanned = _scan(scene)
+    return _report_page(_scan(scene), url_for("portal.report", scene=scene), scene=scene)
+
+
+@bp.get("/report")
+def report_anywhere():
+    """我要上报 without a QR code: choose the community, then find the place by a word of its name."""
+    community = areas.get_community(web.query_int("community_id"))
+    q = (request.args.get("q") or "").strip()
+    places = directory.find_places(community.id, q) if community else []
+    return render_template("portal/report_anywhere.html", communities=areas.communities(), community=community,
+                           q=q, places=places)
+
+
+@bp.route("/places/<int:place_id>/report", methods=["GET", "POST"])
+def report_at_place(place_id):
+    return _report_page(directory.public_place(place_id), url_for("portal.report_at_place", place_id=place_id),
+                        place_id=place_id)
+
+
+def _report_page(shown, action: str, *, scene: str | None = None, place_id: int | None = None):
+    """The report form at a scanned place or at one chosen from the directory: the same checks either way."""
     if request.method == "POST":
         def file_case():
             given = web.check_all(
@@ -131,7 +152,7 @@ def report(scene):
                 photos=web.photo_files, **_person_fields())
             actor = _resident()
             photo_ids = web.save_photos(actor)
-            return cases.report_case(actor, scene=scene, category_id=given["category_id"],
+            return cases.report_case(actor, scene=scene, place_id=place_id, category_id=given["category_id"],
                                      description=given["description"], photo_ids=photo_ids,
                                      anonymous=request.form.get("anonymous") == "1")
 
@@ -144,7 +165,8 @@ def report(scene):
                 flash(f"附近 72 小时内已有 {len(similar)} 条同类上报，工作人员会一并处理。", "info")
             return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
     categories = list_categories(Actor.anonymous(), limit=100).items
-    return render_template("portal/report.html", scan=scanned, categories=categories, form=request.form)
+    return render_template("portal/report.html", scan=shown, categories=categories, form=request.form,
+                           action=action)
 
 
 @bp.route("/s/<scene>/praise", methods=["GET", "POST"])

@@ -2,6 +2,8 @@
 answer in the console's inbox, and the resident reads the answer by the message's number and last 4."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app.accounts.models import User
@@ -12,7 +14,7 @@ from app.cases.models import Case, Category
 from app.codes.models import Code
 from app.contact.models import MessageThread
 from app.core.audit import AuditLog
-from app.core.time import utcnow
+from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.privacy.notice import VERSION
 from tests.console_client import Console
@@ -142,3 +144,44 @@ def test_dispatch_notes_stay_internal_and_rating_starts_empty_and_reopen_works(a
     res = resident.post(f"/track/{case.tracking_no}/reopen", data={"reason": "晚上又不亮了"})
     assert res.status_code == 302
     assert "重新办理" in resident.get(res.headers["Location"]).get_data(as_text=True)
+
+
+# -- without a code: a report at a place found in the directory, a suggestion and a wish ------------------
+
+def test_a_report_without_a_code_a_suggestion_and_a_wish_from_the_web(app):
+    from app.areas.models import Area
+    from app.suggestions.models import Suggestion
+    from app.wishes.models import Wish
+
+    east = db.session.scalar(select(Area).where(Area.name == "东城社区"))
+    visitor = Console(app.test_client())
+    found = visitor.get(f"/report?community_id={east.id}&q=1号楼").get_data(as_text=True)
+    place = db.session.scalar(select(Place).where(Place.name == "东城小区1号楼"))
+    assert f"/places/{place.id}/report" in found
+    visitor.token_from(f"/places/{place.id}/report")
+    category = db.session.scalar(select(Category).where(Category.name == "环境卫生"))
+    res = visitor.post(f"/places/{place.id}/report", data={
+        "phone": PHONE, "category_id": category.id, "description": "绿化带里有很多垃圾",
+        "privacy_version": VERSION})
+    assert res.status_code == 302, res.get_data(as_text=True)[:400]
+    case = db.session.scalar(select(Case).order_by(Case.id.desc()))
+    assert case.place_id == place.id and case.description == "绿化带里有很多垃圾"
+
+    visitor.token_from("/suggestions/new")
+    refused = visitor.post("/suggestions/new", data={"area_id": east.id, "title": "", "body": "",
+                                                     "phone": PHONE, "privacy_version": VERSION})
+    page = refused.get_data(as_text=True)
+    assert 'id="title-error"' in page and 'id="body-error"' in page
+    res = visitor.post("/suggestions/new", data={"area_id": east.id, "title": "建议增设充电桩",
+                                                 "body": "电动车在楼道充电很危险。", "phone": PHONE,
+                                                 "privacy_version": VERSION})
+    assert res.status_code == 302, res.get_data(as_text=True)[:600]
+    assert db.session.scalar(select(Suggestion).order_by(Suggestion.id.desc())).title == "建议增设充电桩"
+
+    visitor.token_from("/wishes/new")
+    day = (to_local(utcnow()).date() + timedelta(days=3)).isoformat()
+    res = visitor.post("/wishes/new", data={"title": "想请人帮忙修水龙头", "category": "repair", "desired_date": day,
+                                            "community_id": east.id, "address": "东城小区1号楼301",
+                                            "phone": PHONE, "name": "陈女士", "privacy_version": VERSION})
+    assert res.status_code == 302, res.get_data(as_text=True)[:600]
+    assert db.session.scalar(select(Wish).order_by(Wish.id.desc())).title == "想请人帮忙修水龙头"
