@@ -131,3 +131,12 @@ document.addEventListener("change", function (event) {
     }
   }, true);
 })();
+
+// "返回上一页" on an error page goes back in history, where the browser still holds what was typed.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("[data-back]");
+  if (link && window.history.length > 1) {
+    event.preventDefault();
+    window.history.back();
+  }
+});
