@@ -2,6 +2,7 @@
 answer in the console's inbox, and the resident reads the answer by the message's number and last 4."""
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -185,3 +186,36 @@ def test_a_report_without_a_code_a_suggestion_and_a_wish_from_the_web(app):
                                             "phone": PHONE, "name": "陈女士", "privacy_version": VERSION})
     assert res.status_code == 302, res.get_data(as_text=True)[:600]
     assert db.session.scalar(select(Wish).order_by(Wish.id.desc())).title == "想请人帮忙修水龙头"
+
+
+def test_without_javascript_a_too_big_photo_is_named_beside_the_field_and_the_rest_is_kept(app, monkeypatch):
+
+
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 1024 * 1024)
+    scene = _scene()
+    category = db.session.scalar(select(Category).where(Category.name == "环境卫生"))
+    resident = Console(app.test_client())
+    resident.token_from(f"/s/{scene}/report")
+    small, big = io.BytesIO(b"\xff\xd8" + b"\0" * 1000), io.BytesIO(b"\xff\xd8" + b"\0" * 1_600_000)
+    res = resident.post(f"/s/{scene}/report", content_type="multipart/form-data", data={
+        "phone": PHONE, "category_id": category.id, "description": "井盖松动", "privacy_version": VERSION,
+        "photos": [(small, "IMG_1.jpg"), (big, "IMG_2.jpg")]})
+    page = res.get_data(as_text=True)
+    assert res.status_code == 200
+    beside = page.split('id="photos-error"')[1].split("</p>")[0]
+    assert "第 2 张（IMG_2.jpg）有 1.5 MB，超过 1 MB" in beside and "请重新选择照片" in beside
+    assert "井盖松动" in page and PHONE in page
+    assert db.session.scalar(select(Case).where(Case.description == "井盖松动")) is None
+
+
+def test_my_reports_mark_a_case_that_moved_since_it_was_last_seen(app):
+    resident, case = _report(app, "垃圾没人收")
+    resident.get(f"/track/{case.tracking_no}")  # seen as 待受理
+    assert "badge open\">有新进展" not in resident.get("/track").get_data(as_text=True)
+    case.moderation = "pass"
+    admin = actor_for(db.session.scalar(select(User).where(User.username == "east_admin")))
+    cases.transition(admin, case.id, "accept", note="")
+    db.session.flush()
+    assert "badge open\">有新进展" in resident.get("/track").get_data(as_text=True)
+    resident.get(f"/track/{case.tracking_no}")
+    assert "badge open\">有新进展" not in resident.get("/track").get_data(as_text=True)
