@@ -39,6 +39,7 @@ def test_held_content_is_reviewed_in_the_console(page_factory, live_server):
     resident.fill("#message", PRAISE)
     resident.fill("#phone", "13800138011")
     resident.fill("#name", "孙阿姨")
+    resident.check("input[name=privacy_version]")  # 同意隐私保护指引
     resident.get_by_role("button", name="点赞").click()
     resident.wait_for_url("**/praise?community_id=*")
     assert resident.get_by_text("您的留言将在工作人员审核后展示在点赞墙上").is_visible()
@@ -50,11 +51,12 @@ def test_held_content_is_reviewed_in_the_console(page_factory, live_server):
     resident.select_option("#category_id", label="噪音扰民")
     resident.fill("#description", REPORT)
     resident.fill("#phone", "13800138011")
+    resident.check("input[name=privacy_version]")
     resident.click("button[type=submit]")
     resident.wait_for_url("**/track/GZ*")
     tracked = resident.url
     assert resident.get_by_text("审核中").first.is_visible()
-    assert resident.get_by_text("审核通过后开始计算办理时限").is_visible()
+    assert resident.get_by_text("审核通过后开始计算受理期限").is_visible()
     check_page(resident, shot, "moderation-02-report-held", 375)
 
     # 3. 东城's admin finds both in 内容审核, with what the check said.

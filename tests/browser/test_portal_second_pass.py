@@ -98,6 +98,7 @@ def test_every_problem_beside_its_field_and_the_typing_kept(page_factory, live_s
     page.fill("#description", "路灯坏了")
     page.fill("#phone", "12345")
     page.get_by_role("button", name="提交上报").click()
+    page.locator("#phone-error").wait_for()
     assert page.get_by_text("有 3 处需要修改").is_visible()
     for field in ("category_id", "phone", "privacy_version"):
         assert page.locator(f"#{field}-error").is_visible(), field
@@ -124,12 +125,13 @@ def test_a_message_and_its_reply_both_ways(page_factory, live_server):
     console_login(staff, base, "grid_east1")
     staff.get_by_role("link", name="留言", exact=True).click()
     check_page(staff, staff_shot, "second-06-console-messages", 1280)
-    staff.locator("tr", has_text="东城小区1号楼").first.get_by_role("link").click()
+    staff.locator("tr", has_text=number).get_by_role("link").click()
     assert staff.get_by_text("139****1234").is_visible()
     staff.get_by_role("button", name=re.compile("查看完整号码")).click()
-    assert staff.locator("#full-phone").inner_text() == PHONE
+    assert staff.locator("#full-phone").inner_text() == PHONE  # inner_text waits for the element
     staff.fill("#body", "周女士您好，已报修，今晚前修好。")
     staff.get_by_role("button", name="发送回复").click()
+    staff.locator(".flash.success").wait_for()
     assert staff.get_by_text("已回复，居民会在留言页看到。").is_visible()
     check_page(staff, staff_shot, "second-07-console-thread", 1280)
 
@@ -144,6 +146,7 @@ def test_a_message_and_its_reply_both_ways(page_factory, live_server):
     assert other.get_by_text("李网格员（网格员）").is_visible()  # who answered
     other.fill("#body", "谢谢！")
     other.get_by_role("button", name="发送").click()
+    other.locator(".flash.success").wait_for()
     assert other.get_by_text("已发送，工作人员会收到通知。").is_visible()
     check_page(other, other_shot, "second-08-reply-read", 375)
 
@@ -186,6 +189,6 @@ def test_report_without_a_code_a_suggestion_and_a_wish(page_factory, live_server
     page.fill("#phone", PHONE)
     page.check("input[name=privacy_version]")
     page.get_by_role("button", name="提交心愿").click()
-    assert page.locator("#desired_date-error").is_visible()
+    page.locator("#desired_date-error").wait_for()
     assert page.input_value("#address") == "东城小区1号楼301"
     check_page(page, shot, "second-15-wish-refused", 375)
