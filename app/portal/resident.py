@@ -275,9 +275,14 @@ def rate(tracking_no):
     case, actor = _tracked_or_none(tracking_no)
     if case is None:
         return redirect(url_for("portal.track", tracking_no=tracking_no))
-    web.attempt(lambda: cases.rate_case(actor, case.id, score=_score(), comment=web.text("comment", 200, multiline=True)),
-                success="感谢您的评价！")
-    return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
+    ok, _ = web.attempt(lambda: cases.rate_case(actor, case.id, score=_score(),
+                                                comment=web.text("comment", 200, multiline=True)),
+                        success="感谢您的评价！")
+    if ok:
+        return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
+    case, actor = _tracked_or_none(tracking_no)  # the page again, with the choice and the comment kept
+    return render_template("portal/tracked.html", case=presenter.detail(cases.get_case(actor, case.id), actor),
+                           form=request.form), 422
 
 
 def _score() -> int:

@@ -13,6 +13,7 @@ from app.cases import service as cases
 from app.cases.models import Case, Category
 from app.codes.models import Code
 from app.contact.models import MessageThread
+from app.core import uow
 from app.core.audit import AuditLog
 from app.core.time import to_local, utcnow
 from app.extensions import db
@@ -225,3 +226,18 @@ def test_my_reports_mark_a_case_that_moved_since_it_was_last_seen(app):
     assert "badge open\">有新进展" in resident.get("/track").get_data(as_text=True)
     resident.get(f"/track/{case.tracking_no}")
     assert "badge open\">有新进展" not in resident.get("/track").get_data(as_text=True)
+
+
+def test_a_rating_without_a_choice_is_refused_beside_the_choices_and_the_comment_is_kept(app):
+    resident, case = _report(app, "楼道灯又坏了")
+    case.moderation = "pass"
+    admin = actor_for(db.session.scalar(select(User).where(User.username == "east_admin")))
+    cases.transition(admin, case.id, "accept", note="")
+    cases.transition(admin, case.id, "handle", note="已修好")
+    worker = actor_for(db.session.scalar(select(User).where(User.username == "grid_east1")))
+    cases.transition(worker, case.id, "verify", passed=True)
+    uow.commit()  # as the staff's requests would have: the refused rating rolls back only its own work
+    res = resident.post(f"/track/{case.tracking_no}/rating", data={"comment": "修得很快"})
+    page = res.get_data(as_text=True)
+    assert res.status_code == 422 and 'id="score-error"' in page and "修得很快" in page
+    assert resident.post(f"/track/{case.tracking_no}/rating", data={"score": "4"}).status_code == 302
