@@ -241,3 +241,17 @@ def test_a_rating_without_a_choice_is_refused_beside_the_choices_and_the_comment
     page = res.get_data(as_text=True)
     assert res.status_code == 422 and 'id="score-error"' in page and "修得很快" in page
     assert resident.post(f"/track/{case.tracking_no}/rating", data={"score": "4"}).status_code == 302
+
+
+def test_a_grid_worker_on_the_mini_program_reads_the_call_back_number_audited(app, login):
+    _resident, res = _send(app)
+    assert res.status_code == 302
+    thread = db.session.scalar(select(MessageThread).order_by(MessageThread.id.desc()))
+    worker = login("grid_east1")
+    shown = worker.get(f"/messages/{thread.id}").get_json()
+    assert shown["callback_phone"] == "139****5678" and shown["tracking_no"] == thread.tracking_no
+    assert shown["awaiting_reply"] is True
+    before = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1)) or 0
+    assert worker.post(f"/messages/{thread.id}/callback-phone").get_json() == {"phone": PHONE}
+    assert db.session.scalar(select(AuditLog.action).where(AuditLog.id > before)) == "personal.read_phone"
+    assert login("west_admin").post(f"/messages/{thread.id}/callback-phone").status_code == 403
