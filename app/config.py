@@ -67,7 +67,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "MEDIA_DIR": env.get("MEDIA_DIR") or str(instance_dir / "media"),
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "INSTANCE_DIR": str(instance_dir),
-        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
+        # A form may carry nine photos of UPLOAD_MAX_BYTES each (the portal shrinks them in the browser
+        # first; without JavaScript they arrive as taken), so the body limit follows from the photo limit.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 9 * _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+                                   + 2 * 1024 * 1024),
         "UPLOAD_MAX_BYTES": _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7 * 24 * 3600),
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD") or "scrypt",

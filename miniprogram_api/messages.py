@@ -2,6 +2,7 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.contact import desk
 from app.contact import service as contact
 from app.contact.models import CONTACT_ROLES
 from app.core.crypto import mask_name
@@ -48,6 +49,10 @@ class ChatMessageSchema(Schema):
 
 class ThreadSummarySchema(Schema):
     id = fields.Integer()
+    tracking_no = Text(allow_none=True, metadata={"description": "留言编号：网页居民凭它和手机号后四位查看回复"})
+    callback_phone = fields.Function(desk.masked_callback, allow_none=True,
+                                     metadata={"description": "居民留下的回电号码（脱敏）；完整号码见 callback-phone"})
+    awaiting_reply = fields.Boolean(metadata={"description": "居民最后发言、尚未回复"})
     place = fields.Nested(ThreadPlaceSchema)
     to_role = Text()
     to_role_label = Text()
@@ -89,6 +94,19 @@ class ThreadDetail(View):
     def get(self, thread_id):
         """留言详情，含全部往来消息"""
         return contact.thread_detail(current_actor(), thread_id)
+
+
+class CallbackPhoneSchema(Schema):
+    phone = Text(allow_none=True, metadata={"description": "完整号码；居民未留电话时为空"})
+
+
+@blp.route("/<int:thread_id>/callback-phone")
+class CallbackPhone(View):
+    @blp.response(200, CallbackPhoneSchema)
+    @blp.doc(security=BEARER)
+    def post(self, thread_id):
+        """读取居民留下的完整回电号码，用于回电（记入操作日志）"""
+        return {"phone": desk.callback_phone(current_actor(), thread_id)}
 
 
 @blp.route("/<int:thread_id>/replies")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.accounts.models import ROLE_LABELS, User
 from app.cases.models import Case
+from app.cases.progress import deadline_label, note_is_public, steps
 from app.cases.service import follow_token, staff_role, viewer_of
 from app.cases.states import ACTION_LABELS, CASE_FLOW, CLOSED, GROUPS, STATE_LABELS
 from app.core import crypto
@@ -72,6 +73,7 @@ def similar_json(case: Case, actor: Actor) -> dict:
     return item
 
 
+WEB_ONLY = ("steps", "deadline_label")
 DATETIMES = ("created_at", "due_at", "accepted_at", "closed_at")
 PHOTO_KEYS = ("id", "url", "thumb_url")
 
@@ -87,7 +89,10 @@ def detail_json(case: Case, actor: Actor, events: list | None = None) -> dict:
     """`detail()` as the API sends it (the CaseDetail schema), for the report's answer; a test checks
     it equals what GET /cases/{id} sends through the schema."""
     item = _json_ready(detail(case, actor, events))
+    for key in WEB_ONLY:
+        item.pop(key, None)
     for entry in item["timeline"]:
+        entry.pop("note_public", None)
         entry["at"] = _local_iso(entry["at"])
         entry["photos"] = _photo_json(entry["photos"])
     return item
@@ -117,6 +122,9 @@ def detail(case: Case, actor: Actor, events: list | None = None) -> dict:
     item["is_reporter"] = actor.user_id == case.reporter_id
     item["following"] = viewer == "follower"
     item["can_rate"] = item["is_reporter"] and case.status == CLOSED and case.rating is None
+    # For the web pages (the API's schema does not carry them): the steps and what the deadline is.
+    item["steps"] = steps(case) if viewer != "staff" or item["is_reporter"] else []
+    item["deadline_label"] = deadline_label(case.status)
     return item
 
 
@@ -149,7 +157,10 @@ def timeline_items(case: Case, actor: Actor, viewer: str | None, events: list | 
             "from_state": event.from_state, "to_state": event.to_state,
             "status_label": STATE_LABELS.get(event.to_state, event.to_state),
             "actor_role": event.actor_role, "actor_label": role_label, "actor_name": name,
-            "note": event.note if private else "", "photos": event.attachments if private else [],
+            # The reporter reads what staff wrote to them; staff's notes to each other stay internal.
+            "note": event.note if staff or (private and note_is_public(event.action)) else "",
+            "note_public": note_is_public(event.action),
+            "photos": event.attachments if private else [],
             "data": data if staff else {k: v for k, v in data.items() if k in PUBLIC_DATA},
             "at": event.created_at,
         })

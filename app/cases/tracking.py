@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.accounts.service import actor_for
 from app.cases.models import Case, TrackingAttempt
+from app.cases.service import LOAD
 from app.core.errors import TooManyRequests
 from app.core.scoping import Actor
 from app.core.time import utcnow
@@ -59,3 +60,11 @@ def case_and_reporter(tracking_no: str) -> tuple[Case, Actor] | None:
     if case is None:
         return None
     return case, actor_for(db.session.get(User, case.reporter_id))
+
+
+def remembered_cases(case_ids: list[int]) -> list[Case]:
+    """The cases this browser filed or found (newest first as remembered): the portal's 我的上报 on this device."""
+    if not case_ids:
+        return []
+    found = {c.id: c for c in db.session.scalars(select(Case).options(*LOAD).where(Case.id.in_(case_ids[:20])))}
+    return [found[i] for i in case_ids if i in found]

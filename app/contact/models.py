@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import AreaPath, Model, UTCDateTime
@@ -45,6 +45,13 @@ class MessageThread(Model):
     contact_name: Mapped[str] = mapped_column(String(64), default="")
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime)
     message_count: Mapped[int] = mapped_column(Integer, default=1)
+    # The number a web resident reads the thread by (with the last four digits of the phone they left).
+    tracking_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The phone the resident chose to leave for a call back (encrypted; staff read it in clear, audited).
+    callback_phone_encrypted: Mapped[str | None] = mapped_column(String(255))
+    callback_phone_last4: Mapped[str | None] = mapped_column(String(4))
+    # The resident wrote last and nobody has answered yet: the console's 待回复 tab.
+    awaiting_reply: Mapped[bool] = mapped_column(default=True, server_default=false())
 
     place = relationship("Place", lazy="joined", innerjoin=True)
     resident = relationship("User", foreign_keys=[resident_id], lazy="raise_on_sql")

@@ -12,8 +12,9 @@ from app.areas.models import Area
 from app.codes.scenes import place_for_scene
 from app.contact.models import CONTACT_ROLES, AreaContact, Message, MessageThread
 from app.content_safety import policy
-from app.core import crypto
+from app.core import audit, crypto
 from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.ids import new_tracking_no
 from app.core.pagination import Page, paginate
 from app.core.scoping import AREA_ADMIN_ROLES, Actor, require_scope, scope_filter
 from app.core.time import local_display, utcnow
@@ -123,7 +124,10 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def start_thread(actor: Actor, *, scene: str, to_role: str, body: str) -> MessageThread:
+def start_thread(actor: Actor, *, scene: str, to_role: str, body: str,
+                 callback_phone: str | None = None) -> MessageThread:
+    """我要联系: a message to a place's contact. `callback_phone` is the number the resident chose to leave
+    for a call back (the web portal asks for it); the recipient reads it in clear, audited."""
     if to_role not in CONTACT_ROLES:
         raise Invalid("联系对象无效。", errors={"to_role": [f"应为以下之一：{'、'.join(CONTACT_ROLES)}"]})
     body = _clean_body(body)
@@ -138,7 +142,10 @@ def start_thread(actor: Actor, *, scene: str, to_role: str, body: str) -> Messag
     now = utcnow()
     thread = MessageThread(place_id=place.id, place=place, area_path=place.area_path, resident_id=actor.user_id,
                            to_role=to_role, contact_id=contact.contact_id, recipient_id=contact.user_id,
-                           contact_name=contact.name, last_message_at=now, message_count=1)
+                           contact_name=contact.name, last_message_at=now, message_count=1,
+                           tracking_no=new_tracking_no("LY"), awaiting_reply=True,
+                           callback_phone_encrypted=crypto.encrypt(callback_phone) if callback_phone else None,
+                           callback_phone_last4=callback_phone[-4:] if callback_phone else None)
     db.session.add(thread)
     db.session.flush()
     db.session.add(Message(thread_id=thread.id, author_id=actor.user_id, from_resident=True, body=body))
@@ -151,12 +158,14 @@ def start_thread(actor: Actor, *, scene: str, to_role: str, body: str) -> Messag
 def reply(actor: Actor, thread_id: int, body: str) -> MessageThread:
     body = _clean_body(body)
     thread = get_thread(actor, thread_id)
-    policy.screen("message", db.session.get(User, actor.user_id), body, "body")
     from_resident = actor.user_id == thread.resident_id
+    audit.act("message.reply", subject="message_thread", id=thread.id, by_resident=from_resident)
+    policy.screen("message", db.session.get(User, actor.user_id), body, "body")
     message = Message(thread_id=thread.id, author_id=actor.user_id, from_resident=from_resident, body=body)
     db.session.add(message)
     thread.last_message_at = utcnow()
     thread.message_count += 1
+    thread.awaiting_reply = from_resident
     db.session.flush()
     if from_resident:
         recipients = [thread.recipient_id] if thread.recipient_id else grid_workers_of(thread.area_path)
@@ -172,7 +181,7 @@ def _notify(user_ids, kind: str, title: str, thread: MessageThread, body: str) -
            subject=("message_thread", thread.id))
 
 
-def _visible(actor: Actor):
+def visible_to(actor: Actor):
     return or_(MessageThread.resident_id == actor.user_id, MessageThread.recipient_id == actor.user_id,
                scope_filter(actor, MessageThread.area_path, THREAD_ROLES))
 
@@ -203,7 +212,7 @@ def list_threads(actor: Actor, *, mine: bool = False, place_id: int | None = Non
                  limit: int | None = None, cursor: str | None = None) -> Page:
     """Residents: the threads they started. Staff: also those sent to them or in their scope."""
     stmt = select(MessageThread)
-    stmt = stmt.where(MessageThread.resident_id == actor.user_id) if mine else stmt.where(_visible(actor))
+    stmt = stmt.where(MessageThread.resident_id == actor.user_id) if mine else stmt.where(visible_to(actor))
     if place_id is not None:
         stmt = stmt.where(MessageThread.place_id == place_id)
     return paginate(stmt.options(selectinload(MessageThread.resident)), MessageThread.id, limit=limit, cursor=cursor)

@@ -43,7 +43,7 @@ SUSPICIOUS = re.compile(
 def save_upload(actor: Actor, data: bytes, filename: str = "") -> Upload:
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if len(data) > limit:
-        raise PayloadTooLarge(f"图片不能超过 {limit // (1024 * 1024)} MB。")
+        raise PayloadTooLarge(f"图片过大（{len(data) / (1024 * 1024):.1f} MB），每张不能超过 {limit // (1024 * 1024)} MB。")
     if not data:
         raise Invalid("没有收到文件。", errors={"file": ["文件为空。"]})
     image = _decode(data)

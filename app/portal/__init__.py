@@ -15,6 +15,7 @@ from app.portal import (
     console,
     console_cases,
     console_groups,
+    console_messages,
     console_moderation,
     console_people,
     console_points,
@@ -25,15 +26,19 @@ from app.portal import (
     console_targets,
     filters,
     resident,
+    resident_forms,
+    resident_messages,
     resident_points,
+    web,
 )
 from app.portal.web import error_page
 
-# The console's work queues and setup pages, and the residents' points pages: each registers its routes
-# (and its menu entry) on `console.bp` or `resident.bp` as it loads, so loading them here, before the
-# blueprints are mounted, is what mounts them.
-PAGES = (console_cases, console_moderation, console_people, console_points, console_privacy, console_setup,
-         console_stats, console_suggestions, console_targets, console_groups, resident_points)
+# The console's work queues and setup pages, and the residents' pages kept in their own modules: each
+# registers its routes (and its menu entry) on `console.bp` or `resident.bp` as it loads, so loading them
+# here, before the blueprints are mounted, is what mounts them.
+PAGES = (console_cases, console_messages, console_moderation, console_people, console_points, console_privacy,
+         console_setup, console_stats, console_suggestions, console_targets, console_groups, resident_forms,
+         resident_messages, resident_points)
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -52,6 +57,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
 
     filters.register(app)
+    app.jinja_env.globals["form_errors"] = web.form_errors  # macros are imported without the page's context
     app.register_blueprint(resident.bp)
     app.register_blueprint(console.bp, url_prefix="/console")
     edge.wrap_views(app, ("portal", "console"))  # the same request edge as the API's views

@@ -9,6 +9,7 @@ from app.cases import presenter
 from app.cases import service as case_service
 from app.cases.categories import list_categories, replies_for_case
 from app.cases.desk import dispatch_options
+from app.cases.progress import PUBLIC_NOTE_ACTIONS
 from app.cases.states import ACTION_LABELS, AREA_ROLES
 from app.core.errors import Invalid
 from app.portal import web
@@ -58,7 +59,7 @@ def case_detail(case_id):
     detail = presenter.detail(case, actor)
     options = dispatch_options(actor, case) if "dispatch" in detail["allowed_actions"] else None
     return render_template("console/case_detail.html", case=detail, options=options, labels=ACTION_LABELS,
-                           replies=replies_for_case(case))
+                           replies=replies_for_case(case), public_note_actions=PUBLIC_NOTE_ACTIONS)
 
 
 @bp.post("/cases/<int:case_id>/actions")

@@ -13,14 +13,23 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 
 from app import scan as scanning
 from app.accounts import service as accounts
+from app.areas import directory
 from app.areas import service as areas
 from app.cases import presenter
 from app.cases import service as cases
 from app.cases.categories import list_categories
-from app.cases.tracking import NOT_FOUND, case_and_reporter, tracked_case, tracking_budget_left
+from app.cases.states import STATE_LABELS
+from app.cases.tracking import (
+    NOT_FOUND,
+    case_and_reporter,
+    remembered_cases,
+    tracked_case,
+    tracking_budget_left,
+)
 from app.contact import service as contact
 from app.contact.models import CONTACT_ROLES
 from app.core.errors import Invalid
@@ -39,13 +48,20 @@ bp = Blueprint("portal", __name__, template_folder="templates", static_folder="s
 web.register_error_pages(bp)
 
 TRACKED_KEY = "tracked_cases"
+SEEN_KEY = "seen_status"
+THREADS_KEY = "message_threads"
 TRACKED_MAX = 10
 
 
 @bp.before_request
 def _csrf():
+    # A resident's form with an expired token is not acted on: web.attempt, which every resident POST
+    # goes through, refuses it and the page comes back with the input kept (reads before it are harmless).
     if request.method == "POST":
-        csrf.protect()
+        try:
+            csrf.protect()
+        except CSRFError:
+            web.form_expired()
 
 
 @bp.get("/")
@@ -91,6 +107,15 @@ def _resident() -> Actor:
     return accounts.actor_for(user)
 
 
+def _person_fields() -> dict:
+    """Readers of the fields every resident form has (web.check_all reports them all at once)."""
+    return {
+        "phone": lambda: accounts.normalise_phone(request.form.get("phone", "")),
+        "name": lambda: web.text("name", 32),
+        "privacy_version": lambda: rights.required_version(request.form.get("privacy_version", "")),
+    }
+
+
 @bp.get("/s/<scene>")
 def scan(scene):
     return render_template("portal/scan.html", scan=_scan(scene))
@@ -98,13 +123,37 @@ def scan(scene):
 
 @bp.route("/s/<scene>/report", methods=["GET", "POST"])
 def report(scene):
-    scanned = _scan(scene)
+    return _report_page(_scan(scene), url_for("portal.report", scene=scene), scene=scene)
+
+
+@bp.get("/report")
+def report_anywhere():
+    """我要上报 without a QR code: choose the community, then find the place by a word of its name."""
+    community = areas.get_community(web.query_int("community_id"))
+    q = (request.args.get("q") or "").strip()
+    places = directory.find_places(community.id, q) if community else []
+    return render_template("portal/report_anywhere.html", communities=areas.communities(), community=community,
+                           q=q, places=places)
+
+
+@bp.route("/places/<int:place_id>/report", methods=["GET", "POST"])
+def report_at_place(place_id):
+    return _report_page(directory.public_place(place_id), url_for("portal.report_at_place", place_id=place_id),
+                        place_id=place_id)
+
+
+def _report_page(shown, action: str, *, scene: str | None = None, place_id: int | None = None):
+    """The report form at a scanned place or at one chosen from the directory: the same checks either way."""
     if request.method == "POST":
         def file_case():
+            given = web.check_all(
+                category_id=lambda: web.required_choice("category_id", "请选择问题类别"),
+                description=lambda: web.required_text("description", "请描述遇到的问题", multiline=True),
+                photos=web.photo_files, **_person_fields())
             actor = _resident()
             photo_ids = web.save_photos(actor)
-            return cases.report_case(actor, scene=scene, category_id=web.number("category_id"),
-                                     description=web.text("description", multiline=True), photo_ids=photo_ids,
+            return cases.report_case(actor, scene=scene, place_id=place_id, category_id=given["category_id"],
+                                     description=given["description"], photo_ids=photo_ids,
                                      anonymous=request.form.get("anonymous") == "1")
 
         ok, result = web.attempt(file_case)
@@ -116,7 +165,8 @@ def report(scene):
                 flash(f"附近 72 小时内已有 {len(similar)} 条同类上报，工作人员会一并处理。", "info")
             return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
     categories = list_categories(Actor.anonymous(), limit=100).items
-    return render_template("portal/report.html", scan=scanned, categories=categories, form=request.form)
+    return render_template("portal/report.html", scan=shown, categories=categories, form=request.form,
+                           action=action)
 
 
 @bp.route("/s/<scene>/praise", methods=["GET", "POST"])
@@ -138,20 +188,33 @@ def praise(scene):
 def message(scene):
     scanned = _scan(scene)
     if request.method == "POST":
-        ok, thread = web.attempt(lambda: contact.start_thread(
-            _resident(), scene=scene, to_role=request.form.get("to_role", ""), body=web.text("body", multiline=True)))
+        def send():
+            given = web.check_all(body=lambda: web.required_text("body", "请填写留言内容", multiline=True),
+                                  **_person_fields())
+            return contact.start_thread(_resident(), scene=scene, to_role=request.form.get("to_role", ""),
+                                        body=given["body"], callback_phone=given["phone"])
+
+        ok, thread = web.attempt(send)
         if ok:
-            flash(f"留言已送达{thread.to_role_label}，工作人员会尽快通过您留下的电话与您联系。", "success")
-            return redirect(url_for("portal.scan", scene=scene))
+            remember(THREADS_KEY, thread.id)
+            flash(f"留言已送达{thread.to_role_label}，留言编号 {thread.tracking_no}。工作人员会在这里回复，"
+                  "也可能按您留下的电话联系您；凭编号和手机号后四位可随时查看回复。", "success")
+            return redirect(url_for("portal.message_thread", number=thread.tracking_no))
     roles = [(role, label) for role, label in CONTACT_ROLES.items() if any(c.role == role for c in scanned.contacts)]
     return render_template("portal/message.html", scan=scanned, roles=roles, form=request.form)
 
 
 # -- tracking -----------------------------------------------------------------------------------
 
+def remember(key: str, item_id: int) -> None:
+    """What this browser has found (by number and last 4, or by filing it): it may open it again."""
+    kept = [i for i in session.get(key, []) if i != item_id]
+    session[key] = ([item_id] + kept)[:TRACKED_MAX]
+    session.permanent = True
+
+
 def _remember(case_id: int) -> None:
-    tracked = [i for i in session.get(TRACKED_KEY, []) if i != case_id]
-    session[TRACKED_KEY] = ([case_id] + tracked)[:TRACKED_MAX]
+    remember(TRACKED_KEY, case_id)
 
 
 @bp.route("/track", methods=["GET", "POST"])
@@ -166,7 +229,11 @@ def track():
             return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
         if ok:
             flash(NOT_FOUND, "error")
-    return render_template("portal/track.html", tracking_no=tracking_no)
+    recent = remembered_cases(session.get(TRACKED_KEY, []))
+    seen = session.get(SEEN_KEY, {})
+    return render_template("portal/track.html", tracking_no=tracking_no, recent=recent,
+                           news={c.id for c in recent if seen.get(str(c.id)) not in (None, c.status)},
+                           labels=STATE_LABELS)
 
 
 def _tracked_or_none(tracking_no: str):
@@ -181,7 +248,26 @@ def tracked(tracking_no):
     case, actor = _tracked_or_none(tracking_no)
     if case is None:
         return redirect(url_for("portal.track", tracking_no=tracking_no))
-    return render_template("portal/tracked.html", case=presenter.detail(cases.get_case(actor, case.id), actor))
+    detail = presenter.detail(cases.get_case(actor, case.id), actor)
+    # What this browser last saw of the case: 我的上报 marks a case whose status has moved since (有新进展).
+    session[SEEN_KEY] = {**session.get(SEEN_KEY, {}), str(case.id): detail["status"]}
+    return render_template("portal/tracked.html", case=detail, form=request.form)
+
+
+@bp.post("/track/<tracking_no>/<any(withdraw, reopen):action>")
+def case_step(tracking_no, action):
+    """The reporter withdraws a case not yet accepted, or asks to reopen one closed within the window."""
+    case, actor = _tracked_or_none(tracking_no)
+    if case is None:
+        return redirect(url_for("portal.track", tracking_no=tracking_no))
+    field = "reason" if action == "reopen" else "note"
+    ok, _ = web.attempt(lambda: cases.transition(actor, case.id, action, **{field: web.text(field, multiline=True)}),
+                        success="已撤回。" if action == "withdraw" else "已申请重新办理，工作人员会再次处理。")
+    if ok:
+        return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
+    case, actor = _tracked_or_none(tracking_no)
+    return render_template("portal/tracked.html", case=presenter.detail(cases.get_case(actor, case.id), actor),
+                           form=request.form), 422
 
 
 @bp.post("/track/<tracking_no>/rating")
@@ -189,9 +275,14 @@ def rate(tracking_no):
     case, actor = _tracked_or_none(tracking_no)
     if case is None:
         return redirect(url_for("portal.track", tracking_no=tracking_no))
-    web.attempt(lambda: cases.rate_case(actor, case.id, score=_score(), comment=web.text("comment", 200, multiline=True)),
-                success="感谢您的评价！")
-    return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
+    ok, _ = web.attempt(lambda: cases.rate_case(actor, case.id, score=_score(),
+                                                comment=web.text("comment", 200, multiline=True)),
+                        success="感谢您的评价！")
+    if ok:
+        return redirect(url_for("portal.tracked", tracking_no=case.tracking_no))
+    case, actor = _tracked_or_none(tracking_no)  # the page again, with the choice and the comment kept
+    return render_template("portal/tracked.html", case=presenter.detail(cases.get_case(actor, case.id), actor),
+                           form=request.form), 422
 
 
 def _score() -> int:

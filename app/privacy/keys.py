@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sqlalchemy import bindparam, select, update
 
 from app.accounts.models import User
-from app.contact.models import AreaContact
+from app.contact.models import AreaContact, MessageThread
 from app.core import crypto
 from app.core.idempotency import IdempotencyRecord
 from app.extensions import db
@@ -21,7 +21,7 @@ from app.wishes.models import Wish
 ENCRYPTED = (
     (User, "phone_encrypted"), (User, "id_number_encrypted"),
     (Wish, "phone_encrypted"), (Wish, "address_encrypted"),
-    (AreaContact, "phone_encrypted"),
+    (AreaContact, "phone_encrypted"), (MessageThread, "callback_phone_encrypted"),
     (IdempotencyRecord, "body"),
 )
 

@@ -63,6 +63,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # contact
     ("GET", "/messages"): USERS, ("POST", "/messages"): USERS,
     ("GET", "/messages/{thread_id}"): OWNER_OR_EAST, ("POST", "/messages/{thread_id}/replies"): OWNER_OR_EAST,
+    ("POST", "/messages/{thread_id}/callback-phone"): OWNER_OR_EAST,
     # praise
     ("POST", "/praises"): USERS,
     # wishes

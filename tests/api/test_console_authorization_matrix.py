@@ -101,6 +101,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/points/objections/<int:objection_id>/answer"): EAST,
     ("GET", "/console/points/cashouts"): ADMINS, ("POST", "/console/points/cashouts"): EAST,
     ("GET", "/console/points/cashouts/<int:cashout_id>.xlsx"): EAST,
+    # 我要联系: the owner's message to 东城's grid worker, read and answered by the staff over 东城
+    ("GET", "/console/messages"): STAFF, ("GET", "/console/messages/<int:thread_id>"): EAST,
+    ("POST", "/console/messages/<int:thread_id>/phone"): EAST, ("POST", "/console/messages/<int:thread_id>/reply"): EAST,
 }
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
@@ -225,6 +228,7 @@ def _form(rule: str, cw) -> dict:
         "/console/groups/workers/<int:worker_id>/actions": {"action": "approve"},
         "/console/posts": {"community_id": east.id, "kind": "policy", "duties": "宣传防诈骗知识", "places": 2},
         "/console/claims/<int:claim_id>/actions": {"action": "approve"},
+        "/console/messages/<int:thread_id>/reply": {"body": "您好，已收到，明天上午处理。"},
     }
     return forms.get(rule, {})
 

@@ -146,7 +146,7 @@ def test_a_report_from_the_portal_is_held_and_its_reporter_reads_审核中(app, 
     case = db.session.scalar(select(Case).order_by(Case.id.desc()))
     assert case.moderation == "review" and hold_of("case", case.id).source == "unchecked"
     page = resident.get(res.headers["Location"]).get_data(as_text=True)
-    assert "审核中" in page and "审核通过后开始计算办理时限" in page
+    assert "审核中" in page and "审核通过后开始计算受理期限" in page  # the clock that starts is acceptance's
     # The community sees it held, with the way to the queue.
     staff_page = Console(app.test_client(), "east_admin").get(f"/console/cases/{case.id}")
     assert staff_page.status_code == 200

@@ -56,7 +56,7 @@ def test_held_content_is_reviewed_in_the_console(page_factory, live_server):
     resident.wait_for_url("**/track/GZ*")
     tracked = resident.url
     assert resident.get_by_text("审核中").first.is_visible()
-    assert resident.get_by_text("审核通过后开始计算办理时限").is_visible()
+    assert resident.get_by_text("审核通过后开始计算受理期限").is_visible()
     check_page(resident, shot, "moderation-02-report-held", 375)
 
     # 3. 东城's admin finds both in 内容审核, with what the check said.
