@@ -1,0 +1,2 @@
+"""Where things are: the GCJ-02 datum and its WGS-84 edges, boundaries of grids and communities, and routing a
+point to the area that holds it. Imports areas and core only."""
