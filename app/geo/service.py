@@ -10,7 +10,7 @@ from app.areas.models import COMMUNITY, GRID, Area, Place
 from app.areas.service import get_area
 from app.core import audit
 from app.core.errors import Invalid, NotFound
-from app.core.scoping import ADMIN_ROLES, Actor, require_scope
+from app.core.scoping import ADMIN_ROLES, STAFF_ROLES, Actor, require_scope
 from app.extensions import db
 from app.geo import datum, routing, shapes
 from app.geo.models import Boundary, BoundaryCell, PlacePoint
@@ -104,3 +104,13 @@ def nearest_places(grid_id: int, lat: float, lng: float, limit: int = NEAREST_PL
         .where(PlacePoint.grid_id == grid_id, Place.active.is_(True))).all()
     ranked = sorted(((round(datum.distance_m(lat, lng, r.lat, r.lng)), r) for r in rows), key=lambda t: (t[0], t[1].id))
     return [{"id": r.id, "name": r.name, "address": r.address, "distance_m": d} for d, r in ranked[:limit]]
+
+
+def scoped_boundary(actor: Actor, area_id: int) -> dict:
+    """A boundary as GeoJSON, for staff over its area."""
+    area = get_area(area_id)
+    require_scope(actor, area.path, STAFF_ROLES)
+    boundary = boundary_of(area.id)
+    if boundary is None:
+        raise NotFound("该区域尚未设置边界。")
+    return as_geojson(boundary)
