@@ -37,7 +37,8 @@ def set_boundary(actor: Actor, area_id: int, document) -> Boundary:
     """Set a grid's or a community's boundary from GeoJSON (WGS-84, as RFC 7946 says): a grid's must lie
     inside its community's, and a community's new outline must still hold the boundaries of its grids."""
     area = get_area(area_id)
-    require_scope(actor, area.path, ADMIN_ROLES)
+    # A grid is drawn by its community's admins; a community's outline by the street's (not by itself).
+    require_scope(actor, get_area(area.parent_id).path if area.level == COMMUNITY else area.path, ADMIN_ROLES)
     if area.level not in (GRID, COMMUNITY):
         raise Invalid("只有网格和社区可以设置边界。", errors={"area_id": ["须为网格或社区"]})
     rings = shapes.map_points(shapes.polygon_of(document), datum.wgs84_to_gcj02)
