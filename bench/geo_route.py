@@ -120,7 +120,7 @@ def main() -> None:
         db.session.rollback()
     times.sort()
     p = lambda q: times[min(len(times) - 1, math.ceil(q * len(times)) - 1)]  # noqa: E731
-    print(f"{url.split(":")[0]}: {grids} grids, {len(points)} points, "
+    print(f"{url.split(':')[0]}: {grids} grids, {len(points)} points, "
           f"{found} in a grid; p50 {p(0.5):.3f} ms, p95 {p(0.95):.3f} ms, p99 {p(0.99):.3f} ms, "
           f"mean {statistics.mean(times):.3f} ms")
 
