@@ -18,7 +18,7 @@ class BoundaryArgs(Schema):
 class BoundarySchema(Schema):
     type = fields.String()
     properties = fields.Dict()
-    geometry = fields.Dict(metadata={"description": "Polygon，WGS-84 坐标 [经度, 纬度]"})
+    geometry = fields.Dict(allow_none=True, metadata={"description": "Polygon，WGS-84 坐标 [经度, 纬度]；尚未设置边界时为空"})
 
 
 class PlacePointArgs(Schema):
@@ -39,7 +39,7 @@ class AreaBoundary(View):
     @blp.response(200, BoundarySchema)
     @blp.doc(security=BEARER)
     def get(self, area_id):
-        """网格或社区的边界（GeoJSON Feature，WGS-84）"""
+        """网格或社区的边界（GeoJSON Feature，WGS-84；未设置时 geometry 为空）"""
         return geo.scoped_boundary(current_actor(), area_id)
 
     @blp.arguments(BoundaryArgs)

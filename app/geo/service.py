@@ -112,6 +112,6 @@ def scoped_boundary(actor: Actor, area_id: int) -> dict:
     area = get_area(area_id)
     require_scope(actor, area.path, STAFF_ROLES)
     boundary = boundary_of(area.id)
-    if boundary is None:
-        raise NotFound("该区域尚未设置边界。")
+    if boundary is None:  # not drawn yet: a Feature without geometry, as GeoJSON allows
+        return {"type": "Feature", "properties": {"area_id": area.id, "level": area.level}, "geometry": None}
     return as_geojson(boundary)

@@ -112,6 +112,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/admin/areas"): STAFF, ("POST", "/admin/areas"): EAST,
     ("GET", "/admin/areas/{area_id}"): EAST | {"dept_wy"},
     ("GET", "/admin/places"): STAFF, ("POST", "/admin/places"): EAST, ("PATCH", "/admin/places/{place_id}"): EAST,
+    # boundaries: staff over an area read it; a community's outline is drawn by the street's admins (none here)
+    ("GET", "/admin/areas/{area_id}/boundary"): EAST | {"dept_wy"}, ("PUT", "/admin/areas/{area_id}/boundary"): set(),
+    ("PUT", "/admin/places/{place_id}/point"): EAST,
     ("GET", "/admin/departments"): STAFF, ("POST", "/admin/departments"): EAST,
     ("GET", "/admin/codes"): STAFF, ("POST", "/admin/codes"): EAST, ("GET", "/admin/codes/sheet"): EAST,
     ("POST", "/admin/codes/{code_id}/disable"): EAST, ("POST", "/admin/codes/{code_id}/rotate"): EAST,
@@ -268,6 +271,9 @@ def _body(method, path, world):
         "/admin/areas": {"name": "矩阵网格", "level": "grid", "parent_id": east.id},
         "/admin/places": {"grid_id": world["place"].grid_id, "name": "矩阵楼", "kind": "building"},
         "/admin/places/{place_id}": {"address": "新地址"},
+        "/admin/places/{place_id}/point": {"latitude": 36.5, "longitude": 112.34},
+        "/admin/areas/{area_id}/boundary": {"geojson": {"type": "Polygon", "coordinates": [
+            [[112.33, 36.49], [112.35, 36.49], [112.35, 36.51], [112.33, 36.49]]]}},
         "/admin/departments": {"name": "矩阵部门", "area_id": east.id},
         "/admin/codes": {"place_ids": [p["place_id"]]},
         "/moderation/holds/{hold_id}/decision": {"action": "release", "reason": "内容无不妥"},
