@@ -15,6 +15,7 @@ from app.core import i18n, limits
 from app.core.engine import configure_engine
 from app.core.errors import register_error_handlers
 from app.extensions import db, migrate
+from app.hotline.views import bp as hotline
 from app.media.push import bp as wechat_push
 from app.open311.views import bp as open311
 from app.portal import init_app
@@ -59,6 +60,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(wechat_push)
     app.register_blueprint(open311)
+    app.register_blueprint(hotline)
 
     limits.init_app(app)  # last: it attaches limits to the URL rules registered above
     return app

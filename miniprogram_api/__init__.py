@@ -15,7 +15,7 @@ MODULES = [
     "scan", "uploads", "cases", "praise", "messages", "codes",
     "wishes", "party_members", "activities", "service_hours", "suggestions",
     "inbox", "stats", "representatives", "subscriptions", "certificates",
-    "categories", "moderation", "privacy",
+    "categories", "moderation", "privacy", "hotline",
 ]
 
 

@@ -1,5 +1,5 @@
 """report anywhere: a case's location (GCJ-02), grid and community boundaries with their lattice cells, points of
-coded places, Open311 clients
+coded places, Open311 clients, the hand-over with the 12345 hotline (platforms, hand-overs, messages taken in)
 
 Revision ID: b1000000024a
 Revises: b1000000021a
@@ -86,6 +86,57 @@ def upgrade():
     with op.batch_alter_table('open311_clients', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_open311_clients_area_path'), ['area_path'], unique=False)
 
+    op.create_table('hotline_platforms',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('area_path', PATH, nullable=False),
+    sa.Column('endpoint', sa.String(length=300), nullable=False),
+    sa.Column('secret_encrypted', sa.String(length=512), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['areas.id'], name=op.f('fk_hotline_platforms_area_id_areas')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_hotline_platforms_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hotline_platforms'))
+    )
+    with op.batch_alter_table('hotline_platforms', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hotline_platforms_area_path'), ['area_path'], unique=False)
+
+    op.create_table('hotline_handovers',
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('platform_id', sa.Integer(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('external_id', sa.String(length=64), nullable=False),
+    sa.Column('last_error', sa.String(length=300), nullable=False),
+    sa.Column('sent_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_hotline_handovers_case_id_cases')),
+    sa.ForeignKeyConstraint(['platform_id'], ['hotline_platforms.id'], name=op.f('fk_hotline_handovers_platform_id_hotline_platforms')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hotline_handovers'))
+    )
+    with op.batch_alter_table('hotline_handovers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hotline_handovers_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_hotline_handovers_status_next', ['status', 'next_attempt_at'], unique=False)
+
+    op.create_table('hotline_inbound',
+    sa.Column('platform_id', sa.Integer(), nullable=False),
+    sa.Column('external_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_hotline_inbound_case_id_cases')),
+    sa.ForeignKeyConstraint(['platform_id'], ['hotline_platforms.id'], name=op.f('fk_hotline_inbound_platform_id_hotline_platforms')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hotline_inbound')),
+    sa.UniqueConstraint('platform_id', 'external_id', name=op.f('uq_hotline_inbound_platform_id_external_id'))
+    )
+
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('location_lat', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('location_lng', sa.Float(), nullable=True))
@@ -103,6 +154,9 @@ def downgrade():
         batch_op.drop_column('location_accuracy')
         batch_op.drop_column('location_lng')
         batch_op.drop_column('location_lat')
+    op.drop_table('hotline_inbound')
+    op.drop_table('hotline_handovers')
+    op.drop_table('hotline_platforms')
     op.drop_table('open311_clients')
     op.drop_table('geo_place_points')
     op.drop_table('geo_boundary_cells')

@@ -56,6 +56,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/cases/{case_id}/follow"): {"owner", "east_admin"},
     ("DELETE", "/cases/{case_id}/follow"): {"owner", "stranger", "east_admin"},
     ("POST", "/cases/{case_id}/rating"): OWNER, ("POST", "/cases/{case_id}/transitions"): OWNER_OR_EAST,
+    # hand-over to the 12345 hotline: admins over the case
+    ("POST", "/cases/{case_id}/hotline"): EAST,
     # categories: county-wide settings; reading is public, changing is for admins
     ("POST", "/categories"): set(), ("PATCH", "/categories/{category_id}"): set(),  # street admins and above
     # canned replies belong to an area: each admin adds for their own; a 东城 reply is 东城's to delete
@@ -271,6 +273,7 @@ def _body(method, path, world):
         "/admin/areas": {"name": "矩阵网格", "level": "grid", "parent_id": east.id},
         "/admin/places": {"grid_id": world["place"].grid_id, "name": "矩阵楼", "kind": "building"},
         "/admin/places/{place_id}": {"address": "新地址"},
+        "/cases/{case_id}/hotline": {"platform_id": 1, "note": "矩阵"},
         "/admin/places/{place_id}/point": {"latitude": 36.5, "longitude": 112.34},
         "/admin/areas/{area_id}/boundary": {"geojson": {"type": "Polygon", "coordinates": [
             [[112.33, 36.49], [112.35, 36.49], [112.35, 36.51], [112.33, 36.49]]]}},
