@@ -115,3 +115,10 @@ def scoped_boundary(actor: Actor, area_id: int) -> dict:
     if boundary is None:  # not drawn yet: a Feature without geometry, as GeoJSON allows
         return {"type": "Feature", "properties": {"area_id": area.id, "level": area.level}, "geometry": None}
     return as_geojson(boundary)
+
+
+def drawn(area_ids: list[int]) -> set[int]:
+    """Which of these areas have a boundary."""
+    if not area_ids:
+        return set()
+    return set(db.session.scalars(select(Boundary.area_id).where(Boundary.area_id.in_(area_ids))))

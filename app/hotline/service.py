@@ -26,7 +26,7 @@ from app.cases.models import Case
 from app.cases.states import STATE_LABELS
 from app.core import audit, crypto
 from app.core.errors import Forbidden, Invalid, NotFound, Unauthorized
-from app.core.scoping import ADMIN_ROLES, Actor, admin_role, require_scope
+from app.core.scoping import ADMIN_ROLES, Actor, admin_role, require_scope, scope_filter
 from app.core.time import local_display, utcnow
 from app.core.workflow import record
 from app.extensions import db
@@ -232,3 +232,15 @@ def _deadline(text) -> datetime | None:
     if value.tzinfo is None:
         raise Invalid("due_at 须带时区。", errors={"due_at": ["缺少时区"]})
     return value
+
+
+def list_platforms(actor: Actor) -> list[Platform]:
+    """The platforms configured over areas the actor administers (a handful: at most 200)."""
+    return list(db.session.scalars(select(Platform).where(scope_filter(actor, Platform.area_path, ADMIN_ROLES))
+                                   .order_by(Platform.id.desc()).limit(200)))
+
+
+def platforms_for(case: Case) -> list[Platform]:
+    """The active platforms a case may be handed to: those configured over an area above it."""
+    return [p for p in db.session.scalars(select(Platform).where(Platform.active.is_(True)).order_by(Platform.id))
+            if case.area_path.startswith(p.area_path)]

@@ -21,7 +21,7 @@ from app.cases.models import MODERATION_PASS, Case, Category
 from app.cases.states import GROUPS, STATE_LABELS
 from app.core import audit
 from app.core.errors import Forbidden, Invalid, NotFound, Unauthorized
-from app.core.scoping import ADMIN_ROLES, Actor, require_scope
+from app.core.scoping import ADMIN_ROLES, Actor, require_scope, scope_filter
 from app.core.time import utcnow
 from app.extensions import db
 from app.geo import datum
@@ -191,3 +191,10 @@ def _request(case: Case, *, full: bool) -> dict:
         "expected_datetime": _w3c(case.due_at), "address": case.where, "address_id": case.place_id,
         "zipcode": "", "lat": lat, "long": lng, "media_url": "",
     }
+
+
+def list_clients(actor: Actor) -> list[Open311Client]:
+    """The clients over areas the actor administers, newest first (at most 200: there are a handful)."""
+    return list(db.session.scalars(select(Open311Client).where(scope_filter(actor, Open311Client.area_path,
+                                                                            ADMIN_ROLES))
+                                   .order_by(Open311Client.id.desc()).limit(200)))

@@ -14,6 +14,7 @@ from app.extensions import csrf
 from app.portal import (
     console,
     console_cases,
+    console_geo,
     console_moderation,
     console_people,
     console_privacy,
@@ -27,7 +28,7 @@ from app.portal.web import error_page
 
 # The console's work queues and setup pages: each registers its routes (and its menu entry) on
 # `console.bp` as it loads, so loading them here, before the blueprint is mounted, is what mounts them.
-CONSOLE_PAGES = (console_cases, console_moderation, console_people, console_privacy, console_setup, console_stats,
+CONSOLE_PAGES = (console_cases, console_geo, console_moderation, console_people, console_privacy, console_setup, console_stats,
                  console_suggestions)
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -9,6 +9,8 @@ the API, is covered here or in tests/api/test_authorization_matrix.py.
 """
 from __future__ import annotations
 
+import io
+import json
 import re
 
 import pytest
@@ -80,6 +82,12 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/privacy-requests/<int:privacy_request_id>/phone"): EAST,
     ("GET", "/console/privacy-requests/<int:privacy_request_id>/export.zip"): EAST,
     ("POST", "/console/privacy-requests/<int:privacy_request_id>/handle"): EAST,
+    # maps and boundaries: a community's outline is the street's to draw (the form names 东城社区)
+    ("GET", "/console/map"): CASE_STAFF - {"dept_wy"}, ("POST", "/console/map/boundary"): {"street_admin"},
+    # the 12345 hotline and Open311 keys: admins over the area; a case is handed over by admins over it
+    ("GET", "/console/integrations"): ADMINS, ("POST", "/console/integrations/open311"): EAST,
+    ("POST", "/console/integrations/open311/<int:client_id>/revoke"): EAST,
+    ("POST", "/console/integrations/hotline"): EAST, ("POST", "/console/cases/<int:case_id>/hotline"): EAST,
 }
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
@@ -135,9 +143,26 @@ def console_world(app, world, areas):  # noqa: F811 - the fixture imported above
     enrolled = db.session.scalar(select(Enrollment.user_id).where(Enrollment.activity_id == world["activity"].id))
     assert enrolled is not None, "the demo activity should have someone enrolled"
     privacy_request = _privacy_request(world)
-    params = {**world["params"], "enrolled_id": enrolled, "privacy_request_id": privacy_request.id, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
+    client_id, platform_id = _integrations(areas["东城社区"])
+    params = {**world["params"], "enrolled_id": enrolled, "privacy_request_id": privacy_request.id, "client_id": client_id, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
               "name": "status", "fmt": "csv"}
-    return {"clients": clients, "params": params, "east": areas["东城社区"], "grid": areas["东城社区第一网格"]}
+    return {"clients": clients, "params": params, "east": areas["东城社区"], "grid": areas["东城社区第一网格"],
+            "platform_id": platform_id}
+
+
+def _integrations(east) -> tuple[int, int]:
+    """An Open311 key and a hotline platform of 东城 (the hotline's address refuses connections at once)."""
+    from app.accounts.models import User
+    from app.accounts.service import actor_for
+    from app.hotline import service as hotline
+    from app.open311 import service as open311
+
+    admin = actor_for(db.session.scalar(select(User).where(User.username == "east_admin")))
+    client, _ = open311.issue_client(admin, name="矩阵平台", area_id=east.id)
+    platform = hotline.configure_platform(admin, area_id=east.id, name="矩阵热线", endpoint="http://127.0.0.1:9/x",
+                                          secret="matrix-secret-0123456789")
+    db.session.flush()
+    return client.id, platform.id
 
 
 def _privacy_request(objects):
@@ -174,6 +199,13 @@ def _form(rule: str, cw) -> dict:
         "/console/corrections/<int:request_id>/decline": {"answer": "记录无误"},
         "/console/suggestions/<int:suggestion_id>/actions": {"action": "accept"},
         "/console/codes/issue": {"area_id": east.id},
+        "/console/map/boundary": {"area_id": east.id, "geojson": (io.BytesIO(json.dumps({"type": "Polygon", "coordinates": [
+            [[112.33, 36.49], [112.35, 36.49], [112.35, 36.51], [112.33, 36.51], [112.33, 36.49]]]}).encode()),
+            "east.geojson")},
+        "/console/integrations/open311": {"name": "矩阵 12345", "area_id": east.id},
+        "/console/integrations/hotline": {"name": "矩阵 12345", "area_id": east.id, "endpoint": "https://hotline.example/gz",
+                                          "secret": "matrix-secret-0123456789"},
+        "/console/cases/<int:case_id>/hotline": {"platform_id": cw["platform_id"], "note": "矩阵移交"},
         "/console/codes/sheet": {"ids": p["code_id"], "kind": "qrcode"},
         "/console/categories": {"name": "矩阵类别", "accept_hours": 24, "handle_hours": 72},
         "/console/categories/<int:category_id>": {"accept_hours": 24, "handle_hours": 72, "active": "1"},
