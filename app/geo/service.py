@@ -26,7 +26,7 @@ def read_geojson(raw: bytes | str) -> dict:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise Invalid("边界文件不是有效的 GeoJSON。", errors={"geojson": ["无法解析"]}) from None
+        raise Invalid("无法读取边界文件，请检查文件格式。", errors={"geojson": ["无法解析"]}) from None
 
 
 def boundary_of(area_id: int) -> Boundary | None:

@@ -28,7 +28,7 @@ def polygon_of(document) -> list[Ring]:
     if isinstance(geometry, dict) and geometry.get("type") == "Feature":
         geometry = geometry.get("geometry")
     if not isinstance(geometry, dict) or geometry.get("type") != "Polygon":
-        raise _bad("边界须为 GeoJSON 的 Polygon（面）。")
+        raise _bad("边界须为一个面（多边形）。")
     coordinates = geometry.get("coordinates")
     if not isinstance(coordinates, list) or not coordinates:
         raise _bad("边界没有坐标。")

@@ -40,7 +40,7 @@ def boundary_upload():
     def upload():
         upload = request.files.get("geojson")
         if upload is None or not upload.filename:
-            raise Invalid("请选择 GeoJSON 边界文件。", errors={"geojson": ["必选"]})
+            raise Invalid("请选择边界文件。", errors={"geojson": ["必选"]})
         raw = upload.read(geo.MAX_GEOJSON_BYTES + 1)
         return geo.set_boundary(staff_actor(), area_id, geo.read_geojson(raw))
 
@@ -52,9 +52,14 @@ def boundary_upload():
 @roles_required(*ADMIN_ROLES)
 def integrations():
     actor = staff_actor()
+    return _integrations_page(actor, new_key=None)
+
+
+def _integrations_page(actor, new_key: str | None):
+    areas = areas_in_scope(actor, ADMIN_ROLES)
     return render_template("console/integrations.html", clients=open311.list_clients(actor),
-                           platforms=hotline.list_platforms(actor), new_key=None,
-                           areas=areas_in_scope(actor, ADMIN_ROLES))
+                           platforms=hotline.list_platforms(actor), new_key=new_key, areas=areas,
+                           area_names={a.id: a.name for a in areas})
 
 
 @bp.post("/integrations/open311")
@@ -63,18 +68,16 @@ def open311_issue():
     actor = staff_actor()
     ok, issued = web.attempt(lambda: open311.issue_client(actor, name=web.text("name", 64),
                                                           area_id=web.number("area_id") or 0),
-                             success="已签发 API key：请立即复制，它只显示这一次。")
+                             success="已签发密钥：请立即复制，它只显示这一次。")
     if not ok:
         return redirect(url_for("console.integrations"))
-    return render_template("console/integrations.html", clients=open311.list_clients(actor),
-                           platforms=hotline.list_platforms(actor), new_key=issued[1],
-                           areas=areas_in_scope(actor, ADMIN_ROLES))
+    return _integrations_page(actor, new_key=issued[1])
 
 
 @bp.post("/integrations/open311/<int:client_id>/revoke")
 @roles_required(*ADMIN_ROLES)
 def open311_revoke(client_id):
-    web.attempt(open311.revoke_client, staff_actor(), client_id, success="API key 已停用。")
+    web.attempt(open311.revoke_client, staff_actor(), client_id, success="密钥已停用。")
     return redirect(url_for("console.integrations"))
 
 

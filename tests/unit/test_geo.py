@@ -44,7 +44,7 @@ def test_a_valid_polygon_is_read_from_a_feature_collection():
     ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}, "未闭合"),
     ({"type": "Polygon", "coordinates": [[[0, 0], [3, 2], [3, 0], [0, 1], [0, 0]]]}, "自相交"),  # a bow tie
     ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}, "至少要有 4 个"),
-    ({"type": "Point", "coordinates": [0, 0]}, "Polygon"),
+    ({"type": "Point", "coordinates": [0, 0]}, "一个面"),
     ({"type": "Polygon", "coordinates": [[[0, 0], [200, 0], [1, 1], [0, 0]]]}, "超出经纬度范围"),
     ({"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]],
                                          [[1, 1], [5, 1], [5, 2], [1, 2], [1, 1]]]}, "自相交"),  # hole pokes out
