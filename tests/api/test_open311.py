@@ -81,6 +81,11 @@ def test_a_client_lists_services_creates_a_request_and_reads_it_back(server, hot
         assert one["description"] in ("", None)  # the public view keeps the description private
         assert request_id in ids_of(client.get_service_requests(status="open"))
         assert request_id not in ids_of(client.get_service_requests(status="closed"))
+    # Requests are created at once: a token names the request itself; discovery lists both formats.
+    token = requests.get(f"{server}/tokens/{request_id}.json", timeout=10).json()
+    assert token == [{"token": request_id, "service_request_id": request_id}]
+    found = requests.get(f"{server}/discovery.xml", timeout=10)
+    assert found.status_code == 200 and "<format>application/json</format>" in found.text
     # With its key, the client reads its own area's requests in full.
     full = requests.get(f"{server}/requests/{request_id}.json", params={"api_key": hotline["key"]}, timeout=10)
     assert full.json()[0]["description"] == "市民来电：路面塌陷。"
