@@ -57,6 +57,15 @@ def set_boundary(actor: Actor, area_id: int, document) -> Boundary:
         for inner in db.session.scalars(select(Boundary).where(Boundary.area_id.in_(grid_ids))):
             if not shapes.within(inner.rings, rings):
                 raise Invalid("社区边界须包含其下各网格的边界。", errors={"geojson": ["未包含下属网格"]})
+    boundary = store_boundary(area, rings)
+    audit.act("geo.boundary_set", area_id=area.id, vertices=sum(len(r) - 1 for r in rings))
+    return boundary
+
+
+def store_boundary(area: Area, rings: list) -> Boundary:
+    """Write a checked boundary (GCJ-02 rings) and the lattice cells that index it."""
+    box = shapes.bbox(rings)
+    cells = routing.cells_of(*box)
     boundary = boundary_of(area.id) or Boundary(area_id=area.id)
     boundary.area_path, boundary.level = area.path, area.level
     boundary.rings = [[list(point) for point in ring] for ring in rings]
@@ -65,7 +74,6 @@ def set_boundary(actor: Actor, area_id: int, document) -> Boundary:
     db.session.flush()
     db.session.execute(delete(BoundaryCell).where(BoundaryCell.boundary_id == boundary.id))
     db.session.execute(insert(BoundaryCell), [{"cell": c, "boundary_id": boundary.id} for c in cells])
-    audit.act("geo.boundary_set", area_id=area.id, vertices=sum(len(r) - 1 for r in rings))
     return boundary
 
 

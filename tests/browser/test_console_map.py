@@ -53,7 +53,7 @@ def test_boundaries_uploaded_and_a_located_report_drawn(page_factory):
     page.goto(base + "/console/map?area_id=" + page.eval_on_selector(
         "#map-area option:checked", "o => o.value"))
     assert page.locator(".map-community polygon").count() == 1
-    assert page.locator(".map-grid polygon").count() == 1
+    assert page.locator(".map-grid polygon").count() == 2  # the demo's second grid, and the one just drawn
     assert page.locator("circle.map-point").count() >= 1
     check_page(page, shot, "map-01-community", 1280)
 
@@ -66,7 +66,7 @@ def test_boundaries_uploaded_and_a_located_report_drawn(page_factory):
     narrow, _, narrow_shot = page_factory(375, 812, mobile=True)
     console_login(narrow, base, "east_admin")
     narrow.goto(base + "/console/map")
-    assert narrow.locator(".map-grid polygon").count() == 1
+    assert narrow.locator(".map-grid polygon").count() == 2
     check_page(narrow, narrow_shot, "map-03-community", 375)
 
 
