@@ -85,7 +85,7 @@ def services() -> list[dict]:
 def _service(category: Category) -> dict:
     return {"service_code": str(category.id), "service_name": category.name,
             "description": f"受理时限 {category.accept_hours} 小时，办理时限 {category.handle_hours} 小时",
-            "metadata": "false", "type": "realtime", "keywords": "", "group": "事件上报"}
+            "metadata": False, "type": "realtime", "keywords": "", "group": "事件上报"}
 
 
 def service_definition(code: str) -> dict:
