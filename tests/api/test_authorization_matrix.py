@@ -238,7 +238,7 @@ def _body(method, path, world):
         "/auth/phone": {"code": "not-a-real-code"},
         "/subscriptions": {"accepted": ["case_progress"]},
         "/me": {"display_name": "矩阵"},
-        "/me/consents": {"version": "2026-12-01"}, "/me/cancellation": {"confirm": True},
+        "/me/consents": {"version": "2026-12-02"}, "/me/cancellation": {"confirm": True},
         "/cases": {"place_id": p["place_id"], "category_id": p["category_id"], "description": "矩阵测试"},
         "/cases/{case_id}/rating": {"score": 5},
         "/cases/{case_id}/transitions": {"action": "accept"},
