@@ -21,6 +21,7 @@ from app import jobs
 from app.accounts.models import User
 from app.accounts.service import actor_for
 from app.areas.service import get_area
+from app.cases import notices
 from app.cases import service as cases
 from app.cases.models import Case
 from app.cases.states import STATE_LABELS
@@ -187,11 +188,13 @@ def _status_update(platform: Platform, data: dict) -> int:
         if isinstance(case_id, int) else None
     if handed is None:
         raise NotFound("该案件未移交给此平台。")
-    case = db.session.get(Case, case_id)
-    note = str(data.get("note") or "").strip()[:500]
-    record("case", case.id, actor_for(db.session.get(User, platform.user_id)), SYSTEM_ROLE, "hotline_update",
-           case.status, case.status, note=note or f"{platform.name}更新了办理情况",
+    case = db.session.scalar(select(Case).options(*cases.LOAD).where(Case.id == case_id))
+    note = str(data.get("note") or "").strip()[:500] or f"{platform.name}更新了办理情况"
+    # Shown as 系统 (no staff member took this step), with the platform named in the note and data.
+    record("case", case.id, SYSTEM, SYSTEM_ROLE, "hotline_update", case.status, case.status,
+           note=f"{platform.name}：{note}",
            data={"platform": platform.name, "external_status": str(data.get("status") or "")[:32]})
+    notices.to_watchers(case, "case_hotline", "您上报的问题有新的办理情况", body=note[:100])
     return case.id
 
 
@@ -216,7 +219,7 @@ def _work_order(platform: Platform, external_id: str, data: dict) -> int:
     if due is not None and case.due_at is not None:
         now = utcnow()
         case.due_at, case.remind_at = due, due - min((due - now) / 4, timedelta(hours=24))
-    record("case", case.id, actor, SYSTEM_ROLE, "work_order", case.status, case.status,
+    record("case", case.id, SYSTEM, SYSTEM_ROLE, "work_order", case.status, case.status,
            note=f"{platform.name}工单 {external_id}" + (f"，办理时限 {local_display(due)}" if due else ""),
            data={"platform": platform.name, "external_id": external_id})
     return case.id

@@ -78,9 +78,9 @@ def post_event(client, platform, payload, secret=SECRET):
     return client.post("/hotline/v1/events", data=body, headers=headers)
 
 
-def filed_case(login, places, categories):
-    res = login.resident().post("/cases", json={"place_id": places, "category_id": categories,
-                                                "description": "小区门口的下水道井盖丢了。"})
+def filed_case(login, places, categories, reporter=None):
+    res = (reporter or login.resident()).post("/cases", json={"place_id": places, "category_id": categories,
+                                                              "description": "小区门口的下水道井盖丢了。"})
     assert res.status_code == 201, res.get_json()
     return res.get_json()
 
@@ -96,7 +96,8 @@ def ids():
 
 
 def test_a_case_handed_to_the_hotline_is_sent_signed_and_updated_from_it(client, login, hotline, platform, ids):
-    case = filed_case(login, *ids)
+    reporter = login.resident()
+    case = filed_case(login, *ids, reporter=reporter)
     admin = login("east_admin")
     res = admin.post(f"/cases/{case['id']}/hotline", json={"platform_id": platform.id, "note": "涉及市政管网，请热线转办"})
     assert res.status_code == 201, res.get_json()
@@ -115,7 +116,12 @@ def test_a_case_handed_to_the_hotline_is_sent_signed_and_updated_from_it(client,
     again = post_event(client, platform, update)  # the platform resends: same answer, nothing new
     assert again.status_code == 200 and again.get_json()["duplicate"] is True
     timeline = admin.get(f"/cases/{case['id']}").get_json()["timeline"]
-    assert [e["note"] for e in timeline if e["action"] == "hotline_update"] == ["已派市政养护单位，今日补装井盖"]
+    assert [e["note"] for e in timeline if e["action"] == "hotline_update"] == [
+        "12345 政务服务热线：已派市政养护单位，今日补装井盖"]
+    # The reporter sees it on their case, told by 系统, and hears of it.
+    mine = reporter.get(f"/cases/{case['id']}").get_json()["timeline"]
+    assert [(e["action_label"], e["actor_label"]) for e in mine if e["action"] == "hotline_update"] == [("热线反馈", "系统")]
+    assert any(n["title"] == "您上报的问题有新的办理情况" for n in reporter.get("/inbox").get_json()["items"])
     # A message not signed with the shared secret is refused.
     assert post_event(client, platform, update, secret="wrong-secret-wrong-secret").status_code == 401
 
