@@ -1,7 +1,9 @@
 """Routing a point among 2,000 grid polygons (and their 100 communities): the cost of `app.geo.routing.route`.
 
     .venv/bin/python bench/geo_route.py                                   # SQLite, a temporary file
-    .venv/bin/python bench/geo_route.py postgresql://postgres@127.0.0.1:5432/bench_geo   # PostgreSQL (schema rebuilt)
+    .venv/bin/python bench/geo_route.py postgresql://postgres@127.0.0.1:5432/bench_geo --rebuild   # PostgreSQL
+
+A database URL must come with --rebuild: every table in it is dropped and created again.
 
 Builds 100 communities of 20 grids each as irregular 24-vertex polygons tiling a county-sized square (GCJ-02),
 then routes 5,000 random points inside the county through the real function (one prebuilt statement, then
@@ -99,7 +101,10 @@ def routing_box(boundary):
 
 
 def main() -> None:
-    url = sys.argv[1] if len(sys.argv) > 1 else None
+    args = [a for a in sys.argv[1:] if a != "--rebuild"]
+    url = args[0] if args else None
+    if url and "--rebuild" not in sys.argv:
+        sys.exit("geo_route.py drops every table of the database it is given: add --rebuild to confirm.")
     tmp = tempfile.TemporaryDirectory(prefix="geo-bench-")
     url = url or f"sqlite:///{tmp.name}/geo.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "INSTANCE_DIR": tmp.name,
