@@ -178,11 +178,17 @@ def _w3c(value: datetime | None) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+PUBLIC_DECIMALS = 3     # about 100 m: enough to see where problems cluster, not whose door it is
+
+
 def _request(case: Case, *, full: bool) -> dict:
-    """One case as a GeoReport service request; the public view leaves out what our own pages keep private."""
+    """One case as a GeoReport service request. The public view (no key) leaves out what our own pages keep
+    private: the description, the place and address (a reporter's own building, often), and the exact point."""
     lat = lng = None
     if case.location_lat is not None:
         lat, lng = datum.gcj02_to_wgs84(case.location_lat, case.location_lng)
+        if not full:
+            lat, lng = round(lat, PUBLIC_DECIMALS), round(lng, PUBLIC_DECIMALS)
     return {
         "service_request_id": str(case.id), "status": "closed" if case.status in GROUPS["closed"] else "open",
         "status_notes": STATE_LABELS[case.status], "service_name": case.category.name,
@@ -190,7 +196,8 @@ def _request(case: Case, *, full: bool) -> dict:
         "agency_responsible": case.department.name if case.department else "", "service_notice": "",
         "requested_datetime": _w3c(case.created_at), "updated_datetime": _w3c(case.closed_at or case.accepted_at
                                                                            or case.created_at),
-        "expected_datetime": _w3c(case.due_at), "address": case.where, "address_id": case.place_id,
+        "expected_datetime": _w3c(case.due_at), "address": case.where if full else "",
+        "address_id": case.place_id if full else None,
         "zipcode": "", "lat": lat, "long": lng, "media_url": "",
     }
 

@@ -77,8 +77,9 @@ def test_a_client_lists_services_creates_a_request_and_reads_it_back(server, hot
         one = client.get_service_request(request_id)
         assert one["service_request_id"] == request_id and one["status"] == "open"
         assert one["status_notes"] == "待受理"
-        assert abs(float(one["lat"]) - 36.4950) < 1e-6 and abs(float(one["long"]) - 112.3350) < 1e-6
-        assert one["description"] in ("", None)  # the public view keeps the description private
+        # The public view: the point to about 100 m, no description, no address.
+        assert abs(float(one["lat"]) - 36.4950) < 1e-3 and abs(float(one["long"]) - 112.3350) < 1e-3
+        assert one["description"] in ("", None) and one["address"] in ("", None)
         assert request_id in ids_of(client.get_service_requests(status="open"))
         assert request_id not in ids_of(client.get_service_requests(status="closed"))
     # Requests are created at once: a token names the request itself; discovery lists both formats.
@@ -88,7 +89,8 @@ def test_a_client_lists_services_creates_a_request_and_reads_it_back(server, hot
     assert found.status_code == 200 and "<format>application/json</format>" in found.text
     # With its key, the client reads its own area's requests in full.
     full = requests.get(f"{server}/requests/{request_id}.json", params={"api_key": hotline["key"]}, timeout=10)
-    assert full.json()[0]["description"] == "市民来电：路面塌陷。"
+    assert full.json()[0]["description"] == "市民来电：路面塌陷。" and full.json()[0]["address"] == "东城路口"
+    assert abs(full.json()[0]["lat"] - 36.4950) < 1e-9 and abs(full.json()[0]["long"] - 112.3350) < 1e-9
 
 
 def test_errors_follow_the_standard_in_both_formats(server, hotline):
