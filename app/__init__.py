@@ -15,7 +15,9 @@ from app.core import i18n, limits
 from app.core.engine import configure_engine
 from app.core.errors import register_error_handlers
 from app.extensions import db, migrate
+from app.hotline.views import bp as hotline
 from app.media.push import bp as wechat_push
+from app.open311.views import bp as open311
 from app.portal import init_app
 
 
@@ -58,6 +60,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_portal(app)
 
     app.register_blueprint(wechat_push)
+    app.register_blueprint(open311)
+    app.register_blueprint(hotline)
 
     limits.init_app(app)  # last: it attaches limits to the URL rules registered above
     return app

@@ -14,6 +14,7 @@ from app.cases import demo as cases_demo
 from app.codes import demo as codes_demo
 from app.contact import demo as contact_demo
 from app.extensions import db
+from app.geo import demo as geo_demo
 from app.members import demo as members_demo
 from app.newgroups import demo as newgroups_demo
 from app.praise import demo as praise_demo
@@ -69,7 +70,7 @@ DEPARTMENTS = [("城管执法中队", "沁河镇"), ("住建物业办", "沁河�
 
 # In this order: later domains use what earlier ones created.
 # Each domain with demo data has `seed_demo(**context) -> list[str]` in its demo module, run in this order.
-DEMO_DOMAINS = (codes_demo, contact_demo, cases_demo, members_demo, wishes_demo, volunteering_demo,
+DEMO_DOMAINS = (codes_demo, contact_demo, geo_demo, cases_demo, members_demo, wishes_demo, volunteering_demo,
                 suggestions_demo, praise_demo, records_demo, newgroups_demo,
                 points_demo)
 

@@ -11,11 +11,11 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 MODULES = [
-    "auth", "me", "admin_areas",
+    "auth", "me", "admin_areas", "admin_geo",
     "scan", "uploads", "cases", "praise", "messages", "codes",
     "wishes", "party_members", "activities", "service_hours", "suggestions",
     "inbox", "stats", "representatives", "subscriptions", "certificates",
-    "categories", "moderation", "privacy", "points", "new_groups",
+    "categories", "moderation", "privacy", "points", "new_groups", "hotline",
 ]
 
 

@@ -20,10 +20,27 @@ ID_LIST = fields.List(fields.Integer(), load_default=list, validate=validate.Len
                       metadata={"description": "POST /uploads 返回的图片 id，最多 9 张"})
 
 
+LATITUDE = fields.Float(required=True, validate=validate.Range(min=-90, max=90),
+                        metadata={"description": "纬度（GCJ-02，即 wx.getLocation type=gcj02 所得）"})
+LONGITUDE = fields.Float(required=True, validate=validate.Range(min=-180, max=180),
+                         metadata={"description": "经度（GCJ-02）"})
+
+
+class CaseLocation(Schema):
+    latitude = LATITUDE
+    longitude = LONGITUDE
+    accuracy = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100000),
+                            metadata={"description": "定位精度（米），wx.getLocation 的 accuracy"})
+    address = Text(load_default="", validate=validate.Length(max=200),
+                   metadata={"description": "地址文字（wx.chooseLocation 的 address / name）"})
+
+
 class CaseReportArgs(Schema):
     scene = Text(load_default=None, validate=validate.Length(max=32),
-                 metadata={"description": "扫码得到的 scene（与 place_id 二选一）"})
+                 metadata={"description": "扫码得到的 scene（scene、place_id、location 三选一）"})
     place_id = fields.Integer(load_default=None)
+    location = fields.Nested(CaseLocation, load_default=None, allow_none=True, metadata={
+        "description": "上报位置（GCJ-02）。没有 scene 和 place_id 时按位置分派到所在网格；与二者同报时一并记录"})
     category_id = fields.Integer(required=True)
     description = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500))
     photo_ids = ID_LIST
@@ -33,6 +50,10 @@ class CaseReportArgs(Schema):
 class CaseSimilarArgs(Schema):
     scene = Text(load_default=None, validate=validate.Length(max=32))
     place_id = fields.Integer(load_default=None)
+    latitude = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90),
+                            metadata={"description": "没有 scene 时：当前位置纬度（GCJ-02），查 50 米内同类事件"})
+    longitude = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180),
+                             metadata={"description": "当前位置经度（GCJ-02）"})
     category_id = fields.Integer(required=True)
 
 
@@ -72,8 +93,17 @@ class CaseRef(Schema):
     name = Text()
 
 
-class CasePlaceRef(CaseRef):
+class CasePlaceRef(Schema):
+    id = fields.Integer(allow_none=True, metadata={"description": "场所 id；按位置上报且未选场所时为空"})
+    name = Text()
     address = Text()
+
+
+class NearbyPlace(Schema):
+    id = fields.Integer()
+    name = Text()
+    address = Text()
+    distance_m = fields.Integer(metadata={"description": "与上报位置的距离（米）"})
 
 
 class CasePhoto(Schema):
@@ -106,6 +136,8 @@ class CaseItem(Schema):
     status_group = Text(metadata={"description": "open / closed"})
     category = fields.Nested(CaseRef)
     place = fields.Nested(CasePlaceRef)
+    location = fields.Nested(CaseLocation, allow_none=True, metadata={
+        "description": "上报位置（GCJ-02）；仅上报人和工作人员可见"})
     description = Text(multiline=True, allow_none=True, metadata={"description": "问题描述；仅上报人和工作人员可见"})
     photos = fields.List(fields.Nested(CasePhoto), metadata={"description": "照片；仅上报人和工作人员可见"})
     anonymous = fields.Boolean()
@@ -158,8 +190,10 @@ class CaseDetail(CaseItem):
 
 class CaseReportResult(CaseDetail):
     similar = fields.List(fields.Nested(SimilarCase), metadata={
-        "description": "同一地点 72 小时内同类未办结的事件（只有类别、状态和日期），可改为关注"
+        "description": "同一地点或 50 米内 72 小时内同类未办结的事件（只有类别、状态和日期），可改为关注"
                        "（POST /cases/{id}/follow，附 follow_token）"})
+    nearby_places = fields.List(fields.Nested(NearbyPlace), metadata={
+        "description": "按位置上报时，所在网格内离该位置最近的赋码场所（最多 3 个）"})
 
 
 CasePage = page_schema(CaseItem, "CasePage")
@@ -171,12 +205,14 @@ class Cases(View):
     @blp.response(201, CaseReportResult)
     @blp.doc(security=BEARER)
     def post(self, args):
-        """我要上报：提交问题，返回受理编号；附同一地点的同类事件（similar）"""
+        """我要上报：扫码、选场所或按位置（GCJ-02）提交问题，返回受理编号；附同一地点或附近的同类事件（similar）
+        和按位置上报时最近的赋码场所（nearby_places）"""
         actor = current_actor()
         filed = cases.report_case(actor, **args)
         # Already what CaseReportResult documents (presenter.detail_json): sent as it is.
         body = {**presenter.detail_json(filed.case, actor, filed.timeline),
-                "similar": [presenter.similar_json(c, actor) for c in filed.similar]}
+                "similar": [presenter.similar_json(c, actor) for c in filed.similar],
+                "nearby_places": cases.places_near(filed.case)}
         return current_app.json.response(body), 201
 
     @blp.arguments(CaseQuery, location="query")
@@ -215,8 +251,8 @@ class Similar(View):
     @blp.response(200, SimilarCase(many=True))
     @blp.doc(security=BEARER)
     def get(self, args):
-        """上报前查重：同一地点 72 小时内同类未办结的事件（最多 5 条，只有类别、状态和日期）。居民须提供扫码得到的
-        scene；place_id 仅供管辖该场所的工作人员使用"""
+        """上报前查重：同一地点（或 50 米内）72 小时内同类未办结的事件（最多 5 条，只有类别、状态和日期）。居民提供
+        扫码得到的 scene，或当前位置 latitude/longitude；place_id 仅供管辖该场所的工作人员使用"""
         actor = current_actor()
         return [presenter.similar(c, actor) for c in cases.find_similar(actor, **args)]
 

@@ -10,6 +10,7 @@ from flask import Flask
 from app.jobs import QUEUE_DEFAULT, QUEUE_NOTIFY
 from tasks.cases import sweep_deadlines
 from tasks.codes import flush_scan_counts
+from tasks.hotline import sweep_handovers
 from tasks.housekeeping import purge_idempotency_records
 from tasks.notify import sweep_outbox
 from tasks.points import expire_redemptions
@@ -37,6 +38,7 @@ PERIODIC: list[Periodic] = [
     Periodic(sweep_deadlines, QUEUE_DEFAULT, interval=60),         # case reminders, overdue, escalation
     Periodic(flush_scan_counts, QUEUE_DEFAULT, interval=60),       # scan counters → database
     Periodic(refresh_rollups, QUEUE_DEFAULT, interval=60),         # daily rollups of the days changes touched
+    Periodic(sweep_handovers, QUEUE_DEFAULT, interval=60),         # hand-overs to the 12345 hotline still due
     Periodic(sweep_suggestions_due, QUEUE_DEFAULT, interval=15 * 60),
     Periodic(remind_upcoming, QUEUE_DEFAULT, interval=15 * 60),    # activity reminders
     Periodic(auto_confirm_wishes, QUEUE_DEFAULT, interval=60 * 60),

@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -67,7 +68,8 @@ class Case(Model):
     __tablename__ = "cases"
 
     tracking_no: Mapped[str] = mapped_column(String(32), unique=True)
-    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
+    # None for a report located by a point alone (no coded place near it).
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"))
     # The grid's path: scoping is one indexed prefix match. On PostgreSQL the "C" collation lets
     # `LIKE '/1/2/%'` use the (area_path, status, id) index as a range whatever the database locale.
     # active_history: a change always knows the old value, so the statistics rollups re-count its old day.
@@ -96,6 +98,12 @@ class Case(Model):
     # Set when the retention job cut the link to the reporter (PIPL art. 19).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Where the reporter stood, as wx.getLocation gives it: GCJ-02 (app/geo/datum.py converts at the edges),
+    # the accuracy in metres and the address text of the map picker. None when reported by code only.
+    location_lat: Mapped[float | None] = mapped_column(Float)
+    location_lng: Mapped[float | None] = mapped_column(Float)
+    location_accuracy: Mapped[float | None] = mapped_column(Float)
+    location_address: Mapped[str] = mapped_column(String(200), default="")
 
     category: Mapped[Category] = relationship(lazy="raise_on_sql")
     place = relationship("Place", lazy="raise_on_sql")
@@ -115,7 +123,16 @@ class Case(Model):
         Index("ix_cases_area_created", "area_path", "created_at"),
         # The daily rollups recompute a community's day by report date and by closing date.
         Index("ix_cases_area_closed", "area_path", "closed_at"),
+        # "Similar nearby": one category's recent cases, then a box around the point.
+        Index("ix_cases_category_created", "category_id", "created_at"),
     )
+
+    @property
+    def where(self) -> str:
+        """Where the case is, in words: its place, else the address of its location."""
+        if self.place_id is not None and self.place is not None:
+            return self.place.name
+        return self.location_address or "定位上报"
 
 
 class CaseFollower(Model):

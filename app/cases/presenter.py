@@ -38,7 +38,8 @@ def summary(case: Case, actor: Actor) -> dict:
         "id": case.id, "tracking_no": case.tracking_no if private else None, "status": case.status,
         "status_label": STATE_LABELS[case.status], "status_group": _group(case.status),
         "category": {"id": case.category.id, "name": case.category.name},
-        "place": {"id": case.place.id, "name": case.place.name, "address": case.place.address},
+        "place": _place(case),
+        "location": _location(case) if private else None,
         "description": case.description if private else None, "photos": case.photos if private else [],
         "anonymous": case.anonymous,
         "created_at": case.created_at, "due_at": case.due_at, "overdue": case.overdue,
@@ -53,6 +54,20 @@ def summary(case: Case, actor: Actor) -> dict:
         "assignee_id": case.assignee_id if staff else None,
     }
     return item
+
+
+def _place(case: Case) -> dict:
+    if case.place_id is not None:
+        return {"id": case.place.id, "name": case.place.name, "address": case.place.address}
+    return {"id": None, "name": case.where, "address": case.location_address}
+
+
+def _location(case: Case) -> dict | None:
+    """Where the reporter stood, in GCJ-02 as the mini-program's map takes it."""
+    if case.location_lat is None:
+        return None
+    return {"latitude": case.location_lat, "longitude": case.location_lng, "accuracy": case.location_accuracy,
+            "address": case.location_address}
 
 
 def similar(case: Case, actor: Actor) -> dict:

@@ -11,7 +11,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import GRID_WORKER, User
-from app.areas.models import Department, Place
+from app.accounts.responsible import grid_workers_of
+from app.areas.models import GRID, STREET, Department, Place
 from app.areas.service import departments_in_scope, get_area
 from app.cases import filing, notices
 from app.cases.deadlines import WorkCalendar, due_after
@@ -44,6 +45,8 @@ from app.core.scoping import Actor, role_over, scope_filter
 from app.core.time import utcnow
 from app.core.workflow import event_values, record
 from app.extensions import db
+from app.geo import datum, routing
+from app.geo.service import check_point, nearest_places
 from app.media.service import photo_refs, resolve_photos
 from app.moderation import service as moderation
 from app.points import sources as points
@@ -119,9 +122,82 @@ def _place(place_id: int | None, scene: str | None) -> Place:
     return _usable_place(db.session.get(Place, place_id), scene)
 
 
-def _require_place_given(place_id: int | None, scene: str | None) -> None:
-    if not scene and place_id is None:
-        raise Invalid("请扫码或选择上报地点。", errors={"place_id": ["scene 与 place_id 须提供其一。"]})
+def _require_place_given(place_id: int | None, scene: str | None, location: dict | None = None) -> None:
+    if not scene and place_id is None and not location:
+        raise Invalid("请扫码或选择上报地点。", errors={"place_id": ["scene、place_id 与 location 须提供其一。"]})
+
+
+NEARBY_METRES = 50
+
+
+def _point(location: dict | None) -> tuple[float, float] | None:
+    """The (lat, lng) of a report's location (GCJ-02), checked; None without one."""
+    if not location:
+        return None
+    lat, lng = location.get("latitude"), location.get("longitude")
+    check_point(lat, lng)
+    return float(lat), float(lng)
+
+
+def _location_columns(location: dict | None) -> dict:
+    point = _point(location)
+    if point is None:
+        return {"location_lat": None, "location_lng": None, "location_accuracy": None, "location_address": ""}
+    accuracy = location.get("accuracy")
+    return {"location_lat": point[0], "location_lng": point[1],
+            "location_accuracy": float(accuracy) if accuracy is not None else None,
+            "location_address": (location.get("address") or "").strip()[:200]}
+
+
+def street_path(community_path: str) -> str:
+    """The path of the street above a community ("/1/4/17/" -> "/1/4/")."""
+    return "/" + "".join(f"{part}/" for part in community_path.strip("/").split("/")[:-1])
+
+
+def route_point(lat: float, lng: float) -> routing.Hit:
+    """Who takes a report at a point: the grid whose boundary holds it, else the community whose boundary
+    does, else the street of the nearest community (its admins decide)."""
+    hit = routing.route(lat, lng)
+    if hit is not None:
+        return hit
+    nearest = routing.nearest_community(lat, lng)
+    if nearest is None:
+        raise Invalid("该位置不在任何网格或社区的范围内，请扫码或选择上报地点。",
+                      errors={"location": ["不在任何边界内"]})
+    path = street_path(nearest.area_path)
+    return routing.Hit(int(path.strip("/").split("/")[-1]), path, STREET)
+
+
+def nearby_similar(category_id: int, lat: float, lng: float, exclude_id: int | None = None) -> list[Case]:
+    """Open, publicly visible cases of one category within NEARBY_METRES of a point, from the last 72 hours."""
+    dlat, dlng = datum.degrees_around(lat, NEARBY_METRES)
+    stmt = (select(Case).options(*LOAD)
+            .where(Case.category_id == category_id, Case.created_at >= utcnow() - SIMILAR_WINDOW,
+                   Case.status.in_(GROUPS["open"]), Case.moderation == MODERATION_PASS,
+                   Case.location_lat.between(lat - dlat, lat + dlat), Case.location_lng.between(lng - dlng, lng + dlng))
+            .order_by(Case.id.desc()).limit(SIMILAR_LIMIT * 4))
+    if exclude_id is not None:
+        stmt = stmt.where(Case.id != exclude_id)
+    near = [c for c in db.session.scalars(stmt)
+            if datum.distance_m(lat, lng, c.location_lat, c.location_lng) <= NEARBY_METRES]
+    return near[:SIMILAR_LIMIT]
+
+
+def _merged(*groups: list[Case]) -> list[Case]:
+    seen, out = set(), []
+    for case in (c for group in groups for c in group):
+        if case.id not in seen:
+            seen.add(case.id)
+            out.append(case)
+    return sorted(out, key=lambda c: -c.id)[:SIMILAR_LIMIT]
+
+
+def places_near(case: Case) -> list[dict]:
+    """For a case reported by location inside a grid: the coded places nearest it, to pick one instead."""
+    if case.place_id is not None or case.location_lat is None or case.area_path.count("/") != 5:
+        return []
+    grid_id = int(case.area_path.strip("/").split("/")[-1])
+    return nearest_places(grid_id, case.location_lat, case.location_lng)
 
 
 def _usable_place(place: Place | None, scene: str | None) -> Place:
@@ -180,16 +256,21 @@ class Filed(NamedTuple):
 
 def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: list[int] | None = None,
                 anonymous: bool = False, place_id: int | None = None, scene: str | None = None,
-                on_duty_role: str | None = None) -> Filed:
-    """我要上报: file a case at a place; returns it with the open similar cases found there.
-    `on_duty_role` names the post a new-group reporter holds (app/newgroups), for the timeline.
+                on_duty_role: str | None = None, location: dict | None = None) -> Filed:
+    """我要上报: file a case at a place or at a location; returns it with the open similar cases found there
+    (same place, or same category within 50 m). `on_duty_role` names the post a new-group reporter holds
+    (app/newgroups), for the timeline.
 
     The busiest write, done in prebuilt Core statements (app/cases/filing.py): one read, one
     INSERT per row written (case, timeline event, the outbox rows of the notification).
     """
     if not actor.is_authenticated:
         raise Unauthorized()
-    _require_place_given(place_id, scene)
+    _require_place_given(place_id, scene, location)
+    if not scene and place_id is None:
+        return _report_at_location(actor, category_id=category_id, description=description, photo_ids=photo_ids,
+                                   anonymous=anonymous, location=location)
+    located = _location_columns(location)
     if scene and len(scene) > 32:
         raise NotFound(INVALID_SCENE)
     now = utcnow()
@@ -212,7 +293,7 @@ def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: 
         "handler_id": None, "escalated": False, "due_at": due_at, "remind_at": remind_at, "accepted_at": None,
         "closed_at": None, "overdue": False, "reopen_count": 0, "moderation": _moderation(verdict),
         "rating": None, "rating_comment": "", "rated_at": None, "anonymised_at": None, "version": 1,
-        "created_at": now,
+        "created_at": now, **located,
     }, category=category, place=place)
     role = role_over(actor, case.area_path, AREA_ROLES) or on_duty_role or REPORTER
     event = filing.insert_event(event_values("case", case.id, actor, role, "report", None, SUBMITTED,
@@ -224,7 +305,52 @@ def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: 
     notices.send(context.grid_workers or notices.supervisors(case), "case_submitted", case,
                  "有待审核的居民上报" if held else "有新的居民上报待受理", body=f"{place.name}：{category.name}")
     similar = similar_cases(place.id, category.id, exclude_id=case.id) if context.similar else []
+    if located["location_lat"] is not None:
+        similar = _merged(similar, nearby_similar(category.id, located["location_lat"], located["location_lng"],
+                                                  exclude_id=case.id))
     return Filed(case, similar, [event])
+
+
+def _report_at_location(actor: Actor, *, category_id: int, description: str, photo_ids: list[int] | None,
+                        anonymous: bool, location: dict) -> Filed:
+    """A report with no code nearby: routed by its point to the grid whose boundary holds it (else the
+    community, else the nearest community's street, whose admins decide)."""
+    located = _location_columns(location)
+    lat, lng = located["location_lat"], located["location_lng"]
+    category = _category(category_id)
+    text = _report_text(description)
+    hit = route_point(lat, lng)
+    now = utcnow()
+    photos = photo_refs(resolve_photos(actor, photo_ids, area_path=hit.area_path))
+    verdict = policy.check("case", db.session.get(User, actor.user_id), text)
+    due_at, remind_at = (None, None) if verdict.held else _deadline(
+        category.accept_hours, now, category.working_days)
+    case = filing.insert_case({
+        "tracking_no": new_tracking_no(), "place_id": None, "area_path": hit.area_path,
+        "category_id": category.id, "description": text, "photos": photos, "anonymous": bool(anonymous),
+        "reporter_id": actor.user_id, "status": SUBMITTED, "assignee_id": None, "department_id": None,
+        "handler_id": None, "escalated": False, "due_at": due_at, "remind_at": remind_at, "accepted_at": None,
+        "closed_at": None, "overdue": False, "reopen_count": 0, "moderation": _moderation(verdict),
+        "rating": None, "rating_comment": "", "rated_at": None, "anonymised_at": None, "version": 1,
+        "created_at": now, **located,
+    }, category=category, place=None)
+    role = role_over(actor, case.area_path, AREA_ROLES) or REPORTER
+    event = filing.insert_event(event_values("case", case.id, actor, role, "report", None, SUBMITTED,
+                                             attachments=photos, at=now, data={"routed_to": hit.level}))
+    moderation.hold(verdict, case.id, area_path=case.area_path, author_id=actor.user_id, text=text)
+    workers = grid_workers_of(case.area_path) if hit.level == GRID else []
+    notices.send(workers or notices.supervisors(case), "case_submitted", case,
+                 "有待审核的居民上报" if verdict.held else "有新的居民上报待受理", body=f"{case.where}：{category.name}")
+    return Filed(case, nearby_similar(category.id, lat, lng, exclude_id=case.id), [event])
+
+
+def _report_text(description: str) -> str:
+    text = (description or "").strip()
+    if not text:
+        raise Invalid("请描述遇到的问题。", errors={"description": ["不能为空"]})
+    if len(text) > MAX_DESCRIPTION:
+        raise Invalid(f"问题描述不能超过 {MAX_DESCRIPTION} 字。", errors={"description": ["过长"]})
+    return text
 
 
 def similar_cases(place_id: int, category_id: int, exclude_id: int | None = None) -> list[Case]:
@@ -238,14 +364,20 @@ def similar_cases(place_id: int, category_id: int, exclude_id: int | None = None
 
 
 def find_similar(actor: Actor, *, category_id: int, place_id: int | None = None,
-                 scene: str | None = None) -> list[Case]:
+                 scene: str | None = None, latitude: float | None = None,
+                 longitude: float | None = None) -> list[Case]:
     """Before filing: what is already reported here, so the resident can follow it instead.
 
     Only for someone at the place: a resident names it by the scene of the code they scanned; a
-    place id alone is for staff whose scope covers it (ids are sequential, scenes are not)."""
+    place id alone is for staff whose scope covers it (ids are sequential, scenes are not). Without a
+    code, the resident's location finds the same category within 50 m."""
     if not actor.is_authenticated:
         raise Unauthorized()
-    _require_place_given(place_id, scene)
+    location = {"latitude": latitude, "longitude": longitude} if latitude is not None or longitude is not None else None
+    _require_place_given(place_id, scene, location)
+    if not scene and place_id is None:
+        lat, lng = _point(location)
+        return nearby_similar(_category(category_id).id, lat, lng)
     if scene:
         place = _place(None, scene)
     else:

@@ -24,6 +24,9 @@ ACTION_LABELS = {
     "report": "上报", "accept": "受理", "reject": "不予受理", "dispatch": "派遣", "escalate": "上报社区",
     "handle": "处理反馈", "verify": "核查", "reopen": "重新办理", "withdraw": "撤回", "rate": "评价",
     "overdue": "超时",
+    # hand-over with an external platform (app/hotline): steps on the timeline that change no state
+    "handover": "移交热线", "handover_sent": "热线已接收", "handover_failed": "移交失败", "hotline_update": "热线反馈",
+    "work_order": "热线工单",
 }
 
 # FixMyStreet-style groups: callers ask for "open" or "closed", not a list of labels.

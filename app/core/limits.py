@@ -40,14 +40,20 @@ RULES: list[tuple[str, str, str]] = [
     (r"^/s/<[^>]+>/(report|praise|message)$", "POST", "10/minute;50/day"),
     (r"^/track$", "POST", "10/minute;60/hour"),  # tracking number + last 4 phone digits: no guessing
     (r"^/proofs$", "POST", "10/minute;60/hour"),  # verification code + last 4 of the ID number: no guessing
+    # Open311 clients (per API key) and the hotline's posts back: generous, but a runaway client is stopped
+    (r"^/open311/v2/requests\.<[^>]+>$", "POST", "60/minute;5000/day"),
+    (r"^/open311/v2/", "GET", "300/minute"),
+    (r"^/hotline/v1/events$", "POST", "300/minute"),
 ]
 
 
 def _caller_key() -> str:
-    """Per login session when there is a bearer token, else per client address."""
+    """Per login session when there is a bearer token, per API key on Open311, else per client address."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer ") and len(header) > 7:
         return "t:" + hashlib.sha256(header[7:].encode()).hexdigest()[:32]
+    if request.path.startswith("/open311/") and request.values.get("api_key"):
+        return "k:" + hashlib.sha256(request.values["api_key"].encode()).hexdigest()[:32]
     return "ip:" + (get_remote_address() or "unknown")
 
 

@@ -22,6 +22,7 @@ from app.core.errors import Forbidden, Invalid, NotFound, PayloadTooLarge
 from app.core.scoping import Actor
 from app.core.time import to_local, utcnow
 from app.extensions import db
+from app.geo.exif import photo_point
 from app.media import checks
 from app.media.models import Upload
 
@@ -47,6 +48,7 @@ def save_upload(actor: Actor, data: bytes, filename: str = "") -> Upload:
     if not data:
         raise Invalid("没有收到文件。", errors={"file": ["文件为空。"]})
     image = _decode(data)
+    point = photo_point(data)  # read before re-encoding drops EXIF; offered back once, never stored
     clean, content_type, ext = _reencode(image)
     thumb = _thumbnail(image)
 
@@ -66,6 +68,7 @@ def save_upload(actor: Actor, data: bytes, filename: str = "") -> Upload:
     db.session.flush()
     author = db.session.get(User, actor.user_id) if actor.user_id else None
     checks.submit(upload, author.openid if author else None)
+    upload.photo_location = {"latitude": point[0], "longitude": point[1]} if point else None
     return upload
 
 

@@ -14,6 +14,7 @@ from app.extensions import csrf
 from app.portal import (
     console,
     console_cases,
+    console_geo,
     console_groups,
     console_messages,
     console_moderation,
@@ -36,7 +37,7 @@ from app.portal.web import error_page
 # The console's work queues and setup pages, and the residents' pages kept in their own modules: each
 # registers its routes (and its menu entry) on `console.bp` or `resident.bp` as it loads, so loading them
 # here, before the blueprints are mounted, is what mounts them.
-PAGES = (console_cases, console_messages, console_moderation, console_people, console_points, console_privacy,
+PAGES = (console_cases, console_geo, console_messages, console_moderation, console_people, console_points, console_privacy,
          console_setup, console_stats, console_suggestions, console_targets, console_groups, resident_forms,
          resident_messages, resident_points)
 

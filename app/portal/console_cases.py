@@ -5,13 +5,15 @@ from flask import redirect, render_template, request, url_for
 
 from app.areas.models import COMMUNITY, GRID
 from app.areas.service import areas_in_scope
-from app.cases import presenter
+from app.cases import maps, presenter
 from app.cases import service as case_service
 from app.cases.categories import list_categories, replies_for_case
 from app.cases.desk import dispatch_options
 from app.cases.progress import PUBLIC_NOTE_ACTIONS
 from app.cases.states import ACTION_LABELS, AREA_ROLES
 from app.core.errors import Invalid
+from app.core.scoping import admin_role
+from app.hotline.service import platforms_for
 from app.portal import web
 from app.portal.auth import staff_actor
 from app.portal.console import CASE_ROLES, bp, roles_required
@@ -59,7 +61,9 @@ def case_detail(case_id):
     detail = presenter.detail(case, actor)
     options = dispatch_options(actor, case) if "dispatch" in detail["allowed_actions"] else None
     return render_template("console/case_detail.html", case=detail, options=options, labels=ACTION_LABELS,
-                           replies=replies_for_case(case), public_note_actions=PUBLIC_NOTE_ACTIONS)
+                           replies=replies_for_case(case), public_note_actions=PUBLIC_NOTE_ACTIONS,
+                           case_map=maps.case_map(case),
+                           platforms=platforms_for(case) if admin_role(actor, case.area_path) else [])
 
 
 @bp.post("/cases/<int:case_id>/actions")

@@ -56,6 +56,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/cases/{case_id}/follow"): {"owner", "east_admin"},
     ("DELETE", "/cases/{case_id}/follow"): {"owner", "stranger", "east_admin"},
     ("POST", "/cases/{case_id}/rating"): OWNER, ("POST", "/cases/{case_id}/transitions"): OWNER_OR_EAST,
+    # hand-over to the 12345 hotline: admins over the case
+    ("POST", "/cases/{case_id}/hotline"): EAST,
     # categories: county-wide settings; reading is public, changing is for admins
     ("POST", "/categories"): set(), ("PATCH", "/categories/{category_id}"): set(),  # street admins and above
     # canned replies belong to an area: each admin adds for their own; a 东城 reply is 东城's to delete
@@ -124,6 +126,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/admin/areas"): STAFF, ("POST", "/admin/areas"): EAST,
     ("GET", "/admin/areas/{area_id}"): EAST | {"dept_wy"},
     ("GET", "/admin/places"): STAFF, ("POST", "/admin/places"): EAST, ("PATCH", "/admin/places/{place_id}"): EAST,
+    # boundaries: staff over an area read it; a community's outline is drawn by the street's admins (none here)
+    ("GET", "/admin/areas/{area_id}/boundary"): EAST | {"dept_wy"}, ("PUT", "/admin/areas/{area_id}/boundary"): set(),
+    ("PUT", "/admin/places/{place_id}/point"): EAST,
     ("GET", "/admin/departments"): STAFF, ("POST", "/admin/departments"): EAST,
     ("GET", "/admin/codes"): STAFF, ("POST", "/admin/codes"): EAST, ("GET", "/admin/codes/sheet"): EAST,
     ("POST", "/admin/codes/{code_id}/disable"): EAST, ("POST", "/admin/codes/{code_id}/rotate"): EAST,
@@ -306,7 +311,7 @@ def _body(method, path, world):
         "/auth/phone": {"code": "not-a-real-code"},
         "/subscriptions": {"accepted": ["case_progress"]},
         "/me": {"display_name": "矩阵"},
-        "/me/consents": {"version": "2026-12-01"}, "/me/cancellation": {"confirm": True},
+        "/me/consents": {"version": "2026-12-02"}, "/me/cancellation": {"confirm": True},
         "/cases": {"place_id": p["place_id"], "category_id": p["category_id"], "description": "矩阵测试"},
         "/cases/{case_id}/rating": {"score": 5},
         "/cases/{case_id}/transitions": {"action": "accept"},
@@ -348,6 +353,10 @@ def _body(method, path, world):
         "/admin/areas": {"name": "矩阵网格", "level": "grid", "parent_id": east.id},
         "/admin/places": {"grid_id": world["place"].grid_id, "name": "矩阵楼", "kind": "building"},
         "/admin/places/{place_id}": {"address": "新地址"},
+        "/cases/{case_id}/hotline": {"platform_id": 1, "note": "矩阵"},
+        "/admin/places/{place_id}/point": {"latitude": 36.5, "longitude": 112.34},
+        "/admin/areas/{area_id}/boundary": {"geojson": {"type": "Polygon", "coordinates": [
+            [[112.33, 36.49], [112.35, 36.49], [112.35, 36.51], [112.33, 36.49]]]}},
         "/admin/departments": {"name": "矩阵部门", "area_id": east.id},
         "/admin/codes": {"place_ids": [p["place_id"]]},
         "/moderation/holds/{hold_id}/decision": {"action": "release", "reason": "内容无不妥"},

@@ -9,6 +9,8 @@ the API, is covered here or in tests/api/test_authorization_matrix.py.
 """
 from __future__ import annotations
 
+import io
+import json
 import re
 
 import pytest
@@ -104,6 +106,12 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # 我要联系: the owner's message to 东城's grid worker, read and answered by the staff over 东城
     ("GET", "/console/messages"): STAFF, ("GET", "/console/messages/<int:thread_id>"): EAST,
     ("POST", "/console/messages/<int:thread_id>/phone"): EAST, ("POST", "/console/messages/<int:thread_id>/reply"): EAST,
+    # maps and boundaries: a community's outline is the street's to draw (the form names 东城社区)
+    ("GET", "/console/map"): CASE_STAFF - {"dept_wy"}, ("POST", "/console/map/boundary"): {"street_admin"},
+    # the 12345 hotline and Open311 keys: admins over the area; a case is handed over by admins over it
+    ("GET", "/console/integrations"): ADMINS, ("POST", "/console/integrations/open311"): EAST,
+    ("POST", "/console/integrations/open311/<int:client_id>/revoke"): EAST,
+    ("POST", "/console/integrations/hotline"): EAST, ("POST", "/console/cases/<int:case_id>/hotline"): EAST,
 }
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
@@ -164,10 +172,27 @@ def console_world(app, world, areas):  # noqa: F811 - the fixture imported above
 
     pickup_code = db.session.scalar(select(Redemption.code).where(Redemption.area_path == areas["东城社区"].path))
     assert pickup_code, "the demo should have a reservation in 东城's points supermarket"
+    client_id, platform_id = _integrations(areas["东城社区"])
     params = {**world["params"], "pickup_code": pickup_code, "step": "publish", "enrolled_id": enrolled,
-              "privacy_request_id": privacy_request.id, "user_id": grid_east2.id, "grant_id": grant.id, "action": "disable",
-              "name": "status", "fmt": "csv"}
-    return {"clients": clients, "params": params, "east": areas["东城社区"], "grid": areas["东城社区第一网格"]}
+              "privacy_request_id": privacy_request.id, "client_id": client_id, "user_id": grid_east2.id,
+              "grant_id": grant.id, "action": "disable", "name": "status", "fmt": "csv"}
+    return {"clients": clients, "params": params, "east": areas["东城社区"], "grid": areas["东城社区第一网格"],
+            "platform_id": platform_id}
+
+
+def _integrations(east) -> tuple[int, int]:
+    """An Open311 key and a hotline platform of 东城 (the hotline's address refuses connections at once)."""
+    from app.accounts.models import User
+    from app.accounts.service import actor_for
+    from app.hotline import service as hotline
+    from app.open311 import service as open311
+
+    admin = actor_for(db.session.scalar(select(User).where(User.username == "east_admin")))
+    client, _ = open311.issue_client(admin, name="矩阵平台", area_id=east.id)
+    platform = hotline.configure_platform(admin, area_id=east.id, name="矩阵热线", endpoint="http://127.0.0.1:9/x",
+                                          secret="matrix-secret-0123456789")
+    db.session.flush()
+    return client.id, platform.id
 
 
 def _privacy_request(objects):
@@ -204,6 +229,13 @@ def _form(rule: str, cw) -> dict:
         "/console/corrections/<int:request_id>/decline": {"answer": "记录无误"},
         "/console/suggestions/<int:suggestion_id>/actions": {"action": "accept"},
         "/console/codes/issue": {"area_id": east.id},
+        "/console/map/boundary": {"area_id": east.id, "geojson": (io.BytesIO(json.dumps({"type": "Polygon", "coordinates": [
+            [[112.33, 36.49], [112.35, 36.49], [112.35, 36.51], [112.33, 36.51], [112.33, 36.49]]]}).encode()),
+            "east.geojson")},
+        "/console/integrations/open311": {"name": "矩阵 12345", "area_id": east.id},
+        "/console/integrations/hotline": {"name": "矩阵 12345", "area_id": east.id, "endpoint": "https://hotline.example/gz",
+                                          "secret": "matrix-secret-0123456789"},
+        "/console/cases/<int:case_id>/hotline": {"platform_id": cw["platform_id"], "note": "矩阵移交"},
         "/console/codes/sheet": {"ids": p["code_id"], "kind": "qrcode"},
         "/console/categories": {"name": "矩阵类别", "accept_hours": 24, "handle_hours": 72},
         "/console/categories/<int:category_id>": {"accept_hours": 24, "handle_hours": 72, "active": "1"},
