@@ -305,13 +305,13 @@ class Loader:
             wid += 1
             w.rush_wish = wid
             wishes.append(self._wish(wid, rush_community[0], rush_community[1], rng.choice(w.residents),
-                                     "approved", now, None, today))
+                                     "approved", now, None, today, category="repair"))
             for c in w.communities:
                 pool = community_pools[c]
                 for k in range(per_community):
                     wid += 1
                     wishes.append(self._wish(wid, c[0], c[1], rng.choice(w.residents), "approved", now, None,
-                                             today))
+                                             today, category="repair"))
                     claimers = [pool[(k * 2 + j) % pool_size] for j in range(s.claimers_per_wish)]
                     w.multi_claims.append((wid, claimers))
             self.writer("wishes").copy(conn, wishes)
@@ -339,8 +339,12 @@ class Loader:
         return 1
 
     @staticmethod
-    def _wish(wid, cid, cpath, requester, status, created, claimed_by, desired: date | None = None) -> dict:
-        title = WISH_CATEGORIES[wid % len(WISH_CATEGORIES)]
+    def _wish(wid, cid, cpath, requester, status, created, claimed_by, desired: date | None = None,
+              category: str | None = None) -> dict:
+        # Goods wishes (物品心愿) are pledged by donors, never claimed: the claim races use a service wish.
+        title = category or WISH_CATEGORIES[wid % len(WISH_CATEGORIES)]
+        if title == "goods" and claimed_by is not None:
+            title = "daily"
         return {"id": wid, "title": f"心愿{wid}", "detail": "希望有人帮忙修一下家里的水龙头", "category": title,
                 "desired_date": desired or (created + timedelta(days=14)).date(), "requester_id": requester,
                 "contact_name": "王阿姨", "community_id": cid, "area_path": cpath, "public_title": f"心愿{wid}",

@@ -38,6 +38,7 @@ FANOUT_DB = "gongzhi_bench_fanout"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 HOST = "127.0.0.1"
 SECRET = "bench-secret-key-not-for-production-0123456789"
+DATA_KEY = "bench-data-key-not-for-production-9876543210"  # production mode needs its own DATA_KEY
 VENV_BIN = ROOT / ".venv" / "bin"
 NOTIFY_SECTION = "## Notification fan-out"
 # Kept from one run to the next: the hand-written reading of the profiles.
@@ -479,10 +480,10 @@ def main() -> int:
     url = create_database(DB_NAME)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")} | {
         "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "GONGZHI_ENV": "production", "SECRET_KEY": SECRET,
-        "RATELIMIT_ENABLED": "false", "PYTHONPATH": str(ROOT), "INSTANCE_DIR": str(workdir / "instance"),
+        "DATA_KEY": DATA_KEY, "RATELIMIT_ENABLED": "false", "PYTHONPATH": str(ROOT), "INSTANCE_DIR": str(workdir / "instance"),
         "MEDIA_DIR": str(workdir / "media"), "PUBLIC_BASE_URL": f"http://{HOST}:{args.port}",
     }
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "GONGZHI_ENV", "SECRET_KEY",
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "GONGZHI_ENV", "SECRET_KEY", "DATA_KEY",
                                           "RATELIMIT_ENABLED", "INSTANCE_DIR", "MEDIA_DIR")})
     for k in [k for k in os.environ if k.startswith("WECHAT_")]:
         del os.environ[k]
