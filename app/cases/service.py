@@ -226,6 +226,21 @@ def _moderation(verdict: policy.Verdict) -> str:
     return verdict.suggest if verdict.suggest in (MODERATION_REVIEW, MODERATION_RISKY) else MODERATION_REVIEW
 
 
+def _new_case_row(actor: Actor, *, place_id: int | None, area_path: str, category: Category, text: str,
+                  photos: list, anonymous: bool, verdict, due_at, remind_at, now, located: dict) -> dict:
+    """Every column of a new case's row (filing.insert_case writes it in one prebuilt INSERT), at a place or
+    at a located point."""
+    return {
+        "tracking_no": new_tracking_no(), "place_id": place_id, "area_path": area_path,
+        "category_id": category.id, "description": text, "photos": photos, "anonymous": bool(anonymous),
+        "reporter_id": actor.user_id, "status": SUBMITTED, "assignee_id": None, "department_id": None,
+        "handler_id": None, "escalated": False, "due_at": due_at, "remind_at": remind_at, "accepted_at": None,
+        "closed_at": None, "overdue": False, "reopen_count": 0, "moderation": _moderation(verdict),
+        "rating": None, "rating_comment": "", "rated_at": None, "anonymised_at": None, "version": 1,
+        "created_at": now, **located,
+    }
+
+
 def _deadline(hours: int, now: datetime, working_days: bool,
               calendar: WorkCalendar | None = None) -> tuple[datetime, datetime]:
     """A time limit from `now`: the deadline, and the one reminder before it."""
@@ -286,15 +301,10 @@ def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: 
     # A held report enters the loop when staff release it; its deadline is counted from then.
     due_at, remind_at = (None, None) if verdict.held else _deadline(
         category.accept_hours, now, category.working_days, context.calendar)
-    case = filing.insert_case({
-        "tracking_no": new_tracking_no(), "place_id": place.id, "area_path": place.area_path,
-        "category_id": category.id, "description": text, "photos": photos, "anonymous": bool(anonymous),
-        "reporter_id": actor.user_id, "status": SUBMITTED, "assignee_id": None, "department_id": None,
-        "handler_id": None, "escalated": False, "due_at": due_at, "remind_at": remind_at, "accepted_at": None,
-        "closed_at": None, "overdue": False, "reopen_count": 0, "moderation": _moderation(verdict),
-        "rating": None, "rating_comment": "", "rated_at": None, "anonymised_at": None, "version": 1,
-        "created_at": now, **located,
-    }, category=category, place=place)
+    case = filing.insert_case(_new_case_row(
+        actor, place_id=place.id, area_path=place.area_path, category=category, text=text, photos=photos,
+        anonymous=anonymous, verdict=verdict, due_at=due_at, remind_at=remind_at, now=now, located=located,
+    ), category=category, place=place)
     role = role_over(actor, case.area_path, AREA_ROLES) or on_duty_role or REPORTER
     event = filing.insert_event(event_values("case", case.id, actor, role, "report", None, SUBMITTED,
                                              attachments=photos, at=now))
@@ -325,15 +335,10 @@ def _report_at_location(actor: Actor, *, category_id: int, description: str, pho
     verdict = policy.check("case", db.session.get(User, actor.user_id), text)
     due_at, remind_at = (None, None) if verdict.held else _deadline(
         category.accept_hours, now, category.working_days)
-    case = filing.insert_case({
-        "tracking_no": new_tracking_no(), "place_id": None, "area_path": hit.area_path,
-        "category_id": category.id, "description": text, "photos": photos, "anonymous": bool(anonymous),
-        "reporter_id": actor.user_id, "status": SUBMITTED, "assignee_id": None, "department_id": None,
-        "handler_id": None, "escalated": False, "due_at": due_at, "remind_at": remind_at, "accepted_at": None,
-        "closed_at": None, "overdue": False, "reopen_count": 0, "moderation": _moderation(verdict),
-        "rating": None, "rating_comment": "", "rated_at": None, "anonymised_at": None, "version": 1,
-        "created_at": now, **located,
-    }, category=category, place=None)
+    case = filing.insert_case(_new_case_row(
+        actor, place_id=None, area_path=hit.area_path, category=category, text=text, photos=photos,
+        anonymous=anonymous, verdict=verdict, due_at=due_at, remind_at=remind_at, now=now, located=located,
+    ), category=category, place=None)
     role = role_over(actor, case.area_path, AREA_ROLES) or REPORTER
     event = filing.insert_event(event_values("case", case.id, actor, role, "report", None, SUBMITTED,
                                              attachments=photos, at=now, data={"routed_to": hit.level}))
