@@ -53,8 +53,8 @@ def rectangle_ring(x0, y0, x1, y1, rng):
 
 
 def build(rng) -> int:
-    db.drop_all()
-    db.create_all()
+    db.drop_all(bind_key=None)
+    db.create_all(bind_key=None)
     district = Area(name="县", level="district", path="/1/")
     db.session.add(district)
     db.session.flush()

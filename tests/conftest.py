@@ -86,8 +86,8 @@ def _build_schema(app) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     else:
-        db.drop_all()
-    db.create_all()
+        db.drop_all(bind_key=None)
+    db.create_all(bind_key=None)
 
 
 def _seed() -> None:

@@ -152,7 +152,7 @@ def test_behind_nginx_each_client_has_its_own_sign_in_budget(workdir):
         "WECHAT_APPID": None, "WECHAT_SECRET": None,
     })
     with app.app_context():
-        db.create_all()
+        db.create_all(bind_key=None)
     client = app.test_client()
 
     def attempt(ip, i):

@@ -16,7 +16,7 @@ def limited_app(workdir, fake_wechat):
         "WECHAT_APPID": None, "WECHAT_SECRET": None,
     })
     with app.app_context():
-        db.create_all()
+        db.create_all(bind_key=None)
     yield app
     with app.app_context():
         db.session.remove()
@@ -71,8 +71,8 @@ def limits_without_redis(workdir, fake_wechat):
         "WECHAT_APPID": None, "WECHAT_SECRET": None,
     })
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        db.drop_all(bind_key=None)
+        db.create_all(bind_key=None)
         seed_demo()
         uow.commit()
     yield app

@@ -65,7 +65,7 @@ def live_server(fake_wechat, workdir):
         "RATELIMIT_ENABLED": False,
     })
     with app.app_context():
-        db.create_all()
+        db.create_all(bind_key=None)
         seed_demo()
         uow.commit()
         db.session.remove()
