@@ -39,6 +39,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/console/"): STAFF,
     # cases
     ("GET", "/console/cases"): CASE_STAFF, ("GET", "/console/cases/<int:case_id>"): EAST,
+    ("GET", "/console/cases/export.<fmt>"): CASE_STAFF,  # the list as a file: each sees the cases in their scope
     ("POST", "/console/cases/<int:case_id>/actions"): EAST,
     # wishes, members, volunteering
     ("GET", "/console/wishes"): ADMINS, ("GET", "/console/wishes/<int:wish_id>"): EAST,
@@ -116,6 +117,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
 CONSOLE_DOWNLOADS = {("GET", "/console/codes/<int:code_id>/image"), ("POST", "/console/codes/sheet"),
+                     ("GET", "/console/cases/export.<fmt>"),
                      ("GET", "/console/points/cashouts/<int:cashout_id>.xlsx"),
                      ("GET", "/console/stats/chart/<name>.svg"), ("GET", "/console/stats/export.<fmt>"),
                      ("GET", "/console/proofs/<string:code>.pdf"),
