@@ -285,5 +285,13 @@ def activity_check_in_code(activity_id):
                            qr=_qr_data_uri(code.code))
 
 
+@bp.get("/activities/<int:activity_id>/printed-code")
+@roles_required(*ADMIN_ROLES)
+def activity_printed_code(activity_id):
+    """The paper fallback code on a page of its own, to print and post on site (print hides the console around it)."""
+    activity = attendance.printed_code(staff_actor(), activity_id)
+    return render_template("console/printed_code.html", activity=activity, qr=_qr_data_uri(activity.scene))
+
+
 def _qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(certificates.qr_png(text).getvalue()).decode()

@@ -345,3 +345,12 @@ def offered_actions(actor: Actor, activity: Activity, enrollments) -> dict[int, 
         actions = [a for a in ATTENDANCE_ACTIONS if can[a]]
         offers[e.id] = (actions, "" if actions else "活动开始后才能登记考勤。")
     return offers
+
+
+def printed_code(actor: Actor, activity_id: int) -> Activity:
+    """The activity whose paper fallback code the organiser prints (its scene); only while that code is on."""
+    activity = get_activity(activity_id)
+    require_organiser(actor, activity)
+    if not activity.fallback_code_enabled:
+        raise Conflict("未启用纸质备用签到码：请先在“签到规则”中启用。")
+    return activity

@@ -54,6 +54,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/console/activities"): ADMINS, ("POST", "/console/activities"): EAST,  # an activity in 东城
     ("GET", "/console/activities/<int:activity_id>"): EAST, ("POST", "/console/activities/<int:activity_id>"): EAST,
     ("GET", "/console/activities/<int:activity_id>/check-in-code"): EAST,
+    ("GET", "/console/activities/<int:activity_id>/printed-code"): EAST,  # its paper code is on in the world
     ("POST", "/console/activities/<int:activity_id>/check-in-rules"): EAST,
     ("GET", "/console/hours"): ADMINS, ("POST", "/console/hours/<int:entry_id>/actions"): EAST,
     # the ledger's corrections and proofs: the recording organisation (东城) answers and issues
@@ -169,6 +170,8 @@ def console_world(app, world, areas):  # noqa: F811 - the fixture imported above
 
     enrolled = db.session.scalar(select(Enrollment.user_id).where(Enrollment.activity_id == world["activity"].id))
     assert enrolled is not None, "the demo activity should have someone enrolled"
+    world["activity"].fallback_code_enabled = True  # so its printable paper code can be opened
+    db.session.commit()
     privacy_request = _privacy_request(world)
     from app.points.models import Redemption
 
