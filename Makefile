@@ -23,6 +23,10 @@ run: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "共治已启动：门户 http://$(HOST):$(PORT)/  接口文档 http://$(HOST):$(PORT)/mp/v1/docs"
+	@mkdir -p instance
+	@# the periodic jobs (overdue marks, reminders, rollups…) run in the background, every minute, and stop with the server
+	$(BIN)/flask --app wsgi run-periodic --every 60 > instance/periodic.log 2>&1 & periodic=$$!; \
+	trap 'kill $$periodic 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

@@ -32,6 +32,8 @@ class ScanContactSchema(Schema):
     role_label = Text(metadata={"description": "网格员 / 网格民警 / 物业"})
     name = Text()
     phone = Text(allow_none=True, metadata={"description": "脱敏手机号，如 138****1234"})
+    dial_phone = Text(attribute="dial", allow_none=True, metadata={
+        "description": "可直接拨打的公开服务电话（社区为本网格设置的网格民警、物业），用于 wx.makePhoneCall；网格员等个人号码为 null"})
     user_id = fields.Integer(allow_none=True, metadata={"description": "有账号的联系人（网格员）的用户 id，可用于点赞"})
 
 
@@ -74,7 +76,7 @@ def _render(result) -> bytes:
         "grid": {"id": result.grid.id, "name": result.grid.name},
         "community": {"id": result.community.id, "name": result.community.name},
         "contacts": [{"role": c.role, "role_label": c.role_label, "name": c.name, "phone": c.phone,
-                      "user_id": c.user_id} for c in result.contacts],
+                      "dial_phone": c.dial, "user_id": c.user_id} for c in result.contacts],
         "praise_targets": result.praise_targets,
         "actions": list(result.actions),
     }

@@ -1,12 +1,16 @@
 """The periodic jobs as data: read by `python -m tasks.cron` (and `rq cron tasks/cron_config.py`) and by `flask run-periodic`."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import click
+from croniter import croniter  # rq's own dependency, for `rq cron`
 from flask import Flask
 
+from app.core.time import utcnow
 from app.jobs import QUEUE_DEFAULT, QUEUE_NOTIFY
 from tasks.cases import sweep_deadlines
 from tasks.codes import flush_scan_counts
@@ -58,13 +62,58 @@ def register_all(register) -> None:
         register(entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron, name=entry.name)
 
 
+def due_jobs(last_run: dict[str, datetime], now: datetime) -> list[Periodic]:
+    """The jobs due at `now` given when each last ran (`run-periodic --every`); the first call runs the interval jobs."""
+    due = []
+    for entry in PERIODIC:
+        last = last_run.get(entry.name)
+        if entry.interval is not None:
+            if last is None or (now - last).total_seconds() >= entry.interval:
+                due.append(entry)
+        elif last is not None and croniter(entry.cron, last).get_next(datetime) <= now:
+            due.append(entry)
+    return due
+
+
+def run_loop(app: Flask, every: int, ticks: int | None = None, echo=click.echo) -> None:
+    """Wake every `every` seconds and run the periodic jobs that are due, like `rq cron` without Redis.
+
+    Cron jobs (the nightly retention, the monthly reports) count from the loop's start: they run when
+    their time comes while the loop is up. A failing job is reported and the loop goes on.
+    """
+    started = utcnow()
+    last_run: dict[str, datetime] = {p.name: started for p in PERIODIC if p.cron}
+    tick = 0
+    while ticks is None or tick < ticks:
+        now = utcnow()
+        for entry in due_jobs(last_run, now):
+            last_run[entry.name] = now
+            with app.app_context():  # a fresh session per job, as in a worker
+                try:
+                    result = entry.func()
+                except Exception as error:  # noqa: BLE001 - a dev loop must outlive one failing job
+                    echo(f"{entry.name}: 失败 {error!r}")
+                    continue
+            echo(f"{entry.name}: {result}")
+        tick += 1
+        if ticks is None or tick < ticks:
+            time.sleep(every)
+
+
 def register_cli(app: Flask) -> None:
     """`flask --app wsgi run-periodic`: wsgi.py adds it, since app/ does not import the jobs."""
 
     @app.cli.command("run-periodic")
     @click.option("--only", default=None, help="Run just this job (its function name).")
-    def run_periodic_command(only):
+    @click.option("--every", type=click.IntRange(min=1), default=None,
+                  help="Keep running: every N seconds run the jobs that are due (`make run` starts it with 60).")
+    @click.option("--ticks", type=click.IntRange(min=1), default=None, hidden=True,
+                  help="With --every: stop after this many wake-ups (tests).")
+    def run_periodic_command(only, every, ticks):
         """Run every periodic job once, inline. For a machine without Redis (no `rq cron`), call this from cron."""
+        if every:
+            run_loop(app, every, ticks)
+            return
         for entry in PERIODIC:
             if only and entry.name != only:
                 continue

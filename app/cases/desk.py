@@ -28,17 +28,22 @@ def case_figures(actor: Actor) -> dict[str, int]:
         func.count().filter(Case.status == SUBMITTED),
         func.count().filter(Case.status == HANDLED),
         func.count().filter(timed & Case.overdue.is_(True)),
-        func.count().filter(timed & Case.overdue.is_(False) & (Case.due_at <= now + DUE_SOON)),
+        func.count().filter(_due_soon(now)),
     ).where(staff_scope(actor))).one()
     return dict(zip(("new_today", "pending_review", "pending_verify", "overdue", "due_soon"),
                     (int(v or 0) for v in row), strict=True))
 
 
+def _due_soon(now):
+    """One rule for "24 小时内到期", so the dashboard's count and its table agree: open, not yet marked
+    overdue (those are 已超时), and due within the next 24 hours."""
+    return Case.status.in_(TIMED) & Case.overdue.is_(False) & Case.due_at.is_not(None) & (Case.due_at <= now + DUE_SOON)
+
+
 def due_soon(actor: Actor, limit: int = 8) -> list[Case]:
-    """The open cases whose time limit runs out first (the dashboard's short list, not a queue)."""
-    stmt = (select(Case).options(*LOAD).where(staff_scope(actor), Case.status.in_(TIMED),
-                                              Case.due_at.is_not(None))
-            .order_by(Case.due_at).limit(limit))
+    """The cases counted as due within 24 hours, soonest first (the dashboard's short list, not a queue)."""
+    stmt = (select(Case).options(*LOAD).where(staff_scope(actor), _due_soon(utcnow()))
+            .order_by(Case.due_at, Case.id).limit(limit))
     return list(db.session.scalars(stmt))
 
 

@@ -1,6 +1,7 @@
 """Contacts shown on a scan, and the 我要联系 threads between a resident and the staff of a place."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Integer, cast, func, literal, null, or_, select, union_all
@@ -10,7 +11,7 @@ from app.accounts.models import COMMUNITY_ADMIN, GRID_WORKER, STREET_ADMIN, User
 from app.accounts.responsible import ancestor_ids, grid_workers_of, holders_of
 from app.areas.models import Area
 from app.codes.scenes import place_for_scene
-from app.contact.models import CONTACT_ROLES, AreaContact, Message, MessageThread
+from app.contact.models import CONTACT_ROLES, POLICE, PROPERTY, AreaContact, Message, MessageThread
 from app.content_safety import policy
 from app.core import audit, crypto
 from app.core.errors import Forbidden, Invalid, NotFound
@@ -33,6 +34,7 @@ class Contact:
     phone: str | None  # masked
     user_id: int | None
     contact_id: int | None
+    dial: str | None = None  # the whole number, only for a service line posted on the board (see PUBLIC_LINES)
 
     @property
     def role_label(self) -> str:
@@ -40,6 +42,17 @@ class Contact:
 
 
 _contacts = AreaContact.__table__
+# The numbers a board posts for anyone to call, as street notice boards do: the 网格民警 and the 物业 an admin
+# set for the grid (AreaContact rows). A grid worker's phone is their own and stays masked.
+PUBLIC_LINES = (POLICE, PROPERTY)
+_NOT_DIALLED = re.compile(r"[^\d+\-]")
+
+
+def dial_number(role: str, contact_id: int | None, phone: str | None) -> str | None:
+    """The number a `tel:` link may carry, or None: only a posted service line, digits, + and - only."""
+    if contact_id is None or role not in PUBLIC_LINES or not phone:
+        return None
+    return _NOT_DIALLED.sub("", phone) or None
 
 
 def people_on(area_ids) -> list:
@@ -85,8 +98,9 @@ def pick_contacts(rows) -> list[Contact]:
             if user_id in seen_users:
                 continue
             seen_users.add(user_id)
-        contacts.append(Contact(role=role, name=name or "", user_id=user_id,
-                                phone=crypto.mask_phone(crypto.decrypt(phone)), contact_id=contact_id))
+        plain = crypto.decrypt(phone)
+        contacts.append(Contact(role=role, name=name or "", user_id=user_id, phone=crypto.mask_phone(plain),
+                                contact_id=contact_id, dial=dial_number(role, contact_id, plain)))
     return contacts
 
 

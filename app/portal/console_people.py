@@ -121,7 +121,7 @@ def activities():
             success="活动已发布。")
         if ok:
             return redirect(url_for("console.activities"))
-    page = activity_service.list_activities(actor, **web.page_args())
+    page = activity_service.list_managed_activities(actor, **web.page_args())
     communities = list_areas(actor, level=COMMUNITY, limit=100).items
     return render_template("console/activities.html", page=page, communities=communities, form=request.form)
 
@@ -246,7 +246,7 @@ def activity_roster(activity_id):
     activity = activity_service.get_activity(activity_id)
     page = activity_service.list_enrollments(actor, activity_id, **web.page_args())
     return render_template("console/activity_roster.html", activity=activity, page=page,
-                           labels=ENROLLMENT_LABELS, presence_labels=PRESENCE_LABELS,
+                           offers=attendance.offered_actions(actor, activity, page.items), labels=ENROLLMENT_LABELS, presence_labels=PRESENCE_LABELS,
                            method_labels=checkin_codes.METHOD_LABELS, actions=attendance.ATTENDANCE_LABELS,
                            printed_qr=_qr_data_uri(activity.scene) if activity.fallback_code_enabled else None)
 
@@ -283,6 +283,14 @@ def activity_check_in_code(activity_id):
     activity = activity_service.get_activity(activity_id)
     return render_template("console/check_in_code.html", activity=activity, code=code,
                            qr=_qr_data_uri(code.code))
+
+
+@bp.get("/activities/<int:activity_id>/printed-code")
+@roles_required(*ADMIN_ROLES)
+def activity_printed_code(activity_id):
+    """The paper fallback code on a page of its own, to print and post on site (print hides the console around it)."""
+    activity = attendance.printed_code(staff_actor(), activity_id)
+    return render_template("console/printed_code.html", activity=activity, qr=_qr_data_uri(activity.scene))
 
 
 def _qr_data_uri(text: str) -> str:

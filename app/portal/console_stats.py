@@ -44,7 +44,8 @@ def stats_chart(name: str):
     render = charts.CHARTS.get(name)
     if render is None:
         raise Invalid("没有这个图表。")
-    response = Response(render(_figures(charts.NEEDS[name])), mimetype="image/svg+xml")
+    size = "narrow" if request.args.get("size") == "narrow" else "wide"
+    response = Response(render(_figures(charts.NEEDS[name]), size), mimetype="image/svg+xml")
     # An SVG shown through <img> runs no script; its own inline styles must still apply.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["Cache-Control"] = "private, max-age=60"

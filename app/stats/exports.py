@@ -5,22 +5,33 @@ from datetime import date
 
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from app.cases.states import STATE_LABELS
 from app.core import exports
 from app.core.errors import Invalid
 
-STATUS_LABELS = {
-    "submitted": "待受理", "accepted": "已受理", "dispatched": "处置中", "handled": "待核查",
-    "closed": "已办结", "rejected": "不予受理", "withdrawn": "已撤回",
-}
+STATUS_LABELS = STATE_LABELS  # one set of names for case states, as the rest of the UI says them (处理中)
 HEADER = ("板块", "指标", "数值")
+PERCENT_FORMAT = "0.0%"
 
 
-def _pct(value) -> str:
-    return "" if value is None else f"{value * 100:.1f}%"
+class Percent(float):
+    """A share (0.125): a number in a workbook (shown 12.5%), "12.5%" in a CSV."""
+
+    def __str__(self) -> str:
+        return f"{self * 100:.1f}%"
 
 
-def _num(value) -> str:
-    return "" if value is None else str(value)
+def _pct(value):
+    return "" if value is None else Percent(value)
+
+
+def _num(value):
+    """Numbers stay numbers (a workbook can add them up); nothing is an empty cell."""
+    return "" if value is None else value
+
+
+def _text(value) -> str:
+    return str(value)
 
 
 def rows(figures: dict) -> list[tuple[str, str, str]]:
@@ -75,7 +86,7 @@ def rows(figures: dict) -> list[tuple[str, str, str]]:
 
 
 def to_csv(title: str, table: list[tuple], header=HEADER) -> bytes:
-    return exports.csv_bytes([[title], header, *table])
+    return exports.csv_bytes([[title], header, *[[_text(v) for v in values] for values in table]])
 
 
 def to_xlsx(title: str, table: list[tuple], header=HEADER, sheet: str = "统计") -> bytes:
@@ -87,7 +98,10 @@ def to_xlsx(title: str, table: list[tuple], header=HEADER, sheet: str = "统计"
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="FDECEA")
     for values in table:
-        exports.append(ws, values)
+        exports.append(ws, [float(v) if isinstance(v, Percent) else v for v in values])
+        for cell, value in zip(ws[ws.max_row], values, strict=False):
+            if isinstance(value, Percent):
+                cell.number_format = PERCENT_FORMAT
     widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(len(header))]
     for i, width in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = min(60, max(10, width * 2))

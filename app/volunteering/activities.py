@@ -11,7 +11,7 @@ from app.areas.service import get_area
 from app.core.errors import Invalid, NotFound, OutOfScope
 from app.core.ids import new_scene
 from app.core.pagination import Page, paginate
-from app.core.scoping import Actor, admin_role, require_scope
+from app.core.scoping import AREA_ADMIN_ROLES, Actor, admin_role, require_scope, scope_filter
 from app.core.time import SHANGHAI, local_display, utcnow
 from app.core.workflow import record
 from app.extensions import db
@@ -101,6 +101,27 @@ def list_activities(actor: Actor, *, community_id: int | None = None, upcoming: 
     return page
 
 
+def list_managed_activities(actor: Actor, *, limit: int | None = None, cursor: str | None = None) -> Page:
+    """The console's list: only the activities this staff member organises (their areas), newest first,
+    each with its phase (报名中 / 进行中 / 已结束 / 已取消) as of now."""
+    stmt = select(Activity).where(scope_filter(actor, Activity.area_path, AREA_ADMIN_ROLES))
+    page = paginate(stmt, Activity.id, limit=limit, cursor=cursor)
+    decorate(actor, *page.items)
+    return page
+
+
+PHASE_LABELS = {"upcoming": "未开始", "running": "进行中", "ended": "已结束", "cancelled": "已取消"}
+
+
+def phase(activity: Activity, now: datetime) -> str:
+    """Where an activity stands in time: a published activity is upcoming, running or ended."""
+    if activity.status != PUBLISHED:
+        return "cancelled"
+    if now < activity.starts_at:
+        return "upcoming"
+    return "running" if now <= activity.ends_at else "ended"
+
+
 def in_check_window(activity: Activity, now: datetime) -> bool:
     return activity.starts_at - CHECK_IN_OPENS <= now <= activity.ends_at + CHECK_OUT_CLOSES
 
@@ -118,6 +139,8 @@ def decorate(actor: Actor, *activities: Activity) -> Activity | None:
         activity.my_enrollment = enrollment
         activity.can_manage = bool(admin_role(actor, activity.area_path))
         activity.allowed_actions = _activity_actions(activity, enrollment, now)
+        activity.phase = phase(activity, now)
+        activity.phase_label = PHASE_LABELS[activity.phase]
     return activities[0] if activities else None
 
 

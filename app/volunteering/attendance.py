@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from sqlalchemy import select
+
 from app.core import audit
 from app.core.errors import Conflict, Invalid, NotFound
-from app.core.scoping import Actor
+from app.core.scoping import Actor, admin_role
 from app.core.time import local_display, to_local, utcnow
 from app.core.workflow import record
 from app.extensions import db
@@ -308,3 +310,47 @@ ATTENDANCE_ACTIONS = {
 }
 ATTENDANCE_LABELS = {"check_in": "登记签到", "check_out": "登记签退", "confirm_presence": "确认到场",
                      "refuse_presence": "不予确认（记为缺席）", "absent": "登记缺席", "hours": "核定时长"}
+
+
+def offered_actions(actor: Actor, activity: Activity, enrollments) -> dict[int, tuple[list[str], str]]:
+    """For the roster: per enrollment, the attendance steps that would succeed now (the same rules as
+    `correct_attendance`), and when there are none, why not, so the console offers nothing that is refused."""
+    if not admin_role(actor, activity.area_path):
+        return {e.id: ([], "只有活动的组织方可以登记考勤。") for e in enrollments}
+    now = utcnow()
+    started = now >= activity.starts_at
+    window = in_check_window(activity, now)
+    user_ids = [e.user_id for e in enrollments]
+    entries = {h.user_id: h for h in db.session.scalars(select(ServiceHours).where(
+        ServiceHours.source_type == "activity", ServiceHours.source_id == activity.id,
+        ServiceHours.user_id.in_(user_ids)))} if user_ids else {}
+    offers = {}
+    for e in enrollments:
+        entry = entries.get(e.user_id)
+        if entry is not None and entry.status != PENDING:
+            offers[e.id] = ([], f"服务时长已审核（{HOURS_FLOW.labels[entry.status]}），如有错误请在“服务时长”中更正。")
+            continue
+        if e.status not in (ENROLLED, ABSENT):
+            offers[e.id] = ([], f"报名状态为“{ENROLLMENT_LABELS[e.status]}”，无需登记考勤。")
+            continue
+        enrolled = e.status == ENROLLED
+        can = {
+            "check_in": enrolled and window and e.check_in_at is None,
+            "check_out": enrolled and window and e.check_in_at is not None and e.check_out_at is None and entry is None,
+            "confirm_presence": e.presence == PRESENCE_PENDING,
+            "refuse_presence": e.presence == PRESENCE_PENDING and enrolled and started,
+            "absent": enrolled and started,
+            "hours": started,
+        }
+        actions = [a for a in ATTENDANCE_ACTIONS if can[a]]
+        offers[e.id] = (actions, "" if actions else "活动开始后才能登记考勤。")
+    return offers
+
+
+def printed_code(actor: Actor, activity_id: int) -> Activity:
+    """The activity whose paper fallback code the organiser prints (its scene); only while that code is on."""
+    activity = get_activity(activity_id)
+    require_organiser(actor, activity)
+    if not activity.fallback_code_enabled:
+        raise Conflict("未启用纸质备用签到码：请先在“签到规则”中启用。")
+    return activity

@@ -39,6 +39,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/console/"): STAFF,
     # cases
     ("GET", "/console/cases"): CASE_STAFF, ("GET", "/console/cases/<int:case_id>"): EAST,
+    ("GET", "/console/cases/export.<fmt>"): CASE_STAFF,  # the list as a file: each sees the cases in their scope
     ("POST", "/console/cases/<int:case_id>/actions"): EAST,
     # wishes, members, volunteering
     ("GET", "/console/wishes"): ADMINS, ("GET", "/console/wishes/<int:wish_id>"): EAST,
@@ -53,6 +54,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/console/activities"): ADMINS, ("POST", "/console/activities"): EAST,  # an activity in 东城
     ("GET", "/console/activities/<int:activity_id>"): EAST, ("POST", "/console/activities/<int:activity_id>"): EAST,
     ("GET", "/console/activities/<int:activity_id>/check-in-code"): EAST,
+    ("GET", "/console/activities/<int:activity_id>/printed-code"): EAST,  # its paper code is on in the world
     ("POST", "/console/activities/<int:activity_id>/check-in-rules"): EAST,
     ("GET", "/console/hours"): ADMINS, ("POST", "/console/hours/<int:entry_id>/actions"): EAST,
     # the ledger's corrections and proofs: the recording organisation (东城) answers and issues
@@ -116,6 +118,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
 
 # Downloads: a file, not a page. Each must be in one of the two matrices.
 CONSOLE_DOWNLOADS = {("GET", "/console/codes/<int:code_id>/image"), ("POST", "/console/codes/sheet"),
+                     ("GET", "/console/cases/export.<fmt>"),
                      ("GET", "/console/points/cashouts/<int:cashout_id>.xlsx"),
                      ("GET", "/console/stats/chart/<name>.svg"), ("GET", "/console/stats/export.<fmt>"),
                      ("GET", "/console/proofs/<string:code>.pdf"),
@@ -167,6 +170,8 @@ def console_world(app, world, areas):  # noqa: F811 - the fixture imported above
 
     enrolled = db.session.scalar(select(Enrollment.user_id).where(Enrollment.activity_id == world["activity"].id))
     assert enrolled is not None, "the demo activity should have someone enrolled"
+    world["activity"].fallback_code_enabled = True  # so its printable paper code can be opened
+    db.session.commit()
     privacy_request = _privacy_request(world)
     from app.points.models import Redemption
 

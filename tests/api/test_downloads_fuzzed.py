@@ -54,6 +54,7 @@ CONSOLE_CALLS = {
     "/console/codes/sheet": ("POST", "/console/codes/sheet", {"ids": "{code_id}", "kind": "qrcode"}),
     "/console/stats/chart/<name>.svg": ("GET", "/console/stats/chart/status.svg", None),
     "/console/stats/export.<fmt>": ("GET", "/console/stats/export.csv", None),
+    "/console/cases/export.<fmt>": ("GET", "/console/cases/export.xlsx", None),
     "/console/proofs/<string:code>.pdf": ("GET", "/console/proofs/{cert_code}.pdf", None),
     "/console/privacy-requests/<int:privacy_request_id>/export.zip":
         ("GET", "/console/privacy-requests/{privacy_request_id}/export.zip", None),

@@ -11,8 +11,10 @@ import time
 import pytest
 from sqlalchemy import event, select
 
+from app.accounts.models import User
 from app.areas.models import Place
 from app.codes.models import Code
+from app.core import crypto
 from app.extensions import db
 
 MASKED = re.compile(r"^\d{3}\*{4}\d{4}$")
@@ -47,8 +49,14 @@ def test_scan_shows_place_grid_community_and_masked_contacts(login):
     assert by_role["police"][0]["role_label"] == "网格民警"
     assert by_role["police"][0]["phone"] == "139****1201"
     assert by_role["property"][0]["role_label"] == "物业"
-    # The full numbers never leave the server.
-    assert "13934561201" not in res.get_data(as_text=True)
+    # The police and property lines the community posted on the board can be dialled (issue #20);
+    # a grid worker's own number never leaves the server whole.
+    assert by_role["police"][0]["dial_phone"] == "13934561201"
+    assert by_role["property"][0]["dial_phone"] == "13834562210"
+    assert all(c["dial_phone"] is None for c in by_role["grid_worker"])
+    worker_phone = db.session.scalar(select(User.phone_encrypted).where(User.username == "grid_east1"))
+    if worker_phone:
+        assert crypto.decrypt(worker_phone) not in res.get_data(as_text=True)
     # The grid worker of the other grid is not a contact here.
     assert "赵网格员" not in res.get_data(as_text=True)
     targets = {(t["target_type"], t["name"]) for t in body["praise_targets"]}

@@ -32,6 +32,14 @@ def _scene(db):
     return db.session.scalar(select(Code.scene).where(Code.active.is_(True)).order_by(Code.id))
 
 
+def _board_scene(db):
+    from app.areas.models import Place
+    from app.codes.models import Code
+
+    return db.session.scalar(select(Code.scene).join(Place, Place.id == Code.place_id)
+                             .where(Place.name == "东城小区1号楼", Code.active.is_(True)).order_by(Code.id))
+
+
 def _certificate(db):
     """member_east's proof over the hours the demo approved for them, issued by 东城社区's admin."""
     from app.accounts.models import User
@@ -59,6 +67,12 @@ def test_resident_pages(page_factory, live_server, width):
         response = page.goto(base + path)
         assert response.status == (404 if name == "bad-code" else 200), path
         check_page(page, shot, f"resident-{name}", width)
+    page.goto(base + f"/s/{_in_app(live_server, _board_scene)}")  # 东城社区第一网格's board
+    dial = page.eval_on_selector_all("a.tel", "els => els.map(e => [e.getAttribute('href'), e.offsetHeight])")
+    assert {href for href, _ in dial} == {"tel:13934561201", "tel:13834562210"}  # police and property
+    assert all(height >= 44 for _, height in dial), dial  # a thumb-sized target
+    assert page.get_by_text("138****0004").is_visible()  # the grid worker's own number stays masked
+    check_page(page, shot, "resident-scan-board", width)
     page.goto(base + f"/verify/{code}")
     assert page.get_by_text("有效", exact=True).is_visible()
     assert page.get_by_text("刘*").first.is_visible()  # the holder's name masked
