@@ -259,18 +259,18 @@ def post_json(port: int, path: str, token: str, body: dict, timeout: float = 60,
         conn.close()
 
 
-def claim_rush(port: int, wish_id: int, tokens: list[str]) -> dict:
-    """All claimers connect, wait at a barrier, then claim at once."""
+def _rush(port: int, path: str, body: str, tokens: list[str]) -> tuple[float, Counter]:
+    """Every token's request connects, waits at a barrier, then POSTs `body` to `path` at once; the statuses."""
     barrier = threading.Barrier(len(tokens))
     statuses: list[int] = []
     lock = threading.Lock()
 
-    def claim(token: str) -> None:
+    def send(token: str) -> None:
         conn = http.client.HTTPConnection(HOST, port, timeout=120)
         try:
             conn.connect()
             barrier.wait(timeout=60)
-            conn.request("POST", f"/mp/v1/wishes/{wish_id}/transitions", body=json.dumps({"action": "claim"}),
+            conn.request("POST", path, body=body,
                          headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
             response = conn.getresponse()
             response.read()
@@ -283,48 +283,30 @@ def claim_rush(port: int, wish_id: int, tokens: list[str]) -> dict:
             statuses.append(status)
 
     started = time.monotonic()
-    threads = [threading.Thread(target=claim, args=(t,)) for t in tokens]
+    threads = [threading.Thread(target=send, args=(t,)) for t in tokens]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    counts = Counter(statuses)
-    return {"seconds": time.monotonic() - started, "counts": dict(counts), "winners": counts.get(200, 0),
-            "conflicts": counts.get(409, 0), "server_errors": sum(v for k, v in counts.items() if k >= 500)}
+    return time.monotonic() - started, Counter(statuses)
+
+
+def _server_errors(counts: Counter) -> int:
+    return sum(v for k, v in counts.items() if k >= 500)
+
+
+def claim_rush(port: int, wish_id: int, tokens: list[str]) -> dict:
+    """All claimers connect, wait at a barrier, then claim at once."""
+    seconds, counts = _rush(port, f"/mp/v1/wishes/{wish_id}/transitions", json.dumps({"action": "claim"}), tokens)
+    return {"seconds": seconds, "counts": dict(counts), "winners": counts.get(200, 0),
+            "conflicts": counts.get(409, 0), "server_errors": _server_errors(counts)}
 
 
 def redemption_rush(port: int, item_id: int, tokens: list[str]) -> dict:
     """Every rush member redeems the scarce item of the points supermarket at once."""
-    barrier = threading.Barrier(len(tokens))
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def redeem(token: str) -> None:
-        conn = http.client.HTTPConnection(HOST, port, timeout=120)
-        try:
-            conn.connect()
-            barrier.wait(timeout=60)
-            conn.request("POST", f"/mp/v1/points/shop/items/{item_id}/redemptions", body="",
-                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-        except Exception:  # a dropped connection counts as a failure, not a crash of the harness
-            status = 599
-        finally:
-            conn.close()
-        with lock:
-            statuses.append(status)
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=redeem, args=(t,)) for t in tokens]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    counts = Counter(statuses)
-    return {"seconds": time.monotonic() - started, "counts": dict(counts), "redeemed": counts.get(201, 0),
-            "conflicts": counts.get(409, 0), "server_errors": sum(v for k, v in counts.items() if k >= 500)}
+    seconds, counts = _rush(port, f"/mp/v1/points/shop/items/{item_id}/redemptions", "", tokens)
+    return {"seconds": seconds, "counts": dict(counts), "redeemed": counts.get(201, 0),
+            "conflicts": counts.get(409, 0), "server_errors": _server_errors(counts)}
 
 
 def multi_claims(port: int, claims: list[tuple[int, list[str]]], workers: int) -> dict:
