@@ -14,6 +14,7 @@ of late changes; and the county's monthly workbook. `--write` puts the table int
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import platform
 import random
@@ -59,13 +60,29 @@ def create_database(name: str) -> str:
     return f"{PG}/{name}"
 
 
-def load(app, url: str, cases: int) -> dict:
+FIRST_CASES = 10_000
+
+
+def load(app, url: str, cases: int, runs: int) -> dict:
+    """Load the county: the base data and the first 10,000 cases, the staff case lists timed there, then
+    the rest of the cases (secondary indexes dropped during the COPY and rebuilt after)."""
     timings = {}
     with app.app_context():
         db.create_all()
     loader = dataset.Loader(url, db.metadata, dataset.Sizes(cases=cases))
     t = time.monotonic()
-    loader.load_base()
+    world = loader.load_base()
+    loader.load_cases(min(FIRST_CASES, cases), cases)
+    dataset.fix_sequences(url, db.metadata.tables)
+    dataset.vacuum_analyze(url)
+    timings["base_s"] = time.monotonic() - t
+    staff = {"community": world.community_admins[world.communities[0][1]],
+             "street": world.street_admins[world.streets[0][1]]}
+    save_figures(url, "staff", staff)
+    save_figures(url, "lists_10k", time_case_lists(app, staff, loader.world.cases_loaded, runs))
+    log("case lists at 10k: " + "; ".join(f"{k} p95 {v['p95']:.1f} ms"
+                                          for k, v in load_figures(url, "lists_10k").items()))
+    t = time.monotonic()
     indexes = dataset.secondary_indexes(url, ["cases", "timeline_events"])
     dataset.drop_indexes(url, indexes)
     loader.load_cases(cases, cases)
@@ -76,6 +93,46 @@ def load(app, url: str, cases: int) -> dict:
     dataset.vacuum_analyze(url)
     timings["index_s"] = time.monotonic() - t
     return timings
+
+
+def save_figures(url: str, key: str, value) -> None:
+    """Keep a figure in the bench database itself, so that a `--reuse` run compares with its own load."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_figures (key text PRIMARY KEY, value jsonb NOT NULL)")
+        conn.execute("INSERT INTO bench_figures VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                     (key, psycopg.types.json.Jsonb(value)))
+
+
+def load_figures(url: str, key: str):
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT value FROM bench_figures WHERE key = %s", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def time_case_lists(app, staff: dict, top_case_id: int, runs: int) -> dict:
+    """A staff member's case list, first page and a deep page (the cursor half-way down the table), through
+    the whole request path of the API (test client: routing, authentication, scoping, presenter, JSON)."""
+    from bench.run import issue_tokens  # noqa: PLC0415 - run.py's helper; importing it at the top drags wrk's setup in
+
+    tokens = issue_tokens(app, list(staff.values()))
+    deep = base64.urlsafe_b64encode(f"k1:{top_case_id // 2}".encode()).decode().rstrip("=")
+    client = app.test_client()
+    out = {}
+    for scope, user_id in staff.items():
+        headers = {"Authorization": f"Bearer {tokens[user_id]}"}
+        for page, path in (("first", "/mp/v1/cases"), ("deep", f"/mp/v1/cases?cursor={deep}")):
+            timings = []
+            for run in range(runs + 5):
+                started = time.perf_counter()
+                response = client.get(path, headers=headers)
+                elapsed = (time.perf_counter() - started) * 1000
+                if response.status_code != 200:
+                    raise SystemExit(f"case list {scope}/{page}: HTTP {response.status_code} {response.get_data(True)[:200]}")
+                if run >= 5:  # the first five warm the caches
+                    timings.append(elapsed)
+            out[f"{scope}/{page}"] = {"median": statistics.median(timings), "p95": p95(timings),
+                                      "items": len(response.get_json()["items"])}
+    return out
 
 
 def p95(values: list[float]) -> float:
@@ -109,15 +166,22 @@ def main() -> None:
     parser.add_argument("--database", default="gongzhi_bench_scale")
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run (no load)")
     parser.add_argument("--write", action="store_true", help="write the results into bench/RESULTS.md")
+    parser.add_argument("--load-only", action="store_true",
+                        help="stop after the load (and the case lists at 10k); measure later with --reuse")
     args = parser.parse_args()
     os.environ.setdefault("RATELIMIT_ENABLED", "false")
 
     url = f"{PG}/{args.database}" if args.reuse else create_database(args.database)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
     started = time.monotonic()
-    timings = {} if args.reuse else load(app, url, args.cases)
+    timings = {} if args.reuse else load(app, url, args.cases, max(args.runs, 200))
     if timings:
         log(f"loaded {args.cases:,} cases: COPY {timings['copy_s']:.0f} s, indexes and VACUUM {timings['index_s']:.0f} s")
+        save_figures(url, "load", timings)
+    else:
+        timings = load_figures(url, "load") or {}
+    if args.load_only:
+        return
 
     admin = Actor(user_id=None, grants=(Grant(role=SYSTEM_ADMIN, area_path="/"),))
     results: dict = {"timings": timings}
@@ -135,6 +199,14 @@ def main() -> None:
         last_day = db.session.scalar(select(func.max(Case.created_at))).date()
         by_level = {level: list(db.session.scalars(select(Area.id).where(Area.level == level).order_by(Area.id)))
                     for level in (COMMUNITY, STREET, DISTRICT)}
+        staff = load_figures(url, "staff")
+        if staff:
+            results["lists_10k"] = load_figures(url, "lists_10k")
+            results["lists_full"] = time_case_lists(app, {k: int(v) for k, v in staff.items()},
+                                                    db.session.scalar(select(func.max(Case.id))), max(args.runs, 200))
+            db.session.remove()
+            log("case lists at full size: " + "; ".join(f"{k} p95 {v['p95']:.1f} ms"
+                                                       for k, v in results["lists_full"].items()))
         for level, label in ((COMMUNITY, "community"), (STREET, "street"), (DISTRICT, "county")):
             results[label] = time_dashboards(admin, by_level[level], last_day, args.runs)
             log(f"{label}: " + "; ".join(f"{k} p95 {v['p95']:.0f} ms" for k, v in results[label].items()))
@@ -200,6 +272,20 @@ def render(r: dict, args) -> str:
                        ("county", "county (rollups)"), ("street_rows", "street (rows, for comparison)")):
         for span, v in r[key].items():
             lines.append(f"| {label} | {span} | {v['median']:.0f} | {v['p95']:.0f} | {v['cases']:,.0f} |")
+    if r.get("lists_full"):
+        lines += [
+            "",
+            f"Staff case lists (`GET /mp/v1/cases` through the test client: routing, token, scoping, presenter, "
+            f"JSON; {FIRST_CASES:,} cases timed during the load, then again at {r['cases']:,}), ms:",
+            "",
+            "| scope / page | p50 10k | p95 10k | p50 full | p95 full | p95 full ÷ p95 10k | target | result |",
+            "|---|---:|---:|---:|---:|---:|---|---|",
+        ]
+        for key, full in r["lists_full"].items():
+            small = r["lists_10k"][key]
+            ratio = full["p95"] / small["p95"]
+            lines.append(f"| {key} | {small['median']:.1f} | {small['p95']:.1f} | {full['median']:.1f} | "
+                         f"{full['p95']:.1f} | {ratio:.2f} | ≤ 1.5 | {'PASS' if ratio <= 1.5 else 'FAIL'} |")
     lines += [
         "",
         f"Refresh of {r['refresh']['pairs']:,} dirty (day, community) pairs (a burst of late changes): "
