@@ -126,13 +126,13 @@ def http_exception_response(exc: HTTPException):
     code = exc.code or 500
     data = getattr(exc, "data", None) or {}
     errors = data.get("messages") or {}
-    message = data.get("message") if isinstance(data.get("message"), str) and _is_chinese(data.get("message")) else None
-    if message is None and exc.description and _is_chinese(exc.description):
+    message = data.get("message") if isinstance(data.get("message"), str) and is_chinese(data.get("message")) else None
+    if message is None and exc.description and is_chinese(exc.description):
         message = exc.description
     return error_response(code, message or HTTP_MESSAGES.get(code, "请求失败。"), errors)
 
 
-def _is_chinese(text: str | None) -> bool:
+def is_chinese(text: str | None) -> bool:
     return bool(text) and any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 

@@ -47,6 +47,22 @@ RULES: list[tuple[str, str, str]] = [
 ]
 
 
+def _proof_code() -> str:
+    return "proof:" + (request.form.get("code") or "").strip().upper()[:16]
+
+
+def _not_a_pdf(response) -> bool:
+    return response.mimetype != "application/pdf"
+
+
+# Budgets of wrong tries per secret being guessed, whatever the addresses guessing it (a limit per caller
+# alone lets a botnet try every last-4 of an ID number): (URL rule pattern, method, limit, the subject
+# counted, which answers count as a wrong try, the message). Only wrong tries are counted.
+WRONG_TRIES: list[tuple[str, str, str, object, object, str]] = [
+    (r"^/proofs$", "POST", "5/hour", _proof_code, _not_a_pdf, "该证明编号的核对错误次数过多，请一小时后再试。"),
+]
+
+
 def _caller_key() -> str:
     """Per login session when there is a bearer token, per API key on Open311, else per client address."""
     header = request.headers.get("Authorization", "")
@@ -110,4 +126,10 @@ def init_app(app: Flask) -> Limiter:
                 view = app.view_functions[rule.endpoint]
                 app.view_functions[rule.endpoint] = limiter.limit(
                     limit, methods=[method], error_message=MESSAGE)(view)
+        for pattern, method, limit, subject, wrong, message in WRONG_TRIES:
+            if method in (rule.methods or ()) and re.match(pattern, rule.rule):
+                view = app.view_functions[rule.endpoint]
+                app.view_functions[rule.endpoint] = limiter.limit(
+                    limit, methods=[method], key_func=subject, deduct_when=wrong, error_message=message,
+                    scope=f"wrong-tries:{rule.endpoint}")(view)
     return limiter

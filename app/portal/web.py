@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import edge
 from app.core import inputs, uow
-from app.core.errors import HTTP_MESSAGES, DomainError, Invalid, StaleObject
+from app.core.errors import HTTP_MESSAGES, DomainError, Invalid, StaleObject, is_chinese
 from app.core.pagination import DEFAULT_LIMIT
 from app.core.time import SHANGHAI
 from app.extensions import db
@@ -219,7 +219,8 @@ def error_page(exc: Exception):
         status, message = 409, StaleObject.message
     elif isinstance(exc, HTTPException):
         status = exc.code or 500
-        message = HTTP_MESSAGES.get(status, "请求失败。")
+        # A message of our own (a limit's, say) is already Chinese and more precise than the generic one.
+        message = exc.description if is_chinese(exc.description) else HTTP_MESSAGES.get(status, "请求失败。")
         if status == 400 and "CSRF" in (exc.description or ""):
             message = "页面已过期，请刷新后重新提交。"
     else:
