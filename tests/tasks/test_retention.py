@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select
+import pytest
+from sqlalchemy import func, insert, select, update
 
 from app.accounts.models import User
 from app.areas.models import Place
@@ -13,6 +14,7 @@ from app.cases.models import Case, Category
 from app.cases.retention import PLACEHOLDER_USERNAME
 from app.codes.models import Code
 from app.contact.models import MessageThread
+from app.core import uow
 from app.core.audit import AuditLog
 from app.core.idempotency import IdempotencyRecord
 from app.core.time import travel, utcnow
@@ -75,6 +77,12 @@ def _world(login, areas):
 
 def test_every_kind_and_end_state_is_handled_years_later(app, login, areas):
     w = _world(login, areas)
+    # Where the reporter stood (a located report): kept to ≈ 100 m once the case is anonymised, the address goes.
+    for name in ("closed", "open"):
+        db.session.execute(update(Case).where(Case.id == w[name]).values(
+            location_lat=39.9163447, location_lng=116.3971553, location_accuracy=12.5,
+            location_address="东城小区1号楼3单元502室门口"))
+    uow.commit()
     first = apply_retention()
     assert first["finished"] and first["handled"]["cases"] == 0  # nothing has reached its time yet
     wish_photos = [p["id"] for p in db.session.get(Wish, w["wish"]).photos]
@@ -95,9 +103,13 @@ def test_every_kind_and_end_state_is_handled_years_later(app, login, areas):
             TimelineEvent.subject_type == "case", TimelineEvent.subject_id == w[name])))
         assert w["resident_id"] not in actors, name
     assert db.session.get(Case, w["closed"]).description.endswith("139****8888")  # typed-in numbers go too
+    closed = db.session.get(Case, w["closed"])
+    assert (closed.location_lat, closed.location_lng, closed.location_accuracy, closed.location_address) == \
+        (pytest.approx(39.916, abs=1e-9), pytest.approx(116.397, abs=1e-9), None, "")
     running = db.session.get(Case, w["open"])
     db.session.refresh(running)
     assert running.reporter_id == w["resident_id"]  # an open case is never anonymised
+    assert (running.location_lat, running.location_address) == (39.9163447, "东城小区1号楼3单元502室门口")
     wish = db.session.get(Wish, w["wish"])
     db.session.refresh(wish)
     assert (wish.requester_id, wish.phone_encrypted, wish.address_encrypted, wish.contact_name, wish.photos) == \
