@@ -506,3 +506,40 @@ def vacuum_analyze(conninfo: str, tables=None) -> None:
                 conn.execute(f'VACUUM ANALYZE "{name}"')
         else:
             conn.execute("VACUUM ANALYZE")
+
+
+def expand_cases(conninfo: str, seed_cases: int, copies: int) -> dict:
+    """Make `copies` × the loaded cases in SQL: case `id` (≤ seed_cases) gets copies with id + k × seed_cases
+    (k = 1 … copies − 1), same community, grid, category, status and times, a tracking number of its own,
+    and copies of its timeline events. The server writes the rows (INSERT … SELECT), which is many times
+    faster than generating them in Python: 10M cases are the generator's 1M, ten times as dense.
+    Run with the secondary indexes dropped; returns the row counts."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        def columns(table: str) -> list[str]:
+            return [r[0] for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                "AND table_name = %s ORDER BY ordinal_position", (table,))]
+
+        case_columns = columns("cases")
+        event_columns = columns("timeline_events")
+        max_event = conn.execute("SELECT COALESCE(max(id), 0) FROM timeline_events").fetchone()[0]
+        case_select = {
+            "id": "c.id + k * %(seed)s",
+            "tracking_no": "'GZ' || to_char(c.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-' || "
+                           "upper(lpad(to_hex(c.id + k * %(seed)s), 7, '0'))",
+        }
+        event_select = {"id": "e.id + k * %(events)s", "subject_id": "e.subject_id + k * %(seed)s"}
+        for k in range(1, copies):
+            conn.execute(
+                f"INSERT INTO cases ({', '.join(case_columns)}) SELECT "
+                + ", ".join(case_select.get(c, f"c.{c}") for c in case_columns)
+                + " FROM cases c CROSS JOIN (SELECT %(k)s AS k) kk WHERE c.id <= %(seed)s",
+                {"seed": seed_cases, "k": k})
+            conn.execute(
+                f"INSERT INTO timeline_events ({', '.join(event_columns)}) SELECT "
+                + ", ".join(event_select.get(c, f"e.{c}") for c in event_columns)
+                + " FROM timeline_events e CROSS JOIN (SELECT %(k)s AS k) kk "
+                  "WHERE e.subject_type = 'case' AND e.id <= %(events)s AND e.subject_id <= %(seed)s",
+                {"seed": seed_cases, "events": max_event, "k": k})
+        return {"cases": conn.execute("SELECT count(*) FROM cases").fetchone()[0],
+                "timeline_events": conn.execute("SELECT count(*) FROM timeline_events").fetchone()[0]}

@@ -63,30 +63,29 @@ def create_database(name: str) -> str:
 FIRST_CASES = 10_000
 
 
-def load(app, url: str, cases: int, runs: int) -> dict:
-    """Load the county: the base data and the first 10,000 cases, the staff case lists timed there, then
-    the rest of the cases (secondary indexes dropped during the COPY and rebuilt after)."""
+def load(app, url: str, cases: int, copies: int = 1, upto: int | None = None) -> dict:
+    """Load the county (secondary indexes dropped during the COPY and rebuilt after). With `copies` > 1 the
+    generator writes cases / copies and the database copies them (dataset.expand_cases). With `upto`, only
+    the first `upto` cases of that history: the small twin the case lists are compared with."""
     timings = {}
+    seed = cases // copies
     with app.app_context():
         db.create_all()
     loader = dataset.Loader(url, db.metadata, dataset.Sizes(cases=cases))
     t = time.monotonic()
     world = loader.load_base()
-    loader.load_cases(min(FIRST_CASES, cases), cases)
-    dataset.fix_sequences(url, db.metadata.tables)
-    dataset.vacuum_analyze(url)
-    timings["base_s"] = time.monotonic() - t
-    staff = {"community": world.community_admins[world.communities[0][1]],
-             "street": world.street_admins[world.streets[0][1]]}
-    save_figures(url, "staff", staff)
-    save_figures(url, "lists_10k", time_case_lists(app, staff, loader.world.cases_loaded, runs))
-    log("case lists at 10k: " + "; ".join(f"{k} p95 {v['p95']:.1f} ms"
-                                          for k, v in load_figures(url, "lists_10k").items()))
-    t = time.monotonic()
+    save_figures(url, "staff", {"community": world.community_admins[world.communities[0][1]],
+                                "street": world.street_admins[world.streets[0][1]]})
     indexes = dataset.secondary_indexes(url, ["cases", "timeline_events"])
     dataset.drop_indexes(url, indexes)
-    loader.load_cases(cases, cases)
+    loader.load_cases(min(upto or seed, seed), seed)
     timings["copy_s"] = time.monotonic() - t
+    if copies > 1 and upto is None:
+        log(f"generated {seed:,} cases in {timings['copy_s']:.0f} s; copying them {copies} times in SQL")
+        t = time.monotonic()
+        counts = dataset.expand_cases(url, seed, copies)
+        timings["expand_s"] = time.monotonic() - t
+        log(f"{counts['cases']:,} cases, {counts['timeline_events']:,} timeline events in {timings['expand_s']:.0f} s")
     t = time.monotonic()
     dataset.create_indexes(url, indexes)
     dataset.fix_sequences(url, db.metadata.tables)
@@ -109,29 +108,39 @@ def load_figures(url: str, key: str):
     return row[0] if row else None
 
 
-def time_case_lists(app, staff: dict, top_case_id: int, runs: int) -> dict:
+def time_case_lists(apps: dict, staff: dict, runs: int) -> dict:
     """A staff member's case list, first page and a deep page (the cursor half-way down the table), through
-    the whole request path of the API (test client: routing, authentication, scoping, presenter, JSON)."""
+    the whole request path of the API (test client: routing, authentication, scoping, presenter, JSON), on
+    each database in turn, request by request, so that whatever else loads the machine loads both alike."""
     from bench.run import issue_tokens  # noqa: PLC0415 - run.py's helper; importing it at the top drags wrk's setup in
 
-    tokens = issue_tokens(app, list(staff.values()))
-    deep = base64.urlsafe_b64encode(f"k1:{top_case_id // 2}".encode()).decode().rstrip("=")
-    client = app.test_client()
-    out = {}
+    prepared = {}
+    for name, app in apps.items():
+        with app.app_context():
+            top = db.session.scalar(select(func.max(Case.id)))
+            db.session.remove()
+        deep = base64.urlsafe_b64encode(f"k1:{top // 2}".encode()).decode().rstrip("=")
+        prepared[name] = (app.test_client(), issue_tokens(app, list(staff.values())), deep)
+    out: dict = {name: {} for name in apps}
     for scope, user_id in staff.items():
-        headers = {"Authorization": f"Bearer {tokens[user_id]}"}
-        for page, path in (("first", "/mp/v1/cases"), ("deep", f"/mp/v1/cases?cursor={deep}")):
-            timings = []
+        for page in ("first", "deep"):
+            timings: dict = {name: [] for name in apps}
+            items = {}
             for run in range(runs + 5):
-                started = time.perf_counter()
-                response = client.get(path, headers=headers)
-                elapsed = (time.perf_counter() - started) * 1000
-                if response.status_code != 200:
-                    raise SystemExit(f"case list {scope}/{page}: HTTP {response.status_code} {response.get_data(True)[:200]}")
-                if run >= 5:  # the first five warm the caches
-                    timings.append(elapsed)
-            out[f"{scope}/{page}"] = {"median": statistics.median(timings), "p95": p95(timings),
-                                      "items": len(response.get_json()["items"])}
+                for name, (client, tokens, deep) in prepared.items():
+                    path = "/mp/v1/cases" if page == "first" else f"/mp/v1/cases?cursor={deep}"
+                    started = time.perf_counter()
+                    response = client.get(path, headers={"Authorization": f"Bearer {tokens[user_id]}"})
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if response.status_code != 200:
+                        raise SystemExit(f"case list {name} {scope}/{page}: HTTP {response.status_code} "
+                                         f"{response.get_data(True)[:200]}")
+                    items[name] = len(response.get_json()["items"])
+                    if run >= 5:  # the first five warm the caches
+                        timings[name].append(elapsed)
+            for name in apps:
+                out[name][f"{scope}/{page}"] = {"median": statistics.median(timings[name]),
+                                                "p95": p95(timings[name]), "items": items[name]}
     return out
 
 
@@ -166,6 +175,8 @@ def main() -> None:
     parser.add_argument("--database", default="gongzhi_bench_scale")
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run (no load)")
     parser.add_argument("--write", action="store_true", help="write the results into bench/RESULTS.md")
+    parser.add_argument("--copies", type=int, default=1,
+                        help="generate cases / copies in Python and copy them in SQL (10M: --copies 10)")
     parser.add_argument("--load-only", action="store_true",
                         help="stop after the load (and the case lists at 10k); measure later with --reuse")
     args = parser.parse_args()
@@ -174,7 +185,14 @@ def main() -> None:
     url = f"{PG}/{args.database}" if args.reuse else create_database(args.database)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
     started = time.monotonic()
-    timings = {} if args.reuse else load(app, url, args.cases, max(args.runs, 200))
+    twin_url = f"{PG}/{args.database}_10k"
+    if args.reuse:
+        timings = {}
+    else:
+        timings = load(app, url, args.cases, args.copies)
+        log(f"the small twin {args.database}_10k: the first {FIRST_CASES:,} cases of the same history")
+        load(create_app({"SQLALCHEMY_DATABASE_URI": create_database(f"{args.database}_10k"),
+                         "RATELIMIT_ENABLED": False}), twin_url, args.cases, args.copies, upto=FIRST_CASES)
     if timings:
         log(f"loaded {args.cases:,} cases: COPY {timings['copy_s']:.0f} s, indexes and VACUUM {timings['index_s']:.0f} s")
         save_figures(url, "load", timings)
@@ -200,13 +218,13 @@ def main() -> None:
         by_level = {level: list(db.session.scalars(select(Area.id).where(Area.level == level).order_by(Area.id)))
                     for level in (COMMUNITY, STREET, DISTRICT)}
         staff = load_figures(url, "staff")
-        if staff:
-            results["lists_10k"] = load_figures(url, "lists_10k")
-            results["lists_full"] = time_case_lists(app, {k: int(v) for k, v in staff.items()},
-                                                    db.session.scalar(select(func.max(Case.id))), max(args.runs, 200))
-            db.session.remove()
-            log("case lists at full size: " + "; ".join(f"{k} p95 {v['p95']:.1f} ms"
-                                                       for k, v in results["lists_full"].items()))
+        db.session.remove()
+        twin = create_app({"SQLALCHEMY_DATABASE_URI": twin_url, "RATELIMIT_ENABLED": False})
+        lists = time_case_lists({"10k": twin, "full": app}, {k: int(v) for k, v in staff.items()},
+                                max(args.runs, 200))
+        results["lists_10k"], results["lists_full"] = lists["10k"], lists["full"]
+        log("case lists: " + "; ".join(f"{k} p95 {v['p95']:.1f} ms at 10k, {results['lists_full'][k]['p95']:.1f} ms "
+                                        "at full size" for k, v in results["lists_10k"].items()))
         for level, label in ((COMMUNITY, "community"), (STREET, "street"), (DISTRICT, "county")):
             results[label] = time_dashboards(admin, by_level[level], last_day, args.runs)
             log(f"{label}: " + "; ".join(f"{k} p95 {v['p95']:.0f} ms" for k, v in results[label].items()))
@@ -252,6 +270,7 @@ def render(r: dict, args) -> str:
         f"### Province scale: rollups for streets and counties, {r['cases']:,} cases (issue #27)",
         "",
         f"`.venv/bin/python bench/scale.py --cases {args.cases} --runs {args.runs}"
+        f"{f' --copies {args.copies}' if args.copies > 1 else ''}"
         f"{' --reuse' if args.reuse else ''} --write` "
         f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"{platform.python_version()}, 2 shared CPUs, load average {r['load_average']} at the end: "
@@ -260,6 +279,9 @@ def render(r: dict, args) -> str:
         f"Data: {r['cases']:,} cases over 700 days in 1 county, 10 streets, 100 communities, 2,000 grids "
         f"(bench/dataset.py); {r['case_rollups']:,} case rollup rows and {r['area_rollups']:,} area rollup rows."
         + (f" COPY {t['copy_s']:.0f} s, indexes and VACUUM {t['index_s']:.0f} s." if "copy_s" in t else "")
+        + (f" The generator wrote {r['cases'] // args.copies:,} cases and the database copied them {args.copies}"
+           f" times (`--copies`, bench/dataset.py `expand_cases`: same places, categories, states and times, "
+           f"{args.copies} times as dense) in {t['expand_s']:.0f} s." if t.get("expand_s") else "")
         + (f" Rollups built from the rows in {t['rollups_s']:.0f} s (`flask rebuild-rollups`)." if "rollups_s" in t
            else ""),
         "",
@@ -276,7 +298,8 @@ def render(r: dict, args) -> str:
         lines += [
             "",
             f"Staff case lists (`GET /mp/v1/cases` through the test client: routing, token, scoping, presenter, "
-            f"JSON; {FIRST_CASES:,} cases timed during the load, then again at {r['cases']:,}), ms:",
+            f"JSON), on the loaded database and on its twin holding the first {FIRST_CASES:,} cases of the same "
+            "history (`<database>_10k`), one request on each in turn, ms:",
             "",
             "| scope / page | p50 10k | p95 10k | p50 full | p95 full | p95 full ÷ p95 10k | target | result |",
             "|---|---:|---:|---:|---:|---:|---|---|",
