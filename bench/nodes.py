@@ -270,6 +270,20 @@ def check_api_token(checks: Checks, a: int, b: int, both: int, username: str) ->
                f"{out_status}, then through nginx {dict(after)}")
 
 
+def check_idempotency(checks: Checks, a: int, b: int, token: str, scene: str, category: int) -> None:
+    """A report sent to node A and retried with the same Idempotency-Key on node B files one case."""
+    key = f"nodes-{time.time_ns()}"
+    body = json.dumps({"scene": scene, "category_id": category, "description": "两个节点的重试测试：楼道灯不亮"})
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    first, _, text_a = request(a, "POST", "/mp/v1/cases", headers=headers, body=body)
+    again, _, text_b = request(b, "POST", "/mp/v1/cases", headers=headers, body=body)
+    id_a = json.loads(text_a).get("id") if first < 300 else None
+    id_b = json.loads(text_b).get("id") if again < 300 else None
+    checks.add("Idempotency-Key (a report filed on node A, retried with the same key on node B)",
+               first == 201 and again == first and id_a is not None and id_a == id_b,
+               f"node A → {first} case {id_a}, node B → {again} case {id_b}")
+
+
 def clear_limits(redis) -> None:
     for key in redis.scan_iter("*gongzhi-limit*"):
         redis.delete(key)
@@ -371,6 +385,7 @@ def main() -> int:
 
     from app import create_app
     from app.accounts.models import User
+    from app.cases.models import Category
     from app.extensions import db
 
     app = create_app()
@@ -398,6 +413,7 @@ def main() -> int:
         street_id = street.id
         residents = list(db.session.scalars(select(User.id).where(User.username.is_(None))
                                             .order_by(User.id).limit(8)))
+        category = db.session.scalar(select(Category.id).order_by(Category.id))
     tokens = issue_tokens(app, [street_id, *residents])
     scenes_file = workdir / "scenes.txt"
     scenes_file.write_text("\n".join(world.scenes) + "\n")
@@ -438,6 +454,7 @@ def main() -> int:
         check_api_token(checks, a, b, both, "street1")
         scanned = check_rate_limit(checks, both, world.scenes[0], redis)
         check_wechat_token(checks, both, fake, [tokens[u] for u in residents])
+        check_idempotency(checks, a, b, tokens[residents[0]], world.scenes[1], category)
         seen = Counter()
         for i in range(args.scans):
             headers = {"X-Forwarded-For": f"203.0.113.{i % 250}"}  # not believed: nginx sets its own
