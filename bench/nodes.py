@@ -353,7 +353,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="put the section in bench/RESULTS.md")
     parser.add_argument("--reuse", action="store_true", help="keep the database loaded by the last run")
     args = parser.parse_args()
-    command = f"cd {ROOT} && .venv/bin/python bench/nodes.py " + " ".join(sys.argv[1:])
+    command = ".venv/bin/python bench/nodes.py " + " ".join(sys.argv[1:])  # from the repository root
     a, b, both, one = args.port, args.port + 1, args.port + 2, args.port + 3
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="gongzhi-nodes-"))
@@ -491,7 +491,7 @@ def main() -> int:
 def render(r: dict, a: int, b: int) -> str:
     lines = [START, "## Two app nodes behind nginx", "",
              f"Written by `bench/nodes.py` on {r['finished']} (whole run {r['wall_s'] / 60:.1f} min; load average "
-             f"after it {r['load']}):", "", "```", r["command"], "```", "",
+             f"after it {r['load']}), from the repository root:", "", "```", r["command"], "```", "",
              f"Two gunicorn nodes of the app (A on :{a}, B on :{b}; 2 sync workers each; GONGZHI_ENV=production) "
              f"share one PostgreSQL database (`{DB_NAME}`, {r['cases']:,} cases from bench/dataset.py) and one "
              "Redis db; Debian's nginx runs as a child process with its own configuration on loopback, "
