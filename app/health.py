@@ -48,12 +48,16 @@ def report() -> tuple[dict, bool]:
     if replica_state is None:
         checks["replica"] = "not configured" if not replica.configured() else "not checked (no database)"
     else:
-        body["replica"] = replica_state.as_dict()
+        body["replica"] = replica_state.as_dict() | {"fallbacks": replica.fallbacks()}
         if replica_state.usable:
             checks["replica"] = f"ok (lag {replica_state.lag_seconds} s)"
         else:
             checks["replica"] = f"skipped: {replica_state.reason}"
             warnings.append(f"只读副本已停用，统计改从主库读取：{replica_state.reason}。")
+        moved = replica.fallbacks()
+        if moved:  # reads that lost the replica's connection mid-request and were answered by the primary
+            checks["replica"] += (f"; {moved['count']} read(s) moved to the primary after losing the replica, "
+                                  f"last at {moved['last_at']} ({moved['last_error']})")
     database_ok = checks["database"] == "ok"
     if database_ok:
         try:

@@ -13,6 +13,11 @@ replica that cannot be reached, or that has not replayed what the primary has wr
 last replayed commit is older than REPLICA_MAX_LAG_SECONDS, is skipped and the block reads the
 primary; that is logged, and /healthz and `flask doctor` say so. The check errs on the safe side:
 a primary that writes WAL without committing for longer than the limit sends reads to itself.
+
+A replica that goes away after the check (stopped, restarted, its connection cut) makes the read
+that notices it lose its connection: that statement is run again on the primary and the rest of the
+block reads the primary (RoutingSession), the replica is marked unusable until the next check, and
+it is logged and counted in /healthz (`replica.fallbacks`). An error in the SQL itself still raises.
 """
 from __future__ import annotations
 
@@ -23,8 +28,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from app.extensions import REPLICA, db, replica_reads
+from app.core.time import utcnow
+from app.extensions import REPLICA, db, replica_lost_hooks, replica_reads
 
 log = logging.getLogger("gongzhi.replica")
 
@@ -84,6 +91,27 @@ def from_replica():
         yield
     finally:
         replica_reads.reset(token)
+
+
+def fallbacks() -> dict | None:
+    """Reads this process moved to the primary because the replica lost its connection mid-block: how
+    many, and the last one's time and error; None when there was none."""
+    return current_app.extensions.get("gongzhi.replica.fallbacks")
+
+
+def _lost(exc: DBAPIError) -> None:
+    """A read on the replica lost its connection: skip the replica until the next check, log it, count it."""
+    app = current_app._get_current_object()
+    error = type(exc.orig).__name__
+    app.extensions["gongzhi.replica"] = ReplicaState(False, None, f"只读副本在查询中断开（{error}）", time.monotonic())
+    record = app.extensions.setdefault("gongzhi.replica.fallbacks", {"count": 0})
+    record.update(count=record["count"] + 1, last_at=utcnow().isoformat(timespec="seconds"), last_error=error)
+    log.warning("read replica lost its connection during a statistics read; read again from the primary, and "
+                "the replica is skipped until the next check: %s", str(exc.orig).strip().splitlines()[0]
+                if str(exc.orig).strip() else error)
+
+
+replica_lost_hooks.append(_lost)
 
 
 def reading_replica() -> bool:

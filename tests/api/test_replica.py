@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 from app.accounts.models import User
@@ -195,3 +196,88 @@ def test_nothing_that_writes_goes_to_the_replica(replica_app):
         assert any("FROM cases" in s for s in seen), "the statistics did not read the replica"
         not_reads = [s for s in seen if not s.lstrip().upper().startswith("SELECT")]
         assert not_reads == []
+
+
+def _trust_the_replica(own) -> None:
+    """As if the check had just passed: the next block reads the replica without looking first."""
+    own.extensions["gongzhi.replica"] = replica.ReplicaState(True, 0.0, "", time.monotonic())
+
+
+def _moved(caplog) -> int:
+    return sum("read replica lost its connection" in r.getMessage() for r in caplog.records)
+
+
+def test_a_replica_stopped_after_the_check_is_replaced_by_the_primary_mid_request(replica_app, caplog):
+    """The check passes, then the replica stops: the dashboard, the export and the public board still
+    answer 200, with the primary's figures, and it is logged and counted in /healthz."""
+    replica_app.config["REPLICA_CHECK_SECONDS"] = 3600  # one check, trusted for the whole test
+    with replica_app.app_context():
+        east = db.session.scalar(select(Area).where(Area.name == "东城社区")).id
+        admin = _staff(replica_app, "east_admin")
+        _add_case("six")
+        _wait_for_replay()
+        before = _east_total(admin, east)  # from the replica; its pooled connection stays open
+        assert replica.state().usable
+        subprocess.run(["bash", str(SCRIPT), "--stop"], check=True, capture_output=True)
+        try:
+            _add_case("seven")  # on the primary only: the replica is down
+            with caplog.at_level(logging.WARNING, logger="gongzhi.replica"):
+                # The pooled connection to the replica is dead: the server closed it.
+                assert _east_total(admin, east) == before + 1
+                assert _moved(caplog) == 1
+                assert replica.state().usable is False  # the next requests skip it, without a look
+                assert _east_total(admin, east) == before + 1
+                assert _moved(caplog) == 1
+
+                # The replica cannot be reached at all (as if it stopped between the check and the block).
+                _trust_the_replica(replica_app)
+                res = admin.get(f"/admin/stats/export.csv?area_id={east}")
+                assert res.status_code == 200 and "东城" in res.get_data(as_text=True)
+                assert _moved(caplog) == 2
+                _trust_the_replica(replica_app)
+                assert replica_app.test_client().get("/suggestions").status_code == 200
+                assert _moved(caplog) == 3
+            body = replica_app.test_client().get("/healthz").get_json()
+            assert body["status"] == "degraded" and body["replica"]["usable"] is False
+            assert body["replica"]["fallbacks"]["count"] == 3
+            assert "moved to the primary" in body["checks"]["replica"]
+        finally:
+            subprocess.run(["bash", str(SCRIPT)], check=True, capture_output=True)
+        body = replica_app.test_client().get("/healthz").get_json()
+        assert body["replica"]["usable"] is True and body["replica"]["fallbacks"]["count"] == 3
+
+
+def test_a_cut_replica_connection_is_read_again_on_the_primary_and_sql_errors_still_raise(replica_app, caplog):
+    """Without stopping the replica: its server ends the block's connection (pg_terminate_backend), and
+    the statement is run again on the primary; an error in the SQL itself is not a reason to fall back."""
+    replica_app.config["REPLICA_CHECK_SECONDS"] = 3600
+    with replica_app.app_context():
+        east = db.session.scalar(select(Area).where(Area.name == "东城社区")).id
+        admin = _staff(replica_app, "east_admin")
+        _add_case("eight")
+        _wait_for_replay()
+        before = _east_total(admin, east)
+        with caplog.at_level(logging.WARNING, logger="gongzhi.replica"), replica.from_replica():
+            assert replica.reading_replica()
+            on_replica = db.session.scalar(select(text("pg_is_in_recovery()")))
+            assert on_replica is True
+            _replica_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+            assert db.session.scalar(select(text("pg_is_in_recovery()"))) is False  # answered by the primary
+            assert not replica.reading_replica()  # and so is the rest of the block
+        assert _moved(caplog) == 1
+        assert replica.state().usable is False
+        uow.commit()  # the request's commit does not trip over the dead connection
+        _add_case("nine")
+        assert _east_total(admin, east) == before + 1  # the primary's figures while the replica is skipped
+
+        replica_app.config["REPLICA_CHECK_SECONDS"] = 0
+        _wait_for_replay()
+        with replica.from_replica():
+            assert replica.reading_replica()
+            with pytest.raises(DBAPIError) as raised:
+                db.session.scalar(select(text("1 / 0")))
+            assert "division by zero" in str(raised.value)
+        db.session.rollback()
+        assert _moved(caplog) == 1
+        assert replica.state().usable is True
