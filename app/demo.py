@@ -13,6 +13,7 @@ from app.areas.models import COMMUNITY, DISTRICT, GRID, STREET, Area, Department
 from app.cases import demo as cases_demo
 from app.codes import demo as codes_demo
 from app.contact import demo as contact_demo
+from app.demo_history import seed_history
 from app.extensions import db
 from app.geo import demo as geo_demo
 from app.members import demo as members_demo
@@ -100,7 +101,10 @@ def _walk(node: dict, parent: Area | None, areas: dict[str, Area], places: list[
         _walk(child, area, areas, places)
 
 
-def seed_demo() -> list[str]:
+def seed_demo(history: bool = True) -> list[str]:
+    """The demo street with its accounts and a few objects of each kind; with `history`, six months of
+    cases, wishes, service hours, praise and suggestions before today (app/demo_history.py). The tests seed
+    without the history, so that what they count stays small and their resets fast."""
     areas: dict[str, Area] = {}
     places: list[Place] = []
     _walk(TREE, None, areas, places)
@@ -129,6 +133,8 @@ def seed_demo() -> list[str]:
     summary = [f"区域 {len(areas)} 个，场所 {len(places)} 个，部门 {len(departments)} 个，账号 {len(users)} 个"]
     for domain in DEMO_DOMAINS:
         summary.extend(domain.seed_demo(areas=areas, places=places, users=users, departments=departments))
+    if history:
+        summary.extend(seed_history(areas=areas, places=places, users=users, departments=departments))
     rollups.refresh()  # the street and county figures read rollups: show the demo's at once
     return summary
 

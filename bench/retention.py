@@ -77,7 +77,7 @@ def main() -> None:
         db.session.execute(text("CREATE SCHEMA public"))
         db.session.commit()
         db.create_all()
-        seed_demo()
+        seed_demo(history=False)
         uow.commit()
         started = time.monotonic()
         load(args.cases)

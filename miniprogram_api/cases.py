@@ -38,7 +38,10 @@ class CaseLocation(Schema):
 class CaseReportArgs(Schema):
     scene = Text(load_default=None, validate=validate.Length(max=32),
                  metadata={"description": "扫码得到的 scene（scene、place_id、location 三选一）"})
-    place_id = fields.Integer(load_default=None)
+    place_id = fields.Integer(load_default=None, metadata={
+        "description": "不扫码时选定的场所 id（scene、place_id、location 三选一；与 scene 同报时以 scene 为准）："
+                       "如按位置上报答复中 nearby_places 的 id，或网页无码上报按社区和名称搜到的场所。事件归该场所"
+                       "所在网格，与扫该场所的码上报相同。场所不存在时返回 404，已停用时返回 422"})
     location = fields.Nested(CaseLocation, load_default=None, allow_none=True, metadata={
         "description": "上报位置（GCJ-02）。没有 scene 和 place_id 时按位置分派到所在网格；与二者同报时一并记录"})
     category_id = fields.Integer(required=True)
@@ -81,6 +84,11 @@ class CaseTransitionArgs(Schema):
     department_id = fields.Integer(load_default=None, metadata={"description": "dispatch：职能部门"})
     photo_ids = ID_LIST
     passed = fields.Boolean(load_default=None, metadata={"description": "verify：核查是否通过"})
+    public = fields.Boolean(load_default=None, metadata={
+        "description": "本步的说明（note，或 reject、verify 不通过时的 reason）居民是否可见：true 为对居民公开，"
+                       "上报人在事件详情和网页查询中看到；false 为仅内部可见，只有工作人员看到。不填按操作默认："
+                       "accept、reject、handle、verify 公开，dispatch、escalate 仅内部可见。withdraw、reopen 是居民"
+                       "本人写的，始终公开，此项不起作用。选择随该步记入审计"})
 
 
 class CaseRatingArgs(Schema):
@@ -174,7 +182,11 @@ class CaseTimelineItem(Schema):
     actor_role = Text()
     actor_label = Text(metadata={"description": "居民看到的是角色（如“网格员”），不是姓名"})
     actor_name = Text(allow_none=True, metadata={"description": "仅工作人员可见"})
-    note = Text(multiline=True, metadata={"description": "办理说明；关注者看不到（为空）"})
+    note = Text(multiline=True, metadata={
+        "description": "办理说明；工作人员看到全部，上报人只看到公开的（仅内部可见的为空），关注者看不到（为空）"})
+    note_public = fields.Boolean(metadata={
+        "description": "该说明是否对居民公开（办理时工作人员选择，见 POST /cases/{id}/transitions 的 public）；"
+                       "居民本人的上报、撤回、申请重办和评价始终公开"})
     photos = fields.List(fields.Nested(CasePhoto), metadata={"description": "照片；关注者看不到（为空）"})
     data = fields.Dict()
     at = LocalDateTime()

@@ -94,7 +94,7 @@ def _seed() -> None:
     from app.core import uow
     from app.demo import seed_demo
 
-    seed_demo()
+    seed_demo(history=False)
     uow.commit()
 
 

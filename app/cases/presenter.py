@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.accounts.models import ROLE_LABELS, User
 from app.cases.models import Case
-from app.cases.progress import deadline_label, note_is_public, steps
+from app.cases.progress import deadline_label, steps
 from app.cases.service import follow_token, staff_role, viewer_of
 from app.cases.states import ACTION_LABELS, CASE_FLOW, CLOSED, GROUPS, STATE_LABELS
 from app.core import crypto
@@ -107,7 +107,6 @@ def detail_json(case: Case, actor: Actor, events: list | None = None) -> dict:
     for key in WEB_ONLY:
         item.pop(key, None)
     for entry in item["timeline"]:
-        entry.pop("note_public", None)
         entry["at"] = _local_iso(entry["at"])
         entry["photos"] = _photo_json(entry["photos"])
     return item
@@ -172,9 +171,9 @@ def timeline_items(case: Case, actor: Actor, viewer: str | None, events: list | 
             "from_state": event.from_state, "to_state": event.to_state,
             "status_label": STATE_LABELS.get(event.to_state, event.to_state),
             "actor_role": event.actor_role, "actor_label": role_label, "actor_name": name,
-            # The reporter reads what staff wrote to them; staff's notes to each other stay internal.
-            "note": event.note if staff or (private and note_is_public(event.action)) else "",
-            "note_public": note_is_public(event.action),
+            # The reporter reads the notes staff made public; staff's internal notes stay with staff.
+            "note": event.note if staff or (private and event.note_public) else "",
+            "note_public": event.note_public,
             "photos": event.attachments if private else [],
             "data": data if staff else {k: v for k, v in data.items() if k in PUBLIC_DATA},
             "at": event.created_at,

@@ -1,18 +1,29 @@
 """What a resident is told about their case: the progress steps with plain-language expected times, what
-its deadline is called, and which notes staff write are public. The one rule for public notes lives here."""
+its deadline is called, and which notes are public (staff choose per note; the defaults live here)."""
 from __future__ import annotations
 
 from app.cases.models import Case
 from app.cases.states import ACCEPTED, CLOSED, DISPATCHED, HANDLED, REJECTED, SUBMITTED, WITHDRAWN
 
-# Notes a resident reads on their case: their own words, and what staff write *to* them (the acceptance,
-# the reason of a refusal, the result of the handling, the outcome of the check). Dispatch and escalation
-# notes are staff talking to staff ("请今天下午去现场查看"): never public. The console says so beside them.
-PUBLIC_NOTE_ACTIONS = frozenset({"report", "withdraw", "reopen", "rate", "accept", "reject", "handle", "verify"})
+# Notes a resident reads on their case. Their own words (report, withdraw, reopen, rate) are always theirs to
+# read. On every staff step that takes a note, staff choose whether the resident reads it ("居民可见"), and
+# the choice is kept on the timeline event (TimelineEvent.note_public). What staff write *to* the resident
+# (the acceptance, the reason of a refusal, the result of the handling, the outcome of the check) is public
+# unless they say otherwise; dispatch and escalation notes are staff talking to staff ("请今天下午去现场
+# 查看"): internal unless they say otherwise. Notes of system steps (overdue, the hotline's) stay internal.
+RESIDENT_NOTE_ACTIONS = frozenset({"report", "withdraw", "reopen", "rate"})
+STAFF_NOTE_DEFAULTS = {"accept": True, "reject": True, "handle": True, "verify": True,
+                       "dispatch": False, "escalate": False}
 
 
-def note_is_public(action: str) -> bool:
-    return action in PUBLIC_NOTE_ACTIONS
+def note_public(action: str, chosen: bool | None = None) -> bool:
+    """Whether the resident reads the note of `action`: always for their own steps; on a staff step what
+    staff chose (`chosen`), else the step's default; never for any other step."""
+    if action in RESIDENT_NOTE_ACTIONS:
+        return True
+    if action not in STAFF_NOTE_DEFAULTS:
+        return False
+    return STAFF_NOTE_DEFAULTS[action] if chosen is None else bool(chosen)
 
 
 # What the running deadline of each state is: acceptance while submitted, handling after.

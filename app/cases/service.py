@@ -24,6 +24,7 @@ from app.cases.models import (
     CaseFollower,
     Category,
 )
+from app.cases.progress import note_public
 from app.cases.states import (
     AREA_ROLES,
     CASE_FLOW,
@@ -307,7 +308,7 @@ def report_case(actor: Actor, *, category_id: int, description: str, photo_ids: 
     ), category=category, place=place)
     role = role_over(actor, case.area_path, AREA_ROLES) or on_duty_role or REPORTER
     event = filing.insert_event(event_values("case", case.id, actor, role, "report", None, SUBMITTED,
-                                             attachments=photos, at=now))
+                                             attachments=photos, at=now, note_public=True))
     moderation.hold(verdict, case.id, area_path=case.area_path, author_id=actor.user_id, text=text)
     held = verdict.held
     # A new case has no assignee, department or escalation yet: whoever must act is the grid's
@@ -341,7 +342,8 @@ def _report_at_location(actor: Actor, *, category_id: int, description: str, pho
     ), category=category, place=None)
     role = role_over(actor, case.area_path, AREA_ROLES) or REPORTER
     event = filing.insert_event(event_values("case", case.id, actor, role, "report", None, SUBMITTED,
-                                             attachments=photos, at=now, data={"routed_to": hit.level}))
+                                             attachments=photos, at=now, data={"routed_to": hit.level},
+                                             note_public=True))
     moderation.hold(verdict, case.id, area_path=case.area_path, author_id=actor.user_id, text=text)
     workers = grid_workers_of(case.area_path) if hit.level == GRID else []
     notices.send(workers or notices.supervisors(case), "case_submitted", case,
@@ -465,25 +467,36 @@ def _required_text(args: dict, key: str, message: str, limit: int = 500) -> str:
     return text
 
 
+# What a notification to the reporter says in place of a note staff kept internal.
+SEE_PROGRESS = "详情请查看办理进度。"
+
+
+def _public(action: str, args: dict) -> bool:
+    """Whether the resident reads this step's note: what staff chose (`public`), else the step's default."""
+    return note_public(action, args.get("public"))
+
+
 def _accept(case: Case, actor: Actor, args: dict) -> None:
     now = utcnow()
-    CASE_FLOW.apply(case, "accept", actor, note=args.get("note") or "")
+    note, public = args.get("note") or "", _public("accept", args)
+    CASE_FLOW.apply(case, "accept", actor, note=note, note_public=public)
     case.accepted_at = now
     _set_deadline(case, case.category.handle_hours, now)
-    notices.to_watchers(case, "case_accepted", "您上报的问题已受理", body=args.get("note") or "")
+    notices.to_watchers(case, "case_accepted", "您上报的问题已受理", body=note if public else "")
 
 
 def _reject(case: Case, actor: Actor, args: dict) -> None:
     reason = _required_text(args, "reason", "不予受理须说明理由。")
-    CASE_FLOW.apply(case, "reject", actor, note=reason, data={"reason": reason})
+    public = _public("reject", args)
+    CASE_FLOW.apply(case, "reject", actor, note=reason, data={"reason": reason}, note_public=public)
     case.closed_at = utcnow()
     _clear_deadline(case)
-    notices.to_watchers(case, "case_rejected", "您上报的问题未予受理", body=reason,
-                        extra={"note": reason[:20]})
+    told = reason if public else SEE_PROGRESS
+    notices.to_watchers(case, "case_rejected", "您上报的问题未予受理", body=told, extra={"note": told[:20]})
 
 
 def _withdraw(case: Case, actor: Actor, args: dict) -> None:
-    CASE_FLOW.apply(case, "withdraw", actor, note=args.get("note") or "")
+    CASE_FLOW.apply(case, "withdraw", actor, note=args.get("note") or "", note_public=True)
     case.closed_at = utcnow()
     _clear_deadline(case)
 
@@ -510,7 +523,7 @@ def _dispatch(case: Case, actor: Actor, args: dict) -> None:
     user, department = _dispatch_target(case, actor, args)
     note = args.get("note") or ""
     data = ({"assignee_id": user.id} if user else {"department_id": department.id, "department": department.name})
-    CASE_FLOW.apply(case, "dispatch", actor, note=note, data=data)
+    CASE_FLOW.apply(case, "dispatch", actor, note=note, data=data, note_public=_public("dispatch", args))
     case.assignee_id = user.id if user else None
     case.department_id = department.id if department else None
     case.department = department
@@ -521,7 +534,7 @@ def _dispatch(case: Case, actor: Actor, args: dict) -> None:
 
 def _escalate(case: Case, actor: Actor, args: dict) -> None:
     note = _required_text(args, "note", "请说明需要社区协调的原因。")
-    CASE_FLOW.apply(case, "escalate", actor, note=note)
+    CASE_FLOW.apply(case, "escalate", actor, note=note, note_public=_public("escalate", args))
     case.escalated = True
     case.assignee_id = None
     case.department_id = None
@@ -533,7 +546,8 @@ def _escalate(case: Case, actor: Actor, args: dict) -> None:
 def _handle(case: Case, actor: Actor, args: dict) -> None:
     note = _required_text(args, "note", "请填写处理结果。")
     uploads = resolve_photos(actor, args.get("photo_ids"), area_path=case.area_path)
-    CASE_FLOW.apply(case, "handle", actor, note=note, attachments=photo_refs(uploads))
+    CASE_FLOW.apply(case, "handle", actor, note=note, attachments=photo_refs(uploads),
+                    note_public=_public("handle", args))
     case.handler_id = actor.user_id
     if case.assignee_id is None and case.department_id is None:
         # Handled on the spot: a failed check sends it back to the same person.
@@ -548,7 +562,8 @@ def _verify(case: Case, actor: Actor, args: dict) -> None:
         raise Invalid("请说明核查是否通过。", errors={"passed": ["必填"]})
     now = utcnow()
     if passed:
-        CASE_FLOW.apply(case, "verify", actor, note=args.get("note") or "", data={"passed": True})
+        CASE_FLOW.apply(case, "verify", actor, note=args.get("note") or "", data={"passed": True},
+                        note_public=_public("verify", args))
         case.closed_at = now
         _clear_deadline(case)
         notices.to_watchers(case, "case_closed", "您上报的问题已办结", body="欢迎对处理结果进行评价。")
@@ -556,7 +571,7 @@ def _verify(case: Case, actor: Actor, args: dict) -> None:
         return
     reason = _required_text(args, "reason", "核查未通过须说明原因。")
     CASE_FLOW.apply(case, "verify", actor, note=reason, data={"passed": False, "reason": reason},
-                    target=VERIFY_FAILED)
+                    target=VERIFY_FAILED, note_public=_public("verify", args))
     _set_deadline(case, case.category.handle_hours, now)
     notices.send(notices.responsible(case), "case_returned", case, "核查未通过，请重新处理", body=reason,
                  extra={"note": reason[:20]})
@@ -565,7 +580,7 @@ def _verify(case: Case, actor: Actor, args: dict) -> None:
 def _reopen(case: Case, actor: Actor, args: dict) -> None:
     reason = _required_text(args, "reason", "请说明需要重新办理的原因。")
     policy.screen("follow_up", db.session.get(User, actor.user_id), reason, "reason")
-    CASE_FLOW.apply(case, "reopen", actor, note=reason)
+    CASE_FLOW.apply(case, "reopen", actor, note=reason, note_public=True)
     case.reopen_count += 1
     case.closed_at = None
     case.handler_id = None
@@ -613,7 +628,8 @@ def rate_case(actor: Actor, case_id: int, *, score: int, comment: str = "") -> C
     case.rating = score
     case.rating_comment = comment
     case.rated_at = utcnow()
-    record("case", case.id, actor, REPORTER, "rate", CLOSED, CLOSED, note=comment, data={"score": score})
+    record("case", case.id, actor, REPORTER, "rate", CLOSED, CLOSED, note=comment, data={"score": score},
+           note_public=True)
     db.session.flush()
     return case
 

@@ -1,7 +1,7 @@
 """The append-only timeline (纪实) shared by every flow: one row per transition, never edited."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Model
@@ -20,6 +20,9 @@ class TimelineEvent(Model):
     note: Mapped[str] = mapped_column(Text, default="")
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Whether the people the subject belongs to (a case's reporter) read the note, or only staff.
+    # Chosen by staff per step where a flow offers the choice (cases: app/cases/progress.py).
+    note_public: Mapped[bool] = mapped_column(Boolean, default=False)
 
     actor = relationship("User", lazy="raise_on_sql")
 

@@ -67,39 +67,46 @@ class Workflow:
 
     def apply(self, obj: Any, action: str, actor: Actor, *, note: str = "",
               attachments: Iterable = (), data: dict | None = None,
-              target: str | None = None) -> TimelineEvent:
+              target: str | None = None, note_public: bool | None = None) -> TimelineEvent:
         """Move `obj` by `action`, or raise 409 naming the allowed actions.
 
         `target` lets a service pick between two outcomes of one action that the table
         lists under a second key (for example verify passed/failed), without an if-chain.
+        `note_public`: whether the note is for the subject's people too (see `record`).
         """
         role = self.check(obj, action, actor)
         step = self.table[(obj.status, action)]
         from_state = obj.status
         obj.status = target or step.target
         return record(self.subject_type, obj.id, actor, role, action, from_state, obj.status,
-                      note=note, attachments=attachments, data=data)
+                      note=note, attachments=attachments, data=data, note_public=note_public)
 
 
 def record(subject_type: str, subject_id: int, actor: Actor, role: str, action: str,
            from_state: str | None, to_state: str, *, note: str = "", attachments: Iterable = (),
-           data: dict | None = None) -> TimelineEvent:
+           data: dict | None = None, note_public: bool | None = None) -> TimelineEvent:
     """Append one timeline event (also used for the creation step, which has no table row), and declare
-    the act `<subject>.<action>` for the audit row, whichever door the request came through."""
-    audit.act(f"{subject_type}.{action}", id=subject_id)
+    the act `<subject>.<action>` for the audit row, whichever door the request came through.
+
+    `note_public` says whether the note is public (read by the resident), when the flow lets staff choose:
+    the choice is audited with the step. None: the flow makes no such choice (stored as internal)."""
+    detail = {"id": subject_id} if note_public is None else {"id": subject_id, "note_public": note_public}
+    audit.act(f"{subject_type}.{action}", **detail)
     event = TimelineEvent(**event_values(subject_type, subject_id, actor, role, action, from_state, to_state,
-                                         note=note, attachments=attachments, data=data))
+                                         note=note, attachments=attachments, data=data,
+                                         note_public=bool(note_public)))
     db.session.add(event)
     return event
 
 
 def event_values(subject_type: str, subject_id: int, actor: Actor, role: str, action: str,
                  from_state: str | None, to_state: str, *, note: str = "", attachments: Iterable = (),
-                 data: dict | None = None, at=None) -> dict:
+                 data: dict | None = None, at=None, note_public: bool = False) -> dict:
     """The columns of one timeline event; `at` defaults to the time the row is written."""
     values = {"subject_type": subject_type, "subject_id": subject_id, "actor_id": actor.user_id,
               "actor_role": role, "action": action, "from_state": from_state, "to_state": to_state,
-              "note": note or "", "attachments": list(attachments), "data": data or {}}
+              "note": note or "", "attachments": list(attachments), "data": data or {},
+              "note_public": note_public}
     if at is not None:
         values["created_at"] = at
     return values

@@ -11,7 +11,7 @@ from app.cases.categories import list_categories, replies_for_case
 from app.cases.desk import dispatch_options
 from app.cases.exports import HEADER as CASE_HEADER
 from app.cases.exports import case_rows
-from app.cases.progress import PUBLIC_NOTE_ACTIONS
+from app.cases.progress import STAFF_NOTE_DEFAULTS
 from app.cases.states import ACTION_LABELS, AREA_ROLES
 from app.core import audit
 from app.core.errors import Invalid
@@ -84,7 +84,7 @@ def case_detail(case_id):
     detail = presenter.detail(case, actor)
     options = dispatch_options(actor, case) if "dispatch" in detail["allowed_actions"] else None
     return render_template("console/case_detail.html", case=detail, options=options, labels=ACTION_LABELS,
-                           replies=replies_for_case(case), public_note_actions=PUBLIC_NOTE_ACTIONS,
+                           replies=replies_for_case(case), note_defaults=STAFF_NOTE_DEFAULTS,
                            case_map=maps.case_map(case),
                            platforms=platforms_for(case) if admin_role(actor, case.area_path) else [])
 
@@ -108,6 +108,9 @@ def case_action(case_id):
             args["passed"] = {"1": True, "0": False}.get(request.form.get("passed", ""))
         if action == "handle":
             args["photo_ids"] = web.save_photos(actor)
+        if action in STAFF_NOTE_DEFAULTS:
+            # 对居民公开 / 仅内部可见, chosen beside the note; without it the step's default.
+            args["public"] = {"1": True, "0": False}.get(request.form.get("public", ""))
         return case_service.transition(actor, case_id, action, **args)
 
     web.attempt(act, success=f"已{ACTION_LABELS.get(action, '办理')}。")

@@ -66,7 +66,7 @@ def live_server(fake_wechat, workdir):
     })
     with app.app_context():
         db.create_all(bind_key=None)
-        seed_demo()
+        seed_demo(history=False)
         uow.commit()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -192,3 +192,69 @@ def test_report_without_a_code_a_suggestion_and_a_wish(page_factory, live_server
     page.locator("#desired_date-error").wait_for()
     assert page.input_value("#address") == "东城小区1号楼301"
     check_page(page, shot, "second-15-wish-refused", 375)
+
+
+def _case_id(live_server, tracking_no: str) -> int:
+    """The case's id; released from review as a moderator would, so the loop can run."""
+    from app.cases.models import Case
+    from app.extensions import db
+
+    app, _ = live_server
+    with app.app_context():
+        try:
+            case = db.session.scalar(select(Case).where(Case.tracking_no == tracking_no))
+            case.moderation = "pass"
+            db.session.commit()
+            return case.id
+        finally:
+            db.session.remove()
+
+
+def test_staff_choose_what_the_resident_reads(page_factory, live_server):
+    """居民可见: the dispatch note stays internal (its default), the handling result is public; the resident's
+    tracking page shows only the public one, the console shows both, marked."""
+    resident, base, shot = page_factory(375, 812, mobile=True)
+    resident.goto(f"{base}/s/{_scene(live_server, '东城小区2号楼')}/report")
+    resident.select_option("#category_id", label="环境卫生")
+    resident.fill("#description", "单元门口的垃圾桶满了两天没人清运。")
+    resident.fill("#phone", PHONE)
+    resident.check("input[name=privacy_version]")
+    resident.get_by_role("button", name="提交上报").click()
+    resident.wait_for_url("**/track/GZ*", timeout=60000)
+    tracking_no = resident.url.rsplit("/", 1)[1]
+    case_id = _case_id(live_server, tracking_no)
+
+    staff, _, staff_shot = page_factory(1280, 900)
+    console_login(staff, base, "east_admin")
+    staff.goto(f"{base}/console/cases/{case_id}")
+    staff.locator("details[data-action=accept] summary").click()
+    assert staff.locator("details[data-action=accept] input[name=public][value='1']").is_checked()
+    staff.get_by_role("button", name="确认受理").click()
+    staff.locator("details[data-action=dispatch] summary").click()
+    dispatch = staff.locator("details[data-action=dispatch]")
+    assert dispatch.locator("input[name=public][value='0']").is_checked()  # internal by default
+    dispatch.locator("input[name=target][value^='worker:']").first.check()
+    dispatch.locator("#dispatch-note").fill("请今天下午去现场查看")
+    check_page(staff, staff_shot, "second-16-dispatch-note-internal", 1280)
+    dispatch.get_by_role("button", name="确认派遣").click()
+    staff.wait_for_url(f"**/console/cases/{case_id}")
+
+    worker, _, _ = page_factory(1280, 900)
+    console_login(worker, base, "grid_east1")
+    worker.goto(f"{base}/console/cases/{case_id}")
+    worker.locator("details[data-action=handle] summary").click()
+    handle = worker.locator("details[data-action=handle]")
+    assert handle.locator("input[name=public][value='1']").is_checked()  # a handling result is public
+    handle.locator("#handle-text").fill("已联系保洁清运，垃圾桶已清空。")
+    handle.get_by_role("button", name="确认处理反馈").click()
+    worker.wait_for_url(f"**/console/cases/{case_id}")
+
+    staff.goto(f"{base}/console/cases/{case_id}")
+    timeline = staff.locator("ol.timeline")
+    assert timeline.get_by_text("请今天下午去现场查看").is_visible()
+    assert timeline.locator(".badge", has_text="仅内部可见").count() == 1
+    check_page(staff, staff_shot, "second-17-staff-timeline-marked", 1280)
+    resident.goto(f"{base}/track/{tracking_no}")
+    body = resident.inner_text("body")
+    assert "已联系保洁清运，垃圾桶已清空。" in body and "请今天下午去现场查看" not in body
+    check_page(resident, shot, "second-18-tracked-public-only", 375)
