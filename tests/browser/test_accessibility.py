@@ -267,9 +267,10 @@ def test_resident_pages_pass_axe_on_a_phone(page_factory, live_server, mode):
 
 
 def _privacy_request(page, base: str) -> None:
-    """A resident's request for a copy of their data, so that the console's request page has one to open."""
+    """A resident's request to correct their data, so that the console's request page has one to open (not a
+    copy or a cancellation: tests/browser/test_privacy_pages.py picks those by name from the same list)."""
     page.goto(f"{base}/privacy#request")
-    page.select_option("#kind", "export")
+    page.select_option("#kind", "correction")
     page.fill("#phone", PHONE)
     page.fill("#detail", "请核实后办理")
     page.get_by_role("button", name="提交申请").click()
