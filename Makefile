@@ -6,10 +6,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility check (tests/browser/package.json), installed once with npm ci
+AXE_STAMP := tests/browser/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup lint migrate-check bench clean
+.PHONY: run test setup axe lint migrate-check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +19,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(AXE_STAMP): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE_STAMP)
+
+# Without npm the accessibility test skips (outside CI; .ci/run installs npm).
+axe:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(AXE_STAMP); \
+	else echo "npm not found: tests/browser/test_accessibility.py will skip (apt-get install npm)"; fi
+
+setup: $(STAMP) axe
 
 run: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
@@ -29,7 +40,7 @@ run: $(STAMP)
 	trap 'kill $$periodic 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) axe
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -47,4 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) instance test-artifacts .pytest_cache
+	rm -rf $(VENV) instance test-artifacts .pytest_cache tests/browser/node_modules

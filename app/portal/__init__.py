@@ -27,6 +27,7 @@ from app.portal import (
     console_targets,
     filters,
     resident,
+    resident_display,
     resident_forms,
     resident_messages,
     resident_points,
@@ -38,8 +39,8 @@ from app.portal.web import error_page
 # registers its routes (and its menu entry) on `console.bp` or `resident.bp` as it loads, so loading them
 # here, before the blueprints are mounted, is what mounts them.
 PAGES = (console_cases, console_geo, console_messages, console_moderation, console_people, console_points, console_privacy,
-         console_setup, console_stats, console_suggestions, console_targets, console_groups, resident_forms,
-         resident_messages, resident_points)
+         console_setup, console_stats, console_suggestions, console_targets, console_groups, resident_display,
+         resident_forms, resident_messages, resident_points)
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -59,6 +60,7 @@ def init_app(app: Flask) -> None:
 
     filters.register(app)
     app.jinja_env.globals["form_errors"] = web.form_errors  # macros are imported without the page's context
+    app.jinja_env.globals["elder_mode"] = resident_display.elder_mode  # layout.html: <html class="elder">
     app.register_blueprint(resident.bp)
     app.register_blueprint(console.bp, url_prefix="/console")
     edge.wrap_views(app, ("portal", "console"))  # the same request edge as the API's views

@@ -112,9 +112,10 @@ def page_factory(browser, live_server):
     contexts = []
     _app, base = live_server
 
-    def make(width: int = 1280, height: int = 900, mobile: bool = False):
+    def make(width: int = 1280, height: int = 900, mobile: bool = False, bypass_csp: bool = False):
+        # bypass_csp: the accessibility test injects axe-core as a script the pages' CSP would refuse.
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
-                                      is_mobile=mobile, has_touch=mobile)
+                                      is_mobile=mobile, has_touch=mobile, bypass_csp=bypass_csp)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15000)

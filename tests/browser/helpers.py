@@ -5,7 +5,7 @@ import io
 import re
 
 # Identifiers that are data, not interface text: tracking numbers, usernames, certificate codes.
-DATA_TOKENS = re.compile(r"(?:GZ|LY)\d{8}-[A-Z0-9]+|[a-z]+_[a-z0-9_]+|\badmin\b|\b[A-Z0-9]{6,}\b|A4|PDF")
+DATA_TOKENS = re.compile(r"(?:GZ|LY)\d{8}-[A-Z0-9]+|[a-z]+_[a-z0-9_]+|\badmin\b|\b[A-Z0-9]{6,}\b|A4|PDF|ZIP")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
 

@@ -77,8 +77,8 @@ def test_the_code_on_site_the_rules_and_a_check_in_away_from_the_place(page_fact
 
     page.get_by_role("link", name="展示动态签到码").click()
     assert page.url.endswith(f"/console/activities/{activity_id}/check-in-code")
-    refresh = page.locator("meta[http-equiv=refresh]").get_attribute("content")
-    assert 1 <= int(refresh) <= 61
+    renew = page.locator(".check-in-code").get_attribute("data-renew-in")  # portal.js renews it in place
+    assert 1 <= int(renew) <= 61
     code = page.locator(".code-text").inner_text().strip()
     assert page.locator(".check-in-code img").is_visible()
     check_page(page, shot, "activity-check-in-code", 1280)

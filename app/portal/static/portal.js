@@ -1,6 +1,7 @@
 // 共治 portal: small progressive enhancements only; every page works without this file.
 document.addEventListener("submit", function (event) {
   var form = event.target;
+  if (event.defaultPrevented) { return; }  // handled in place (the 长辈版 switch below)
   var question = form.getAttribute("data-confirm");
   var button = event.submitter || form.querySelector("button[type=submit]");
   if (!question && button) { question = button.getAttribute("data-confirm"); }
@@ -140,3 +141,45 @@ document.addEventListener("click", function (event) {
     window.history.back();
   }
 });
+
+// 长辈版 / 标准版: the switch in the header changes the page at once and tells the server in the background
+// (which remembers it in a cookie), so nothing typed on the page is lost. Without this script the form
+// posts and the server sends the same page back in the chosen mode.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("form.mode-switch") || !window.fetch || !window.FormData) { return; }
+  var button = event.submitter;
+  if (!button || !button.value) { return; }
+  event.preventDefault();
+  var elder = button.value === "elder";
+  document.documentElement.classList.toggle("elder", elder);
+  form.querySelectorAll("button[name=mode]").forEach(function (b) {
+    b.setAttribute("aria-pressed", String((b.value === "elder") === elder));
+  });
+  var data = new FormData(form);
+  data.set("mode", button.value);
+  fetch(form.action, {method: "POST", body: data, credentials: "same-origin",
+                      headers: {"X-Requested-With": "fetch"}}).catch(function () {});
+}, true);
+
+// The check-in code shown on site renews itself when the minute turns: only the code and its QR are
+// replaced, the page is not reloaded under the reader. Without this script a <noscript> refresh does it.
+(function () {
+  function schedule(card) {
+    var seconds = +card.getAttribute("data-renew-in");
+    if (!seconds) { return; }
+    setTimeout(function () {
+      fetch(window.location.href, {credentials: "same-origin"}).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      }).then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-renew-in]");
+        if (!fresh) { throw new Error("no code"); }
+        card.replaceWith(fresh);
+        schedule(fresh);
+      }).catch(function () { window.location.reload(); });
+    }, seconds * 1000);
+  }
+  var card = document.querySelector("[data-renew-in]");
+  if (card) { schedule(card); }
+})();
