@@ -237,7 +237,9 @@ def test_street_and_county_dashboards_read_rollups(world, login):
     assert before["from_rollups"] is True and before["by_community"]
     community = login("east_admin").get(
         f"/admin/stats?area_id={areas['东城社区'].id}&from=2025-01-01&to=2025-04-30").get_json()["cases"]
-    assert "from_rollups" not in community  # a community still reads its rows (with medians)
+    # A community reads its rollups too, with its grids and its medians.
+    assert community["from_rollups"] is True and community["by_grid"] and not community["by_community"]
+    assert community["hours_to_accept"]["median"] is not None
 
     _generate(random.Random(6), places, categories, users, n_cases=10, n_wishes=0, n_hours=0, prefix="NEW")
     # Until the periodic job runs, the street reads the rollups as they were ...
