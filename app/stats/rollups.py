@@ -239,6 +239,11 @@ _CASES = Table("rollup_case_facts", _scratch, Column("community", AreaPath), Col
 _WISHES = Table("rollup_wish_facts", _scratch, Column("community", AreaPath), Column("created_day", Date),
                 Column("claimed_day", Date), Column("fulfilled_day", Date), Column("claim_hours", Float),
                 Column("claim_b", String(16)), **_TEMP)
+# Area (street, county, …) -> the rollup keys (communities, areas without one) under it, for the subtree
+# rows; and the (area, day) pairs of those being recomputed, with the path range of their subtree.
+_TREE = Table("rollup_tree", _scratch, Column("key", AreaPath), Column("ancestor", AreaPath), **_TEMP)
+_ANCESTORS = Table("rollup_ancestors", _scratch, Column("area_path", AreaPath), Column("day", Date),
+                   Column("lo", AreaPath), Column("hi", AreaPath), **_TEMP)
 _HOURS = Table("rollup_hour_facts", _scratch, Column("community", AreaPath), Column("day", Date),
                Column("hours", Float), **_TEMP)
 
@@ -272,24 +277,34 @@ def rebuild_all() -> int:
     """Throw every rollup away and compute them again from the rows, set-based (INSERT … SELECT … GROUP BY
     over one narrow copy of the rows; month rows summed from day rows)."""
     session = db.session
-    session.execute(delete(CaseRollup))
-    session.execute(delete(AreaRollup))
-    session.execute(delete(RollupDirty))
+    tables = [m.__table__ for m in (CaseRollup, AreaRollup, RollupDirty)]
+    if _postgres():
+        session.execute(text("TRUNCATE " + ", ".join(t.name for t in tables)))
+    else:
+        for table in tables:
+            session.execute(delete(table))
+    # The secondary indexes are built once at the end, not row by row.
+    indexes = [index for table in tables for index in table.indexes]
+    for index in indexes:
+        index.drop(session.connection())
     _recompute(None, _community_paths())
+    for index in indexes:
+        index.create(session.connection())
     session.flush()
     return sum(session.scalar(select(func.count()).select_from(m)) for m in (CaseRollup, AreaRollup))
 
 
 def _recompute(targets: list[tuple[str, date]] | None, communities: frozenset[str]) -> None:
-    """The day and month rollups of the given (community, day) pairs, or of everything (None)."""
+    """The day and month rollups of the given (community, day) pairs, or of everything (None): the
+    community rows ("d", "m"), then the subtree rows of every area above them ("D", "M")."""
     session = db.session
     connection = session.connection()
-    tables = (_MAP, _TARGETS, _MONTHS, _CASES, _WISHES, _HOURS)
+    tables = (_MAP, _TARGETS, _MONTHS, _CASES, _WISHES, _HOURS, _TREE, _ANCESTORS)
     for table in tables:
         connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
         table.create(connection)
     try:
-        _fill_map(communities)
+        tree = _fill_map(communities)
         if targets is None:
             _fill_facts(())
         else:
@@ -304,19 +319,64 @@ def _recompute(targets: list[tuple[str, date]] | None, communities: frozenset[st
             for table in (_CASES, _WISHES, _HOURS, _TARGETS):
                 session.execute(text(f"ANALYZE {table.name}"))
         _aggregate_days(targeted=targets is not None)
-        months = None if targets is None else sorted({(p, d.replace(day=1)) for p, d in targets})
-        _aggregate_months(months)
+        if targets is None:
+            _aggregate_months(None)
+            _aggregate_tree_days(None)
+            _aggregate_months(None, "D", "M")
+            return
+        _aggregate_months(sorted({(p, d.replace(day=1)) for p, d in targets}))
+        above = sorted({(a, d) for p, d in targets for a in tree.get(p, ())})
+        if not above:
+            return
+        _clear(above, "D")
+        session.execute(_ANCESTORS.insert(), [{"area_path": a, "day": d, "lo": a, "hi": a[:-1] + chr(ord(a[-1]) + 1)}
+                                              for a, d in above])
+        if _postgres():
+            session.execute(text(f"ANALYZE {_ANCESTORS.name}"))
+        _aggregate_tree_days(above)
+        session.execute(delete(_MONTHS))
+        _aggregate_months(sorted({(a, d.replace(day=1)) for a, d in above}), "D", "M")
     finally:
         for table in reversed(tables):
             connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
 
 
-def _fill_map(communities: frozenset[str]) -> None:
+def _aggregate_tree_days(above) -> None:
+    """Subtree day rows ("D"): for each area above a rollup key, the sum of the keys' day rows under it,
+    so that a street or a county reads a few rows a day instead of one per community."""
+    session = db.session
+    for model, keys, measures in ((CaseRollup, ("dimension",), _CASE_MEASURES), (AreaRollup, (), _AREA_MEASURES)):
+        t = model.__table__
+        tail = ("value",) if model is CaseRollup else ()
+        if above is None:
+            source, area = t.join(_TREE, _TREE.c.key == t.c.area_path), _TREE.c.ancestor
+        else:  # each pair one range of the index (grain, dimension, day, area_path)
+            a = _ANCESTORS.c
+            source, area = t.join(_ANCESTORS, and_(t.c.day == a.day, t.c.area_path >= a.lo, t.c.area_path < a.hi)), a.area_path
+        of_kind = (t.c.dimension.in_([_text(d) for d in DIMENSIONS]),) if model is CaseRollup else ()
+        group = [*[t.c[k] for k in keys], area, t.c.day, *[t.c[k] for k in tail]]
+        stmt = select(_const("D"), *group, *[func.sum(t.c[n]) for n in measures]).select_from(source) \
+            .where(t.c.grain == "d", *of_kind).group_by(*group).order_by(*group)
+        session.execute(t.insert().from_select(["grain", *keys, "area_path", "day", *tail, *measures], stmt))
+
+
+def _fill_map(communities: frozenset[str]) -> dict[str, list[str]]:
+    """Fill the path -> (community, grid) map and the tree; returns rollup key -> the areas above it (an
+    area without a community of its own counts as above itself: it is read from subtree rows)."""
     paths = db.session.scalars(select(Area.path)).all()
     rows = [{"path": p, "community": _community_of(p, communities), "grid": p.strip("/").rsplit("/", 1)[-1]}
             for p in paths]
     for first in range(0, len(rows), 5000):
         db.session.execute(_MAP.insert(), rows[first:first + 5000])
+    known = set(paths)
+    tree = {}
+    for key in {r["community"] for r in rows}:
+        prefixes = [key[:i + 1] for i, ch in enumerate(key) if ch == "/" and i > 0]
+        tree[key] = [p for p in prefixes if p in known and (p != key or key not in communities)]
+    pairs = [{"key": k, "ancestor": a} for k, above in tree.items() for a in above]
+    for first in range(0, len(pairs), 5000):
+        db.session.execute(_TREE.insert(), pairs[first:first + 5000])
+    return tree
 
 
 def _fill_facts(days, path: str | None = None, is_community: bool = False) -> None:
@@ -400,8 +460,9 @@ def _aggregate_days(targeted: bool) -> None:
 
     def insert(model, keys, grouped):
         measures = _CASE_MEASURES if model is CaseRollup else _AREA_MEASURES
+        # In the key's order, so that the primary key index grows at its end rather than all over.
         stmt = select(_const("d"), *[grouped.c[k] for k in keys], *[func.sum(grouped.c[n]) for n in measures]) \
-            .group_by(*[grouped.c[k] for k in keys])
+            .group_by(*[grouped.c[k] for k in keys]).order_by(*[grouped.c[k] for k in keys])
         session.execute(model.__table__.insert().from_select(["grain", *keys, *measures], stmt))
 
     keys = ("dimension", "area_path", "day", "value")
@@ -444,11 +505,11 @@ def _aggregate_days(targeted: bool) -> None:
     insert(AreaRollup, ("area_path", "day"), parts)
 
 
-def _aggregate_months(months: list[tuple[str, date]] | None) -> None:
-    """Month rows summed from day rows: of everything, or of the given (community, month) pairs."""
+def _aggregate_months(months: list[tuple[str, date]] | None, source_grain: str = "d", grain: str = "m") -> None:
+    """Month rows summed from day rows: of everything, or of the given (area, month) pairs."""
     session = db.session
     if months is not None:
-        _clear(months, "m")
+        _clear(months, grain)
         session.execute(_MONTHS.insert(), [{"area_path": p, "day": d, "last": _month_end(d)} for p, d in months])
     for model, keys, measures in ((CaseRollup, ("dimension",), _CASE_MEASURES), (AreaRollup, (), _AREA_MEASURES)):
         t = model.__table__
@@ -461,8 +522,8 @@ def _aggregate_months(months: list[tuple[str, date]] | None) -> None:
                                           t.c.day <= _MONTHS.c.last))
         of_kind = (t.c.dimension.in_(DIMENSIONS),) if model is CaseRollup else ()
         group = [*[t.c[k] for k in keys], t.c.area_path, month, *[t.c[k] for k in tail]]
-        stmt = select(_const("m"), *group, *[func.sum(t.c[n]) for n in measures]).select_from(source) \
-            .where(t.c.grain == "d", *of_kind).group_by(*group)
+        stmt = select(_const(grain), *group, *[func.sum(t.c[n]) for n in measures]).select_from(source) \
+            .where(t.c.grain == source_grain, *of_kind).group_by(*group).order_by(*group)
         session.execute(t.insert().from_select(["grain", *keys, "area_path", "day", *tail, *measures], stmt))
 
 
@@ -521,26 +582,34 @@ def _parts(first: date, last: date) -> list[tuple[str, date, date]]:
     return parts
 
 
-def _period_rows(model, path: str, first: date, last: date, *where):
-    """The rows of a period under an area: one index range per part (months, and the days at each end)."""
+def _period_rows(model, path: str, first: date, last: date, *where, tree: bool = False):
+    """The rows of a period under an area: one index range per part (months, and the days at each end).
+    `tree`: the area's own subtree rows ("D", "M"), else the rows of every community under it."""
     table = model.__table__
-    parts = [select(table).where(table.c.grain == grain, *where, table.c.area_path.startswith(path, autoescape=True),
+    area = table.c.area_path == path if tree else table.c.area_path.startswith(path, autoescape=True)
+    parts = [select(table).where(table.c.grain == (grain.upper() if tree else grain), *where, area,
                                  table.c.day >= a, table.c.day <= b) for grain, a, b in _parts(first, last)]
     return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
 
 
-def case_figures(path: str, first_day: date, last_day: date, grids: bool = False) -> dict:
-    """The cases section over a period; `grids`: the per-grid table too (a community's dashboard), else
-    the per-community one (a street's or a county's)."""
-    rows = _period_rows(CaseRollup, path, first_day, last_day, CaseRollup.__table__.c.dimension == "all")
+def case_figures(path: str, first_day: date, last_day: date) -> dict:
+    """The cases section over a period: a community's with its per-grid table, read from its own rows; a
+    street's or a county's with its per-community table, read from its subtree rows ("D", "M") but for
+    that table (its communities' rows)."""
+    grids = _is_community(path)
+    tree = not grids
+    everything = CaseRollup.__table__.c.dimension == "all"
+    rows = _period_rows(CaseRollup, path, first_day, last_day, everything, tree=tree)
     t = dict(zip(_CASE_MEASURES, db.session.execute(
         select(*[func.coalesce(func.sum(rows.c[m]), 0) for m in _CASE_MEASURES])).one(), strict=True))
+    communities = _period_rows(CaseRollup, path, first_day, last_day, everything)
     by_area = [] if grids else sorted(((p, int(n)) for p, n in db.session.execute(
-        select(rows.c.area_path, func.sum(rows.c.cases_in)).group_by(rows.c.area_path)) if n),
+        select(communities.c.area_path, func.sum(communities.c.cases_in)).group_by(communities.c.area_path)) if n),
         key=lambda r: (-r[1], r[0]))
     # One query for every breakdown: each dimension is one index range per part of the period.
     dimensions = ("status", "category", "accept_h", "close_h", *(("grid",) if grids else ()))
-    split = _period_rows(CaseRollup, path, first_day, last_day, CaseRollup.__table__.c.dimension.in_(dimensions))
+    split = _period_rows(CaseRollup, path, first_day, last_day, CaseRollup.__table__.c.dimension.in_(dimensions),
+                         tree=tree)
     counts: dict[str, dict[str, int]] = {d: {} for d in dimensions}
     for dimension, value, n in db.session.execute(
             select(split.c.dimension, split.c.value, func.sum(split.c.cases_in))
@@ -555,8 +624,9 @@ def case_figures(path: str, first_day: date, last_day: date, grids: bool = False
     by_grid = sorted(({"grid": grid_names.get(v, v), "count": n} for v, n in counts.get("grid", {}).items()),
                      key=lambda i: (-i["count"], i["grid"]))
     weeks: dict[str, int] = defaultdict(int)
-    day_rows = (AreaRollup.grain == "d", AreaRollup.area_path.startswith(path, autoescape=True),
-                AreaRollup.day >= first_day, AreaRollup.day <= last_day)
+    day_rows = (AreaRollup.grain == "D", AreaRollup.area_path == path) if tree else \
+        (AreaRollup.grain == "d", AreaRollup.area_path.startswith(path, autoescape=True))
+    day_rows = (*day_rows, AreaRollup.day >= first_day, AreaRollup.day <= last_day)
     for day, n in db.session.execute(select(AreaRollup.day, func.sum(AreaRollup.cases_in)).where(*day_rows)
                                      .group_by(AreaRollup.day)):
         if n:
@@ -583,20 +653,29 @@ def case_figures(path: str, first_day: date, last_day: date, grids: bool = False
     }
 
 
+def _is_community(path: str) -> bool:
+    """Communities (and areas without one above them, the rollup keys) read their own rows."""
+    level = db.session.scalar(select(Area.level).where(Area.path == path))
+    return level is None or level == COMMUNITY
+
+
 def _histogram(counts: dict[str, int]) -> dict[int, int]:
     return {int(edge): n for edge, n in counts.items()}
 
 
 def area_figures(path: str, first_day: date, last_day: date) -> dict:
-    """Wishes and approved service hours over the period: the sums, and hours by month."""
-    rows = _period_rows(AreaRollup, path, first_day, last_day)
+    """Wishes and approved service hours over the period: the sums, and hours by month (a street or a
+    county from its subtree rows)."""
+    tree = not _is_community(path)
+    rows = _period_rows(AreaRollup, path, first_day, last_day, tree=tree)
     t = dict(zip(_AREA_MEASURES, db.session.execute(
         select(*[func.coalesce(func.sum(rows.c[m]), 0) for m in _AREA_MEASURES])).one(), strict=True))
     months: dict[str, float] = defaultdict(float)
     for day, hours in db.session.execute(select(rows.c.day, func.sum(rows.c.service_hours)).group_by(rows.c.day)):
         if hours:
             months[day.strftime("%Y-%m")] += float(hours)
-    claims = _period_rows(CaseRollup, path, first_day, last_day, CaseRollup.__table__.c.dimension == "claim_h")
+    claims = _period_rows(CaseRollup, path, first_day, last_day, CaseRollup.__table__.c.dimension == "claim_h",
+                          tree=tree)
     claim = _histogram({v: int(n) for v, n in db.session.execute(
         select(claims.c.value, func.sum(claims.c.cases_in)).group_by(claims.c.value)) if n})
     return {

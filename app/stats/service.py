@@ -376,8 +376,7 @@ SECTIONS = {"cases": case_figures, "wishes": wish_figures, "volunteering": volun
 
 def rollup_case_figures(path: str, span: Period) -> dict:
     # A community's dashboard lists its grids; a wider area's lists its communities.
-    grids = db.session.scalar(select(Area.level).where(Area.path == path)) == COMMUNITY
-    return rollups.case_figures(path, span.first_day, span.last_day, grids=grids)
+    return rollups.case_figures(path, span.first_day, span.last_day)
 
 
 def rollup_wish_figures(path: str, span: Period) -> dict:
