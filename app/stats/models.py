@@ -25,7 +25,7 @@ class CaseRollup(db.Model):
     """Case figures per community (or the area a case hangs under when no community is above it) and
     per local day (grain "d") or calendar month (grain "m", `day` its first day); and the same summed
     over the subtree of every area above those (a street, a county: grains "D" and "M", keyed by that
-    area's own path), so that a wide area reads a few rows a day or month. Broken down by one dimension
+    area's own path, without the "grid" dimension), so that a wide area reads a few rows a day or month. Broken down by one dimension
     at a time: "all" (value ""), "status" (the current status), "category" (its id), "grid" (the id of
     the area the case hangs under), and the histograms "accept_h", "close_h" (hours to accept and to
     close of the cases reported that day) and "claim_h" (hours to claim of the wishes claimed that day),

@@ -222,14 +222,12 @@ def _month_start(column):
 # -- recomputing: set-based, for everything (rebuild_all) or for dirty (day, community) pairs -----------
 
 # Scratch tables of one run, in the session's connection: area path -> community and grid; the
-# (day, community) pairs and months being recomputed; one narrow row per case, wish and approved entry.
+# (day, community) pairs being recomputed; one narrow row per case, wish and approved entry.
 _scratch = MetaData()
 _TEMP = {"prefixes": ["TEMPORARY"]}
 _MAP = Table("rollup_map", _scratch, Column("path", AreaPath, primary_key=True), Column("community", AreaPath),
              Column("grid", String(16)), **_TEMP)
 _TARGETS = Table("rollup_targets", _scratch, Column("area_path", AreaPath), Column("day", Date), **_TEMP)
-_MONTHS = Table("rollup_months", _scratch, Column("area_path", AreaPath), Column("day", Date),
-                Column("last", Date), **_TEMP)
 _CASES = Table("rollup_case_facts", _scratch, Column("community", AreaPath), Column("grid", String(16)),
                Column("status", String(16)), Column("category", String(16)), Column("created_day", Date),
                Column("closed_day", Date), Column("overdue", Integer), Column("reopened", Integer),
@@ -239,11 +237,9 @@ _CASES = Table("rollup_case_facts", _scratch, Column("community", AreaPath), Col
 _WISHES = Table("rollup_wish_facts", _scratch, Column("community", AreaPath), Column("created_day", Date),
                 Column("claimed_day", Date), Column("fulfilled_day", Date), Column("claim_hours", Float),
                 Column("claim_b", String(16)), **_TEMP)
-# Area (street, county, …) -> the rollup keys (communities, areas without one) under it, for the subtree
-# rows; and the (area, day) pairs of those being recomputed, with the path range of their subtree.
+# Rollup key (a community, an area without one) -> each area (street, county, …) above it, for the
+# subtree rows.
 _TREE = Table("rollup_tree", _scratch, Column("key", AreaPath), Column("ancestor", AreaPath), **_TEMP)
-_ANCESTORS = Table("rollup_ancestors", _scratch, Column("area_path", AreaPath), Column("day", Date),
-                   Column("lo", AreaPath), Column("hi", AreaPath), **_TEMP)
 _HOURS = Table("rollup_hour_facts", _scratch, Column("community", AreaPath), Column("day", Date),
                Column("hours", Float), **_TEMP)
 
@@ -299,10 +295,15 @@ def _recompute(targets: list[tuple[str, date]] | None, communities: frozenset[st
     community rows ("d", "m"), then the subtree rows of every area above them ("D", "M")."""
     session = db.session
     connection = session.connection()
-    tables = (_MAP, _TARGETS, _MONTHS, _CASES, _WISHES, _HOURS, _TREE, _ANCESTORS)
+    tables = (_MAP, _TARGETS, _CASES, _WISHES, _HOURS, _TREE)
     for table in tables:
         connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
         table.create(connection)
+    if _postgres():
+        # Aggregates of a few million groups: in memory, not spilled to disk in 4 MB pieces (this
+        # transaction only).
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     try:
         tree = _fill_map(communities)
         if targets is None:
@@ -326,38 +327,41 @@ def _recompute(targets: list[tuple[str, date]] | None, communities: frozenset[st
             return
         _aggregate_months(sorted({(p, d.replace(day=1)) for p, d in targets}))
         above = sorted({(a, d) for p, d in targets for a in tree.get(p, ())})
-        if not above:
-            return
-        _clear(above, "D")
-        session.execute(_ANCESTORS.insert(), [{"area_path": a, "day": d, "lo": a, "hi": a[:-1] + chr(ord(a[-1]) + 1)}
-                                              for a, d in above])
-        if _postgres():
-            session.execute(text(f"ANALYZE {_ANCESTORS.name}"))
-        _aggregate_tree_days(above)
-        session.execute(delete(_MONTHS))
-        _aggregate_months(sorted({(a, d.replace(day=1)) for a, d in above}), "D", "M")
+        if above:
+            _clear(above, "D")
+            _aggregate_tree_days(above)
+            _aggregate_months(sorted({(a, d.replace(day=1)) for a, d in above}), "D", "M")
     finally:
         for table in reversed(tables):
             connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
 
 
-def _aggregate_tree_days(above) -> None:
+def _aggregate_tree_days(above: list[tuple[str, date]] | None) -> None:
     """Subtree day rows ("D"): for each area above a rollup key, the sum of the keys' day rows under it,
-    so that a street or a county reads a few rows a day instead of one per community."""
-    session = db.session
+    so that a street or a county reads a few rows a day instead of one per community. Of everything, or
+    of the given (area, day) pairs: one statement per pair, each a few index ranges of the index
+    (grain, dimension, day, area_path)."""
     for model, keys, measures in ((CaseRollup, ("dimension",), _CASE_MEASURES), (AreaRollup, (), _AREA_MEASURES)):
         t = model.__table__
         tail = ("value",) if model is CaseRollup else ()
+        # No grids above a community: only a community's dashboard lists them.
+        of_kind = (t.c.dimension.in_([_text(d) for d in DIMENSIONS if d != "grid"]),) if model is CaseRollup else ()
         if above is None:
-            source, area = t.join(_TREE, _TREE.c.key == t.c.area_path), _TREE.c.ancestor
-        else:  # each pair one range of the index (grain, dimension, day, area_path)
-            a = _ANCESTORS.c
-            source, area = t.join(_ANCESTORS, and_(t.c.day == a.day, t.c.area_path >= a.lo, t.c.area_path < a.hi)), a.area_path
-        of_kind = (t.c.dimension.in_([_text(d) for d in DIMENSIONS]),) if model is CaseRollup else ()
-        group = [*[t.c[k] for k in keys], area, t.c.day, *[t.c[k] for k in tail]]
-        stmt = select(_const("D"), *group, *[func.sum(t.c[n]) for n in measures]).select_from(source) \
-            .where(t.c.grain == "d", *of_kind).group_by(*group).order_by(*group)
-        session.execute(t.insert().from_select(["grain", *keys, "area_path", "day", *tail, *measures], stmt))
+            group = [*[t.c[k] for k in keys], _TREE.c.ancestor, t.c.day, *[t.c[k] for k in tail]]
+            stmt = select(_const("D"), *group, *[func.sum(t.c[n]) for n in measures]) \
+                .select_from(t.join(_TREE, _TREE.c.key == t.c.area_path)) \
+                .where(t.c.grain == _text("d"), *of_kind).group_by(*group).order_by(*group)
+            db.session.execute(t.insert().from_select(["grain", *keys, "area_path", "day", *tail, *measures], stmt))
+            continue
+        group = [*[t.c[k] for k in keys], *[t.c[k] for k in tail]]
+        stmt = select(_const("D"), *[t.c[k] for k in keys], bindparam("p", type_=AreaPath),
+                      bindparam("d", type_=Date), *[t.c[k] for k in tail], *[func.sum(t.c[n]) for n in measures]) \
+            .where(t.c.grain == _text("d"), *of_kind, t.c.day == bindparam("d", type_=Date),
+                   t.c.area_path >= bindparam("p", type_=AreaPath), t.c.area_path < bindparam("hi", type_=AreaPath))
+        # Grouped, or else one row of NULLs when nothing matches.
+        stmt = stmt.group_by(*group) if group else stmt.having(func.count() > 0)
+        _execute_many(t.insert().from_select(["grain", *keys, "area_path", "day", *tail, *measures], stmt),
+                      [{"p": a, "d": d, "hi": a[:-1] + chr(ord(a[-1]) + 1)} for a, d in above])
 
 
 def _fill_map(communities: frozenset[str]) -> dict[str, list[str]]:
@@ -506,25 +510,29 @@ def _aggregate_days(targeted: bool) -> None:
 
 
 def _aggregate_months(months: list[tuple[str, date]] | None, source_grain: str = "d", grain: str = "m") -> None:
-    """Month rows summed from day rows: of everything, or of the given (area, month) pairs."""
-    session = db.session
+    """Month rows summed from day rows: of everything, or of the given (area, month) pairs (one statement
+    per pair, each an index range of the key (grain, dimension, area_path, day))."""
     if months is not None:
         _clear(months, grain)
-        session.execute(_MONTHS.insert(), [{"area_path": p, "day": d, "last": _month_end(d)} for p, d in months])
     for model, keys, measures in ((CaseRollup, ("dimension",), _CASE_MEASURES), (AreaRollup, (), _AREA_MEASURES)):
         t = model.__table__
         tail = ("value",) if model is CaseRollup else ()
+        of_kind = (t.c.dimension.in_([_text(d) for d in DIMENSIONS]),) if model is CaseRollup else ()
         if months is None:
-            month, source = _month_start(t.c.day), t
-        else:
-            month = _MONTHS.c.day
-            source = t.join(_MONTHS, and_(_MONTHS.c.area_path == t.c.area_path, t.c.day >= _MONTHS.c.day,
-                                          t.c.day <= _MONTHS.c.last))
-        of_kind = (t.c.dimension.in_(DIMENSIONS),) if model is CaseRollup else ()
-        group = [*[t.c[k] for k in keys], t.c.area_path, month, *[t.c[k] for k in tail]]
-        stmt = select(_const(grain), *group, *[func.sum(t.c[n]) for n in measures]).select_from(source) \
-            .where(t.c.grain == source_grain, *of_kind).group_by(*group).order_by(*group)
-        session.execute(t.insert().from_select(["grain", *keys, "area_path", "day", *tail, *measures], stmt))
+            group = [*[t.c[k] for k in keys], t.c.area_path, _month_start(t.c.day), *[t.c[k] for k in tail]]
+            stmt = select(_const(grain), *group, *[func.sum(t.c[n]) for n in measures]) \
+                .where(t.c.grain == _text(source_grain), *of_kind).group_by(*group).order_by(*group)
+            db.session.execute(t.insert().from_select(["grain", *keys, "area_path", "day", *tail, *measures], stmt))
+            continue
+        group = [*[t.c[k] for k in keys], *[t.c[k] for k in tail]]
+        stmt = select(_const(grain), *[t.c[k] for k in keys], bindparam("p", type_=AreaPath),
+                      bindparam("a", type_=Date), *[t.c[k] for k in tail], *[func.sum(t.c[n]) for n in measures]) \
+            .where(t.c.grain == _text(source_grain), *of_kind, t.c.area_path == bindparam("p", type_=AreaPath),
+                   t.c.day >= bindparam("a", type_=Date), t.c.day <= bindparam("b", type_=Date))
+        # Grouped, or else one row of NULLs when nothing matches.
+        stmt = stmt.group_by(*group) if group else stmt.having(func.count() > 0)
+        _execute_many(t.insert().from_select(["grain", *keys, "area_path", "day", *tail, *measures], stmt),
+                      [{"p": p, "a": m, "b": _month_end(m)} for p, m in months])
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
