@@ -1,15 +1,19 @@
 """Province scale (issue #27): the dashboards of a community, a street and a county, and the county's
-monthly 一表通 workbook, over a generated county of N cases; streets and counties read the daily rollups.
+monthly 一表通 workbook, over a generated county of N cases; communities, streets and counties read the
+daily rollups.
 
     .venv/bin/python bench/scale.py --cases 3000000 [--runs 20] [--database gongzhi_bench_scale] [--write]
+    .venv/bin/python bench/scale.py --reuse --rebuild-rollups --database gongzhi_bench_scale ...
 
 It drops and creates its own database, loads the generated county with COPY (bench/dataset.py, the
 same generator as bench/run.py), builds the rollups from the rows (`rollups.rebuild_all`, as
 `flask rebuild-rollups` does), then times, in-process and without HTTP, `stats.dashboard` for a
 different area on each run over the last 30 days, the last 365 days and 3 years; the street once
 more from the rows, for comparison; a refresh of 1,000 dirty (day, community) pairs, as after a burst
-of late changes; and the county's monthly workbook. `--write` puts the table into bench/RESULTS.md
-(one table per number of cases, between `<!-- scale N -->` markers).
+of late changes; each section of the county's 3-year dashboard on its own; and the county's monthly
+workbook. `--rebuild-rollups` (with `--reuse`) drops the rollup tables, creates them again from the
+current models and rebuilds them (after a change of the rollups' schema). `--write` puts the table
+into bench/RESULTS.md (one table per number of cases, between `<!-- scale N -->` markers).
 """
 from __future__ import annotations
 
@@ -168,6 +172,22 @@ def time_dashboards(admin: Actor, areas: list[int], last_day: date, runs: int, f
     return out
 
 
+def time_sections(area_id: int, last_day: date, runs: int) -> dict:
+    """Each section of a county's 3-year dashboard on its own (what reads rows, what reads rollups)."""
+    area = db.session.get(Area, area_id)
+    span = stats.period(last_day - timedelta(days=SPANS[-1][1]), last_day)
+    out = {}
+    for name in stats.SECTIONS:
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            stats.figures_for(area.path, span, (name,), from_rollups=True)
+            timings.append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+        out[name] = {"median": statistics.median(timings), "p95": p95(timings)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=3_000_000)
@@ -177,6 +197,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the results into bench/RESULTS.md")
     parser.add_argument("--copies", type=int, default=1,
                         help="generate cases / copies in Python and copy them in SQL (10M: --copies 10)")
+    parser.add_argument("--rebuild-rollups", action="store_true",
+                        help="with --reuse: drop and recreate the rollup tables from the models, then rebuild them")
     parser.add_argument("--load-only", action="store_true",
                         help="stop after the load (and the case lists at 10k); measure later with --reuse")
     args = parser.parse_args()
@@ -204,6 +226,11 @@ def main() -> None:
     admin = Actor(user_id=None, grants=(Grant(role=SYSTEM_ADMIN, area_path="/"),))
     results: dict = {"timings": timings}
     with app.app_context():
+        if args.rebuild_rollups:
+            tables = [m.__table__ for m in (CaseRollup, AreaRollup, RollupDirty)]
+            db.metadata.drop_all(db.engine, tables=tables)
+            db.metadata.create_all(db.engine, tables=tables)
+            log("rollup tables dropped and created again from the models")
         if not args.reuse or not db.session.scalar(select(func.count()).select_from(CaseRollup)):
             t = time.monotonic()
             rollups.rebuild_all()
@@ -228,6 +255,9 @@ def main() -> None:
         for level, label in ((COMMUNITY, "community"), (STREET, "street"), (DISTRICT, "county")):
             results[label] = time_dashboards(admin, by_level[level], last_day, args.runs)
             log(f"{label}: " + "; ".join(f"{k} p95 {v['p95']:.0f} ms" for k, v in results[label].items()))
+        results["sections"] = time_sections(by_level[DISTRICT][0], last_day, max(3, args.runs // 2))
+        log("county 3 years by section: " + "; ".join(f"{k} p95 {v['p95']:.0f} ms"
+                                                       for k, v in results["sections"].items()))
         results["street_rows"] = time_dashboards(admin, by_level[STREET], last_day, max(3, args.runs // 4),
                                                  from_rows=True)
         log("street from the rows: " + "; ".join(f"{k} p95 {v['p95']:.0f} ms"
@@ -267,11 +297,11 @@ def render(r: dict, args) -> str:
     mark = f"scale {r['cases']}"
     lines = [
         f"<!-- {mark} -->",
-        f"### Province scale: rollups for streets and counties, {r['cases']:,} cases (issue #27)",
+        f"### Province scale: rollups at every level, {r['cases']:,} cases (issue #27)",
         "",
         f"`.venv/bin/python bench/scale.py --cases {args.cases} --runs {args.runs}"
         f"{f' --copies {args.copies}' if args.copies > 1 else ''}"
-        f"{' --reuse' if args.reuse else ''} --write` "
+        f"{' --reuse' if args.reuse else ''}{' --rebuild-rollups' if args.rebuild_rollups else ''} --write` "
         f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"{platform.python_version()}, 2 shared CPUs, load average {r['load_average']} at the end: "
         "other engineers ran test suites on the same 2 cores during the run, so these are noisy upper bounds).",
@@ -282,7 +312,8 @@ def render(r: dict, args) -> str:
         + (f" The generator wrote {r['cases'] // args.copies:,} cases and the database copied them {args.copies}"
            f" times (`--copies`, bench/dataset.py `expand_cases`: same places, categories, states and times, "
            f"{args.copies} times as dense) in {t['expand_s']:.0f} s." if t.get("expand_s") else "")
-        + (f" Rollups built from the rows in {t['rollups_s']:.0f} s (`flask rebuild-rollups`)." if "rollups_s" in t
+        + (f" Rollups built from the rows in {t['rollups_s']:.0f} s (`flask rebuild-rollups`, set-based)."
+           if "rollups_s" in t
            else ""),
         "",
         "In-process `stats.dashboard` (all five sections; a different area each run; no HTTP), ms:",
@@ -290,10 +321,14 @@ def render(r: dict, args) -> str:
         "| area (source) | range | median | p95 | cases in range (mean) |",
         "|---|---|---:|---:|---:|",
     ]
-    for key, label in (("community", "community (rows)"), ("street", "street (rollups)"),
+    for key, label in (("community", "community (rollups)"), ("street", "street (rollups)"),
                        ("county", "county (rollups)"), ("street_rows", "street (rows, for comparison)")):
         for span, v in r[key].items():
             lines.append(f"| {label} | {span} | {v['median']:.0f} | {v['p95']:.0f} | {v['cases']:,.0f} |")
+    if r.get("sections"):
+        lines += ["", "Each section of the county's 3-year dashboard on its own, ms: "
+                  + "; ".join(f"{k} p50 {v['median']:.0f}, p95 {v['p95']:.0f}" for k, v in r["sections"].items())
+                  + "."]
     if r.get("lists_full"):
         lines += [
             "",

@@ -30,8 +30,14 @@ class MonthArgs(Schema):
 class StatsSchema(Schema):
     area = fields.Dict()
     period = fields.Dict()
-    cases = fields.Dict()
-    wishes = fields.Dict()
+    cases = fields.Dict(metadata={"description": (
+        "事件：total 上报总数；by_status、by_category 按状态、类别的件数；by_grid 按网格（社区的统计）、"
+        "by_community 按社区（街道、区县的统计）；weekly_trend 周趋势；overdue_rate 超期率、reopen_rate 重新办理率、"
+        "satisfaction 满意度；flow 按上报日进、按办结日出的件数；hours_to_accept 受理用时、hours_to_close 办结用时"
+        "（按上报日落在区间内的事件）：" + stats.DURATION_NOTE + "。")})
+    wishes = fields.Dict(metadata={"description": (
+        "微心愿：posted 发布、claimed 认领、fulfilled 完成的件数（各按其发生日）；top_members 党员排行；"
+        "median_hours_to_claim、mean_hours_to_claim 为区间内认领的心愿从发布到认领的用时：" + stats.DURATION_NOTE + "。")})
     volunteering = fields.Dict()
     praise = fields.Dict()
     suggestions = fields.Dict()

@@ -23,8 +23,13 @@ class MonthlyReport(Model):
 
 class CaseRollup(db.Model):
     """Case figures per community (or the area a case hangs under when no community is above it) and
-    per local day (grain "d") or calendar month (grain "m", `day` its first day), broken down by one
-    dimension at a time: "all" (value ""), "status" (the current status) or "category" (its id).
+    per local day (grain "d") or calendar month (grain "m", `day` its first day); and the same summed
+    over the subtree of every area above those (a street, a county: grains "D" and "M", keyed by that
+    area's own path, without the "grid" dimension), so that a wide area reads a few rows a day or month. Broken down by one dimension
+    at a time: "all" (value ""), "status" (the current status), "category" (its id), "grid" (the id of
+    the area the case hangs under), and the histograms "accept_h", "close_h" (hours to accept and to
+    close of the cases reported that day) and "claim_h" (hours to claim of the wishes claimed that day),
+    whose value is a bucket's upper edge in hours and whose count is in `cases_in` (app/stats/rollups.py).
 
     A case adds its `*_in` figures to the day it was reported (counted by its current status, as the
     dashboard counts cases reported in a period) and `cases_out`, `out_on_time` to the day it was
@@ -59,8 +64,9 @@ class CaseRollup(db.Model):
 
 
 class AreaRollup(db.Model):
-    """Per community and local day (grain "d") or month (grain "m"): cases reported (for the weekly
-    trend), wishes posted, claimed and fulfilled, and approved service hours (app/stats/rollups.py)."""
+    """Per community and local day (grain "d") or month (grain "m"), and per area above communities
+    over its subtree ("D", "M"): cases reported (for the weekly trend), wishes posted, claimed and
+    fulfilled, and approved service hours (app/stats/rollups.py)."""
 
     __tablename__ = "area_rollups"
 

@@ -1,7 +1,10 @@
 """Figures for one area (and its subtree) over one date range, scoped to the caller.
 
-Aggregates run in the database; percentiles use percentile_cont on PostgreSQL and a small
-Python fallback on SQLite, so the same function serves the embedded default and production.
+Aggregates run in the database. Communities, streets and counties read cases, wishes and service
+hours from the daily rollups (app/stats/rollups.py); `figures_for(..., from_rollups=False)` computes
+the same figures from the rows. Hours to accept, to close and to claim are given as the median and
+90th percentile of a histogram (DURATION_NOTE), the same from rows and from rollups; the other
+percentiles use percentile_cont on PostgreSQL and a small Python fallback on SQLite.
 """
 from __future__ import annotations
 
@@ -39,8 +42,13 @@ from app.wishes.models import Wish
 
 STATS_ROLES = (*ADMIN_ROLES, GRID_WORKER)
 MAX_DAYS = 366 * 3
-# Areas this wide read cases, wishes and service hours from the daily rollups, not from the rows.
-ROLLUP_LEVELS = (STREET, DISTRICT)
+# Areas this wide read cases, wishes and service hours from the daily rollups, not from the rows
+# (a grid's figures are a part of its community's rollups, so a grid reads its rows).
+ROLLUP_LEVELS = (COMMUNITY, STREET, DISTRICT)
+# What the medians and 90th percentiles of durations are, said once for the API and the console.
+DURATION_NOTE = ("中位数（median）和 90 分位（p90）按分段统计：用时在 24 小时内按 1 小时分段，72 小时内按 2 小时、"
+                 "168 小时内按 6 小时、720 小时内按 24 小时分段，其后按 168 小时分段；取至少一半（90 分位为 90%）"
+                 "的件数不超过的最小分段上限，单位小时，因此是约数，最多比实际偏大一个分段；mean 为平均小时数")
 
 
 @dataclass(frozen=True)
@@ -93,9 +101,20 @@ def _is_postgres() -> bool:
 
 def _hours_between(later, earlier):
     """An SQL expression: hours from `earlier` to `later`."""
-    if _is_postgres():
-        return func.extract("epoch", later - earlier) / 3600.0
-    return (func.julianday(later) - func.julianday(earlier)) * 24.0
+    return rollups.hours_between(later, earlier)
+
+
+def _duration_figures(later, earlier, where, quantiles=(50, 90)) -> list[float | None]:
+    """Percentiles of the durations on the histogram the rollups keep (rollups.duration_bucket)."""
+    bucket = rollups.duration_bucket(later, earlier)
+    counts = {int(edge): n for edge, n in db.session.execute(
+        select(bucket, func.count()).where(*where, later.is_not(None)).group_by(bucket))}
+    return [rollups.quantile(counts, q) for q in quantiles]
+
+
+def _mean_hours(later, earlier, where) -> float | None:
+    mean = db.session.scalar(select(func.avg(_hours_between(later, earlier))).where(*where, later.is_not(None)))
+    return None if mean is None else round(float(mean), 1)
 
 
 def _percentiles(stmt_column, where, quantiles=(0.5, 0.9)) -> list[float | None]:
@@ -169,15 +188,13 @@ def case_figures(path: str, span: Period) -> dict:
             .where(*in_scope).group_by(Category.name).order_by(func.count(Case.id).desc()))
     ]
     grid_rows = db.session.execute(
-        select(Case.area_path, func.count(Case.id)).where(*in_scope).group_by(Case.area_path)
-        .order_by(func.count(Case.id).desc())).all()
+        select(Case.area_path, func.count(Case.id)).where(*in_scope).group_by(Case.area_path)).all()
     names = _grid_names([p for p, _ in grid_rows])
-    by_grid = [{"grid": names.get(p, p), "count": c} for p, c in grid_rows]
+    by_grid = sorted(({"grid": names.get(p, p), "count": c} for p, c in grid_rows),
+                     key=lambda i: (-i["count"], i["grid"]))
 
-    accept_hours = _hours_between(Case.accepted_at, Case.created_at)
-    close_hours = _hours_between(Case.closed_at, Case.created_at)
-    accept_p50, accept_p90 = _percentiles(accept_hours, (*in_scope, Case.accepted_at.is_not(None)))
-    close_p50, close_p90 = _percentiles(close_hours, (*in_scope, Case.closed_at.is_not(None)))
+    accept_p50, accept_p90 = _duration_figures(Case.accepted_at, Case.created_at, in_scope)
+    close_p50, close_p90 = _duration_figures(Case.closed_at, Case.created_at, in_scope)
 
     week = _local_week_start(Case.created_at)
     trend = [{"week": w, "count": c} for w, c in db.session.execute(
@@ -188,8 +205,10 @@ def case_figures(path: str, span: Period) -> dict:
         "by_status": by_status,
         "by_category": by_category,
         "by_grid": by_grid,
-        "hours_to_accept": {"median": accept_p50, "p90": accept_p90},
-        "hours_to_close": {"median": close_p50, "p90": close_p90},
+        "hours_to_accept": {"median": accept_p50, "p90": accept_p90,
+                            "mean": _mean_hours(Case.accepted_at, Case.created_at, in_scope)},
+        "hours_to_close": {"median": close_p50, "p90": close_p90,
+                           "mean": _mean_hours(Case.closed_at, Case.created_at, in_scope)},
         "overdue_rate": _rate(overdue, total),
         "reopen_rate": _rate(reopened, closed),
         "satisfaction": {"mean": round(float(mean_rating), 2) if rated else None, "rated": rated,
@@ -207,14 +226,14 @@ def wish_figures(path: str, span: Period) -> dict:
         return db.session.scalar(select(func.count(Wish.id)).where(
             scope, column >= span.start, column < span.end)) or 0
 
-    claim_hours = _hours_between(Wish.claimed_at, Wish.created_at)
-    (claim_p50,) = _percentiles(claim_hours, (scope, Wish.claimed_at >= span.start, Wish.claimed_at < span.end),
-                                quantiles=(0.5,))
+    claimed = (scope, Wish.claimed_at >= span.start, Wish.claimed_at < span.end)
+    (claim_p50,) = _duration_figures(Wish.claimed_at, Wish.created_at, claimed, quantiles=(50,))
     return {
         "posted": count(Wish.created_at),
         "claimed": count(Wish.claimed_at),
         "fulfilled": count(Wish.fulfilled_at),
         "median_hours_to_claim": claim_p50,
+        "mean_hours_to_claim": _mean_hours(Wish.claimed_at, Wish.created_at, claimed),
         "top_members": _top_members(path, span),
     }
 
@@ -353,16 +372,17 @@ SECTIONS = {"cases": case_figures, "wishes": wish_figures, "volunteering": volun
             "praise": praise_figures, "suggestions": suggestion_figures, "new_groups": new_group_figures}
 
 
-# -- the same sections from the daily rollups (streets, counties) ------------------------------
+# -- the same sections from the daily rollups (communities, streets, counties) -----------------
 
 def rollup_case_figures(path: str, span: Period) -> dict:
+    # A community's dashboard lists its grids; a wider area's lists its communities.
     return rollups.case_figures(path, span.first_day, span.last_day)
 
 
 def rollup_wish_figures(path: str, span: Period) -> dict:
     sums = rollups.area_figures(path, span.first_day, span.last_day)
     return {"posted": sums["posted"], "claimed": sums["claimed"], "fulfilled": sums["fulfilled"],
-            "median_hours_to_claim": None, "mean_hours_to_claim": sums["mean_hours_to_claim"],
+            "median_hours_to_claim": sums["median_hours_to_claim"], "mean_hours_to_claim": sums["mean_hours_to_claim"],
             "top_members": _top_members(path, span)}
 
 

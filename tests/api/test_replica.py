@@ -24,6 +24,7 @@ from app.core import replica, uow
 from app.core.time import utcnow
 from app.demo import DEMO_PASSWORD
 from app.extensions import REPLICA, db
+from app.stats import rollups
 from tests.conftest import DATABASE_URL, IN_CI, Api
 from tests.fake_wechat import APPID, SECRET
 
@@ -90,13 +91,15 @@ def _staff(own, username: str) -> Api:
 
 
 def _add_case(note: str) -> None:
-    """A case in 东城社区 filed just now, committed on the primary."""
+    """A case in 东城社区 filed just now, committed on the primary with the rollups the job keeps."""
     place = db.session.scalar(select(Place).where(Place.name == "东城小区1号楼"))
     reporter = db.session.scalar(select(User).where(User.username == "member_east"))
     category = db.session.scalar(select(Category).order_by(Category.id))
     db.session.add(Case(tracking_no=f"RPL{note}", place_id=place.id, area_path=place.area_path,
                         category_id=category.id, description=note, reporter_id=reporter.id, status="submitted",
                         created_at=utcnow() - timedelta(minutes=1)))
+    uow.commit()
+    rollups.refresh()  # the periodic job: the dashboard reads the daily rollups
     uow.commit()
 
 

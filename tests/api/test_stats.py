@@ -60,8 +60,12 @@ def test_case_figures_match_hand_counts(login, areas, known_cases):
     cases = res.get_json()["cases"]
     assert cases["total"] == 6
     assert cases["by_status"] == {"closed": 4, "accepted": 1, "submitted": 1}
+    # Medians on the hourly histogram: the smallest edge at least half the durations are within.
     assert cases["hours_to_accept"]["median"] == 3.0          # of 1,2,3,4,5
-    assert cases["hours_to_close"]["median"] == 25.0          # of 10,20,30,50
+    assert cases["hours_to_accept"]["p90"] == 5.0
+    assert cases["hours_to_close"]["median"] == 20.0          # of 10,20,30,50: 2 of 4 are within 20 h
+    assert cases["hours_to_close"]["p90"] == 50.0
+    assert cases["hours_to_close"]["mean"] == 27.5
     assert cases["overdue_rate"] == round(2 / 6, 4)
     assert cases["reopen_rate"] == 0.25                       # 1 of 4 closed
     assert cases["satisfaction"] == {"mean": 4.0, "rated": 4, "share_4_or_5": 0.75}

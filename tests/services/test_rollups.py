@@ -17,7 +17,7 @@ from app.core.time import to_local
 from app.extensions import db
 from app.stats import rollups
 from app.stats import service as stats
-from app.stats.models import RollupDirty
+from app.stats.models import AreaRollup, CaseRollup, RollupDirty
 from app.volunteering.models import ServiceHours
 from app.wishes.models import Wish
 from tasks.cases import sweep_deadlines
@@ -135,7 +135,10 @@ def _assert_equal(path: str, first: date, last: date) -> None:
     assert cases["overdue_rate"] == rc["overdue_rate"]
     assert cases["reopen_rate"] == rc["reopen_rate"]
     assert cases["satisfaction"] == rc["satisfaction"]
-    assert {i["community"]: i["count"] for i in cases["by_community"]} == _by_community(path, first, last)
+    if db.session.scalar(select(Area.level).where(Area.path == path)) == "community":
+        assert cases["by_community"] == [] and cases["by_grid"] == rc["by_grid"]
+    else:
+        assert {i["community"]: i["count"] for i in cases["by_community"]} == _by_community(path, first, last)
     assert cases["flow"] == raw["flow"]
     assert cases["hours_to_accept"]["mean"] == raw["accept_mean"]
     rw, rv = raw["wishes"], raw["volunteering"]
@@ -237,7 +240,9 @@ def test_street_and_county_dashboards_read_rollups(world, login):
     assert before["from_rollups"] is True and before["by_community"]
     community = login("east_admin").get(
         f"/admin/stats?area_id={areas['东城社区'].id}&from=2025-01-01&to=2025-04-30").get_json()["cases"]
-    assert "from_rollups" not in community  # a community still reads its rows (with medians)
+    # A community reads its rollups too, with its grids and its medians.
+    assert community["from_rollups"] is True and community["by_grid"] and not community["by_community"]
+    assert community["hours_to_accept"]["median"] is not None
 
     _generate(random.Random(6), places, categories, users, n_cases=10, n_wishes=0, n_hours=0, prefix="NEW")
     # Until the periodic job runs, the street reads the rollups as they were ...
@@ -263,3 +268,152 @@ def test_dirty_marks_group_by_day_and_area(world):
         if c.closed_at:
             expected[c.area_path].add(to_local(c.closed_at).date())
     assert {(p, d) for p, ds in expected.items() for d in ds} <= set(marks)
+
+
+# -- every level reads rollups: the dashboard, section by section, equals the one from the rows ---------
+
+EDGE_SECONDS = (0, 1, 3599, 3600, 3601, 86399, 86400, 86401, 259200, 259201, 604800, 604801, 2592000, 2592001,
+                3_000_000)
+
+
+def _edge_moment(rng: random.Random) -> datetime:
+    # Local midnights at month ends (16:00 UTC), a second either side, and ordinary times.
+    day = rng.choice((date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 15), date(2025, 1, 5)))
+    edge = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=16)
+    return edge + timedelta(seconds=rng.choice((-1, 0, 1, -3600, 7200, rng.randrange(-86400, 86400))))
+
+
+def _generate_edges(rng: random.Random, places, categories, users, n_cases=250, n_wishes=80):
+    cases, wishes = [], []
+    for i in range(n_cases):
+        place = rng.choice(places)
+        created = _edge_moment(rng) if rng.random() < 0.5 else _moment(rng, rng.randrange(DAYS))
+        status = rng.choice(STATUSES)
+        wait = rng.choice(EDGE_SECONDS) if rng.random() < 0.6 else rng.randrange(40 * 86400)
+        accepted = created + timedelta(seconds=wait) if status not in ("submitted", "rejected") else None
+        closed = created + timedelta(seconds=rng.choice(EDGE_SECONDS) + rng.choice((0, 0, 86400))) \
+            if status == "closed" else None
+        cases.append(Case(
+            tracking_no=f"EDG{i:05d}", place_id=place.id, area_path=place.area_path,
+            category_id=rng.choice(categories).id, description="生成", reporter_id=rng.choice(users).id,
+            status=status, created_at=created, accepted_at=accepted, closed_at=closed,
+            overdue=rng.random() < 0.2, reopen_count=rng.choice((0, 0, 1)),
+            rating=rng.choice((None, 2, 4, 5)) if closed else None))
+    for i in range(n_wishes):
+        place = rng.choice(places)
+        created = _edge_moment(rng)
+        claimed = created + timedelta(seconds=rng.choice(EDGE_SECONDS)) if rng.random() < 0.7 else None
+        wishes.append(Wish(
+            title=f"边界心愿{i}", category="daily", desired_date=FIRST, requester_id=rng.choice(users).id,
+            community_id=_community_id(place.area_path), area_path=place.area_path, public_title=f"边界心愿{i}",
+            status="claimed" if claimed else "approved", created_at=created, claimed_at=claimed))
+    db.session.add_all([*cases, *wishes])
+    db.session.flush()
+    return cases, wishes
+
+
+def _flow_from_rows(path: str, first: date, last: date) -> dict:
+    rows = list(db.session.scalars(select(Case).where(Case.area_path.startswith(path))))
+    closed = [c for c in rows if c.closed_at and first <= to_local(c.closed_at).date() <= last]
+    return {"in": sum(1 for c in rows if first <= to_local(c.created_at).date() <= last), "out": len(closed),
+            "out_on_time": sum(1 for c in closed if not c.overdue)}
+
+
+def _assert_dashboard_equal(area, first: date, last: date) -> None:
+    span = stats.period(first, last)
+    rows = stats.figures_for(area.path, span, from_rollups=False)
+    rolled = stats.figures_for(area.path, span, from_rollups=True)
+    label = f"{area.name} {first}..{last}"
+    rc, kc = rows["cases"], dict(rolled["cases"])
+    assert kc.pop("from_rollups") is True
+    assert kc.pop("flow") == _flow_from_rows(area.path, first, last), label
+    by_community = kc.pop("by_community")
+    if area.level == "community":
+        assert by_community == [] and kc["by_grid"] == rc["by_grid"], label
+    else:
+        assert kc.pop("by_grid") == [] and rc.pop("by_grid") is not None
+        assert {i["community"]: i["count"] for i in by_community} == _by_community(area.path, first, last), label
+    assert sorted(map(tuple, map(dict.items, kc.pop("by_category")))) == \
+        sorted(map(tuple, map(dict.items, rc.pop("by_category")))), label
+    kc.pop("by_grid", None)
+    rc.pop("by_grid", None)
+    assert kc == rc, label  # totals, statuses, medians and p90, means, rates, satisfaction, weekly trend
+    for section in stats.SECTIONS:
+        if section != "cases":
+            assert rolled[section] == rows[section], f"{label}: {section}"
+
+
+def _check_dashboards(areas) -> None:
+    spans = [(FIRST, FIRST + timedelta(days=DAYS)), (date(2025, 2, 1), date(2025, 2, 28)),
+             (date(2025, 1, 31), date(2025, 2, 1)), (date(2025, 1, 20), date(2025, 3, 10))]
+    for name in ("沁源县", "沁河镇", "东城社区", "西园社区"):
+        for first, last in spans:
+            _assert_dashboard_equal(areas[name], first, last)
+
+
+def _rollup_rows() -> dict:
+    out = {}
+    for model in (CaseRollup, AreaRollup):
+        table = model.__table__
+        out[table.name] = sorted(tuple(round(v, 6) if isinstance(v, float) else v for v in row)
+                                 for row in db.session.execute(select(table)))
+    return out
+
+
+def test_duration_buckets_at_their_edges(world):
+    places, categories, users, _ = world
+    created = datetime(2025, 1, 10, 2, 0, tzinfo=UTC)
+    for i, seconds in enumerate(EDGE_SECONDS):
+        db.session.add(Case(tracking_no=f"BKT{i:03d}", place_id=places[0].id, area_path=places[0].area_path,
+                            category_id=categories[0].id, description="分段", reporter_id=users[0].id,
+                            status="accepted", created_at=created, accepted_at=created + timedelta(seconds=seconds)))
+    db.session.flush()
+    buckets = dict(db.session.execute(select(Case.tracking_no, rollups.duration_bucket(Case.accepted_at, Case.created_at))
+                                      .where(Case.tracking_no.like("BKT%"))).all())
+    assert [buckets[f"BKT{i:03d}"] for i in range(len(EDGE_SECONDS))] == [
+        "1", "1", "1", "1", "2", "24", "24", "26", "72", "78", "168", "192", "720", "888", "888"]
+    assert rollups.quantile({1: 1, 2: 1, 3: 1, 4: 1, 5: 1}, 50) == 3.0
+    assert rollups.quantile({10: 1, 20: 1, 30: 1, 50: 1}, 50) == 20.0
+    assert rollups.quantile({10: 9, 20: 1}, 90) == 10.0 and rollups.quantile({10: 8, 20: 2}, 90) == 20.0
+    assert rollups.quantile({}, 50) is None
+
+
+def test_every_level_reads_rollups_equal_to_the_rows(world, login):
+    places, categories, users, areas = world
+    rng = random.Random(29)
+    cases, wishes = _generate_edges(rng, places, categories, users)
+    _generate(rng, places, categories, users, n_cases=120, n_wishes=30, n_hours=60, prefix="MIX")
+    rollups.refresh()
+    _check_dashboards(areas)
+    # The community's own dashboard, through the API, reads the rollups with its grids and medians.
+    community = login("east_admin").get(
+        f"/admin/stats?area_id={areas['东城社区'].id}&from=2025-01-01&to=2025-03-31").get_json()
+    assert community["cases"]["from_rollups"] is True and community["cases"]["by_grid"]
+    assert community["cases"]["hours_to_close"]["p90"] is not None
+    assert community["wishes"]["median_hours_to_claim"] is not None
+
+    # Late changes after the refresh: across bucket edges, days, months, grids and communities.
+    for case in rng.sample(cases, 60):
+        action = rng.choice(("accept", "close", "move", "earlier", "reopen"))
+        if action == "accept":
+            case.accepted_at = case.created_at + timedelta(seconds=rng.choice(EDGE_SECONDS))
+        elif action == "close":
+            case.status, case.closed_at = "closed", case.created_at + timedelta(seconds=rng.choice(EDGE_SECONDS))
+        elif action == "move":
+            place = rng.choice(places)
+            case.place_id, case.area_path = place.id, place.area_path
+        elif action == "earlier":
+            case.created_at = case.created_at - timedelta(seconds=rng.choice((1, 3600, 86400)))
+        elif case.closed_at is not None:
+            case.status, case.closed_at, case.reopen_count = "dispatched", None, case.reopen_count + 1
+    for wish in rng.sample(wishes, 20):
+        wish.claimed_at, wish.status = wish.created_at + timedelta(seconds=rng.choice(EDGE_SECONDS)), "claimed"
+    db.session.flush()
+    rollups.refresh()
+    _check_dashboards(areas)
+
+    # The set-based rebuild gives the same rows as the refreshes that kept them.
+    kept = _rollup_rows()
+    assert kept["case_rollups"] and kept["area_rollups"]
+    rollups.rebuild_all()
+    assert _rollup_rows() == kept
