@@ -120,7 +120,7 @@ def seeded_limited_app(workdir, fake_wechat):
     with app.app_context():
         db.drop_all(bind_key=None)
         db.create_all(bind_key=None)
-        seed_demo()
+        seed_demo(history=False)
         uow.commit()
     yield app
     with app.app_context():
