@@ -155,10 +155,18 @@ def node_of(headers: dict) -> str:
 
 # -- the nodes ---------------------------------------------------------------------------------------
 
+CGROUP_CPU = Path("/sys/fs/cgroup/cpu")  # the cgroup v1 cpu controller (cfs quota), as on this machine
+
+
 class Nodes:
-    def __init__(self, procs: Procs, env: dict, ports: list[int], workdir: Path):
+    def __init__(self, procs: Procs, env: dict, ports: list[int], workdir: Path, cpus: float = 0.0):
         self.procs, self.env, self.ports, self.workdir = procs, env, ports, workdir
         self.masters: dict[int, int] = {}
+        # With cpus > 0 each node (master and workers) runs in a cgroup of its own capped at that many cores,
+        # as a small machine of its own would be: then a second node brings its own capacity.
+        self.cpus = cpus
+        if cpus and not (CGROUP_CPU / "cgroup.procs").exists():
+            raise SystemExit(f"--node-cpus needs the cgroup v1 cpu controller at {CGROUP_CPU}, writable (run as root)")
 
     def start(self, label: str, extra: dict) -> None:
         for i, port in enumerate(self.ports):
@@ -169,11 +177,23 @@ class Nodes:
             self.masters[port] = proc.pid
         for port in self.ports:
             wait_http(port, "/healthz")
+        if self.cpus:
+            for i, port in enumerate(self.ports):
+                group = CGROUP_CPU / f"gongzhi-node-{'AB'[i]}"
+                group.mkdir(exist_ok=True)
+                (group / "cpu.cfs_period_us").write_text("100000")
+                (group / "cpu.cfs_quota_us").write_text(str(int(self.cpus * 100_000)))
+                for pid in [self.masters[port], *children(self.masters[port])]:
+                    (group / "cgroup.procs").write_text(str(pid))
 
     def stop(self) -> None:
         """SIGTERM and wait: each worker pushes its scan tally to Redis as it exits."""
         self.procs.stop("node")
         self.masters = {}
+        for i in range(len(self.ports)):
+            group = CGROUP_CPU / f"gongzhi-node-{'AB'[i]}"
+            if group.exists():
+                group.rmdir()
 
     def workers(self, port: int) -> list[int]:
         return children(self.masters[port])
@@ -352,6 +372,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8200, help="node A; node B +1, nginx (both) +2, nginx (A) +3")
     parser.add_argument("--write", action="store_true", help="put the section in bench/RESULTS.md")
     parser.add_argument("--reuse", action="store_true", help="keep the database loaded by the last run")
+    parser.add_argument("--node-cpus", type=float, default=0.0,
+                        help="cap each node at this many cores (a cgroup cpu quota per node), e.g. 0.5: two "
+                             "small machines on one; 0 (default): no cap")
     args = parser.parse_args()
     command = ".venv/bin/python bench/nodes.py " + " ".join(sys.argv[1:])  # from the repository root
     a, b, both, one = args.port, args.port + 1, args.port + 2, args.port + 3
@@ -422,7 +445,8 @@ def main() -> int:
 
     redis = redis_lib.Redis.from_url(REDIS_URL)
     redis.flushdb()
-    nodes = Nodes(procs, env, [a, b], workdir)
+    nodes = Nodes(procs, env, [a, b], workdir, args.node_cpus)
+    r["node_cpus"] = args.node_cpus
     fake = FakeWeChat().start()
     try:
         nginx = Nginx(procs, workdir / "nginx", {"a": a, "b": b, "both": both, "one": one})
@@ -497,7 +521,10 @@ def render(r: dict, a: int, b: int) -> str:
              "Redis db; Debian's nginx runs as a child process with its own configuration on loopback, "
              "round-robin over both. wrk: 2 threads, "
              f"{r['connections']} connections, {r['duration']} s per run after a 2 s warm-up; rate limits off for "
-             "this part. The machine has 2 cores, shared by wrk, nginx, PostgreSQL, Redis and both nodes.", "",
+             "this part. The machine has 2 cores, shared by wrk, nginx, PostgreSQL, Redis and both nodes"
+             + (f"; each node (master and workers) is capped at {r['node_cpus']:g} core by a cgroup CPU quota of its "
+                "own, as if it were a small machine of its own, so that what a second node brings is its own "
+                "capacity." if r.get("node_cpus") else "."), "",
              "| endpoint | where | req/s | p95 ms | errors | node A: requests, CPU ms/req | "
              "node B: requests, CPU ms/req |", "|---|---|---:|---:|---:|---|---|"]
     for key, res in r["throughput"].items():
